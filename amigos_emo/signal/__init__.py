@@ -1,0 +1,13 @@
+"""Signal core: everything computed from samples lives here, vectorised over channels and windows.
+
+Modules:
+- ``windows``: sliding windows with overlap, baseline templates and removal.
+- ``filters``: band-pass, notch and resampling (scipy.signal).
+- ``spectral``: band power and differential entropy for the five bands, STFT spectrograms.
+- ``lds``: the linear-dynamical-system (Kalman/RTS) smoother of the SEED features.
+- ``physio``: ECG (heart rate, HRV) and GSR (tonic/phasic, SCR) features through NeuroKit2.
+- ``graph``: mutual-information adjacency and its normalisation (VAE-GNN inputs).
+
+Array convention: raw trials and windows are **time-major**, ``(n_times, n_chans)`` and
+``(n_windows, n_times, n_chans)``, in the corpus's units (microvolts for EEG).
+"""
