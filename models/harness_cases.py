@@ -1,0 +1,78 @@
+"""The cases the shared model harness runs: one or more per registered model.
+
+Each :class:`HarnessCase` names a registered model, tiny per-example input shapes (no batch
+axis) and the build arguments. ``models/model_harness_test.py`` runs every check in
+:mod:`amigos_emo.models.model_harness` on every case, and ``models/registry_test.py`` fails
+when a registered model has no case here.
+
+Keep shapes tiny: the whole harness over all models must stay fast on a 2-core CPU.
+
+To add cases for a new family, append a block to :data:`HARNESS_CASES` under its own
+``# --- <family> ---`` heading (small in-place edits only; several engineers edit this file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class HarnessCase:
+    """One model configuration the harness checks.
+
+    Attributes:
+        name: the registered model name (see :func:`amigos_emo.models.list_models`).
+        input_shapes: input name -> per-example shape without the batch axis, e.g.
+            ``{"eeg": (16, 14)}``.
+        n_outputs: passed to ``build(..., n_outputs=...)``; ``None`` for fixed-head models.
+        build_kwargs: extra ``build`` arguments (``preset=...`` and overrides).
+        case_id: short suffix that tells several cases of one model apart in test ids.
+    """
+
+    name: str
+    input_shapes: dict
+    n_outputs: int | None = None
+    build_kwargs: dict = dataclasses.field(default_factory=dict)
+    case_id: str = "default"
+
+    @property
+    def test_id(self):
+        """``"<name>-<case_id>"``, the pytest id."""
+        return f"{self.name}-{self.case_id}"
+
+
+HARNESS_CASES = [
+    # --- multimodal_lstm ---
+    HarnessCase(
+        name="multimodal_lstm",
+        input_shapes={"eeg": (16, 14), "ecg": (16, 2), "gsr": (16, 1)},
+        build_kwargs={"preset": "lightweight"},
+        case_id="lightweight",
+    ),
+    HarnessCase(
+        name="multimodal_lstm",
+        input_shapes={"eeg": (12, 14), "ecg": (12, 2), "gsr": (12, 1)},
+        build_kwargs={"preset": "moderate", "pool_size": 1, "use_batch_norm": False},
+        case_id="moderate-nopool",
+    ),
+    # --- gru_classifier ---
+    HarnessCase(
+        name="gru_classifier",
+        input_shapes={"features": (50,)},
+        n_outputs=3,
+        build_kwargs={"n_steps": 8, "gru_units": 8},
+        case_id="chunked-padded",
+    ),
+    HarnessCase(
+        name="gru_classifier",
+        input_shapes={"features": (12,)},
+        n_outputs=4,
+        build_kwargs={"preset": "seed", "gru_units": 8},
+        case_id="seed",
+    ),
+]
+
+
+def cases_for(name):
+    """The harness cases of the registered model ``name`` (possibly empty)."""
+    return [case for case in HARNESS_CASES if case.name == name]
