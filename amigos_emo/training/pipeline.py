@@ -1,0 +1,182 @@
+"""``tf.data`` input pipelines and the normalisation fitted on training subjects only.
+
+The statistics of every input are computed from the training split of the fold (never from
+validation or test subjects) and are baked into the model as float32 ``Normalization`` layers,
+so a saved or exported model takes raw signals; regression heads are rescaled to the rating
+scale with the training targets' mean and standard deviation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from amigos_emo._logging import logger
+
+# Axes (per example, no batch axis) over which each input's statistics are pooled; the other
+# axes keep their own mean and std (e.g. one per channel). ``None``: not normalised.
+NORMALISATION_AXES = {
+    "eeg": (0,),  # (n_times, n_chans): per channel
+    "ecg": (0,),
+    "gsr": (0,),
+    "peripheral": (0,),
+    "de": (0,),  # (n_steps, n_features): per feature
+    "stft": (1,),  # (n_chans, n_frames, n_freqs): per channel and frequency
+    "features": (),  # (n_features,): per feature
+    "node_features": (2,),  # (n_bands, n_nodes, n_feats): per band and node
+    "eeg_grid": (0,),  # (n_times, 9, 9): per grid cell
+    "adjacency": None,  # already normalised by the builder
+}
+
+
+@dataclasses.dataclass
+class InputStats:
+    """Mean and std of one input, shaped to broadcast against one example."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def to_json(self):
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+
+def reduce_axes(name, rank):
+    """Per-example axes pooled for input ``name`` of rank ``rank`` (see NORMALISATION_AXES)."""
+    if name in NORMALISATION_AXES:
+        return NORMALISATION_AXES[name]
+    return (0,) if rank >= 2 else ()
+
+
+def fit_input_stats(dataset, input_names, batch_size=256, max_batches=None):
+    """Streaming float64 mean/std of each input over a (training) dataset.
+
+    Args:
+        dataset: ``tf.data.Dataset`` of example dicts (unbatched).
+        input_names: the keys to fit.
+        max_batches: optional cap (statistics from the first batches only).
+
+    Returns:
+        dict name -> :class:`InputStats` (or None for inputs that are not normalised).
+    """
+    sums, squares, counts, axes_of = {}, {}, {}, {}
+    for index, batch in enumerate(dataset.batch(batch_size).as_numpy_iterator()):
+        if max_batches is not None and index >= max_batches:
+            break
+        for name in input_names:
+            x = np.asarray(batch[name], dtype=np.float64)
+            axes = reduce_axes(name, x.ndim - 1)
+            axes_of[name] = axes
+            if axes is None:
+                continue
+            pooled = (0,) + tuple(a + 1 for a in axes)
+            sums[name] = sums.get(name, 0.0) + x.sum(axis=pooled, keepdims=True)[0]
+            squares[name] = squares.get(name, 0.0) + np.square(x).sum(axis=pooled, keepdims=True)[0]
+            counts[name] = counts.get(name, 0) + int(np.prod([x.shape[a] for a in pooled]))
+    stats = {}
+    for name in input_names:
+        if name not in axes_of:
+            raise ValueError("The training split is empty: no statistics can be fitted.")
+        if axes_of[name] is None:
+            stats[name] = None
+            continue
+        mean = sums[name] / counts[name]
+        var = np.maximum(squares[name] / counts[name] - np.square(mean), 0.0)
+        std = np.sqrt(var)
+        flat = std < 1e-8 * max(1.0, float(np.abs(mean).max()))
+        if flat.any():
+            logger.warning("Input %r has %d constant element(s) in the training split; they pass through unscaled.", name, int(flat.sum()))
+        std = np.where(flat, 1.0, std)
+        stats[name] = InputStats(mean.astype(np.float32), std.astype(np.float32))
+    return stats
+
+
+def collect_targets(dataset, specs, batch_size=512):
+    """All target values of a dataset as NumPy arrays, one per :class:`TargetSpec`."""
+    values = {spec.name: [] for spec in specs}
+    for batch in dataset.batch(batch_size).as_numpy_iterator():
+        for spec in specs:
+            values[spec.name].append(np.asarray(batch[spec.source]))
+    return {name: (np.concatenate(v) if v else np.empty((0,))) for name, v in values.items()}
+
+
+def encode_target(spec, value):
+    """Turn a raw dataset feature into the tensor a model output trains on (TensorFlow ops)."""
+    import tensorflow as tf
+
+    if spec.kind == "classification":
+        return tf.one_hot(tf.cast(value, tf.int32), spec.n_classes, dtype=tf.float32)
+    if spec.kind == "binary":
+        if spec.threshold is not None:
+            return tf.cast(tf.cast(value, tf.float32) >= spec.threshold, tf.float32)[..., None]
+        return tf.cast(value, tf.float32)[..., None]
+    return tf.cast(value, tf.float32)[..., None]
+
+
+def encode_target_numpy(spec, value):
+    """NumPy twin of :func:`encode_target` for evaluation: class indices / 0-1 / floats."""
+    value = np.asarray(value)
+    if spec.kind == "binary" and spec.threshold is not None:
+        return (value.astype(np.float64) >= spec.threshold).astype(np.int64)
+    if spec.kind in ("binary", "classification"):
+        return value.astype(np.int64)
+    return value.astype(np.float64)
+
+
+def window_hash_fraction(example):
+    """A deterministic pseudo-random number in [0, 1) per window (for the leaky protocol)."""
+    import tensorflow as tf
+
+    key = tf.strings.join(
+        [
+            tf.strings.as_string(example["subject_id"]),
+            tf.strings.as_string(example.get("session_id", tf.constant(0, tf.int32))),
+            tf.strings.as_string(example["trial_id"]),
+            tf.strings.as_string(example.get("window_index", tf.constant(0, tf.int32))),
+        ],
+        separator="/",
+    )
+    return tf.cast(tf.strings.to_hash_bucket_fast(key, 10_000), tf.float32) / 10_000.0
+
+
+def to_model_io(input_names, specs, sample_weights=None):
+    """A ``map`` function: example dict -> (inputs, targets[, sample_weight]).
+
+    Args:
+        sample_weights: optional ``(spec_name, weights_per_class)`` giving balanced class weights
+            for a classification target as per-example sample weights.
+    """
+    import tensorflow as tf
+
+    weight_table = None
+    if sample_weights is not None:
+        weight_spec, weights = sample_weights
+        weight_table = tf.constant(np.asarray(weights, np.float32))
+
+    def fn(example):
+        inputs = {name: tf.cast(example[name], tf.float32) for name in input_names}
+        targets = {spec.name: encode_target(spec, example[spec.source]) for spec in specs}
+        if weight_table is None:
+            return inputs, targets
+        source = next(s.source for s in specs if s.name == weight_spec)
+        weight = tf.gather(weight_table, tf.cast(example[source], tf.int32))
+        return inputs, targets, {spec.name: weight for spec in specs}
+
+    return fn
+
+
+def make_dataset(dataset, input_names, specs, batch_size, shuffle=False, seed=0, cache=False,
+                 sample_weights=None, buffer_size=4096):
+    """The training/evaluation input pipeline: (cache) -> (shuffle) -> map -> batch -> prefetch.
+
+    Shuffling uses a fixed seed without reshuffling between iterations when ``seed`` is given
+    per epoch by the caller, so a resumed run sees the same order as an uninterrupted one.
+    """
+    import tensorflow as tf
+
+    if cache:
+        dataset = dataset.cache()
+    if shuffle:
+        dataset = dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=False)
+    dataset = dataset.map(to_model_io(input_names, specs, sample_weights), num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

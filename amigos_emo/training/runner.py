@@ -1,0 +1,467 @@
+"""One training run end to end: what ``python -m amigos_emo.train`` calls.
+
+Output directory layout::
+
+    OUTPUT_DIR/
+      config.json            resolved configuration, versions, dataset name/config/version
+      fold_00/ ...           one folder per fold:
+        best.keras           best epoch by validation loss (raw signals in, ratings out)
+        saved_model/         tf.saved_model export of best.keras (endpoint "serve")
+        last.keras, state.json   end-of-epoch checkpoint used by --resume
+        history.csv          per-epoch losses and metrics
+        metrics.json         test metrics beside the trivial baselines
+        confusion_<head>.png
+        tensorboard/         scalars (and confusion-matrix images for classifiers)
+      training_curves.png    train/validation curves, every fold
+      metrics.json           per-fold and aggregate (mean +/- std) results; written LAST, so its
+                             presence means the run finished
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+
+import numpy as np
+
+from amigos_emo._checks import check_option
+from amigos_emo._logging import logger
+from amigos_emo.training import reports
+
+MIXED_PRECISION = ("auto", "off", "float16", "bfloat16")
+JIT = ("auto", "on", "off")
+
+
+class RunDirectoryError(RuntimeError):
+    """The output directory holds a finished or unfinished run and no flag says what to do."""
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """Everything that defines a run (written to ``config.json``)."""
+
+    dataset: str = "amigos/synthetic"
+    model: str | None = None
+    preset: str | None = None
+    protocol: str = "subject-split"
+    n_folds: int = 5
+    max_folds: int | None = None
+    epochs: int = 12
+    batch_size: int = 64
+    seed: int = 0
+    output_dir: str | None = None
+    data_dir: str | None = None
+    manual_dir: str | None = None
+    mixed_precision: str = "auto"
+    jit: str = "auto"
+    class_weights: str = "balanced"
+    resume: bool = False
+    overwrite: bool = False
+    export: bool = True
+    verbose: int | None = None
+
+    def validate(self):
+        from amigos_emo.training.protocols import PROTOCOLS
+
+        check_option(self.protocol, PROTOCOLS, "protocol")
+        check_option(self.mixed_precision, MIXED_PRECISION, "mixed_precision")
+        check_option(self.jit, JIT, "jit")
+        check_option(self.class_weights, ("balanced", "none"), "class_weights")
+        for name in ("epochs", "batch_size", "n_folds"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1. Received: {name}={getattr(self, name)}")
+        if self.resume and self.overwrite:
+            raise ValueError("resume and overwrite exclude each other. Received: resume=True, overwrite=True")
+
+
+def library_versions():
+    """Versions of everything that shapes a result (recorded in config.json)."""
+    import importlib.metadata as md
+
+    versions = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for package in ("amigos-emo", "tensorflow", "keras", "tensorflow-datasets", "numpy", "scipy",
+                    "scikit-learn", "mne", "neurokit2"):
+        try:
+            versions[package] = md.version(package)
+        except md.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def _has_gpu():
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def resolve_speed_switches(config):
+    """(precision policy name, jit_compile bool) for this machine; auto means: on a GPU,
+    float16 and XLA; on a CPU, float32 and no XLA (it rarely helps small recurrent models)."""
+    gpu = _has_gpu()
+    policy = {
+        "auto": "mixed_float16" if gpu else "float32",
+        "off": "float32",
+        "float16": "mixed_float16",
+        "bfloat16": "mixed_bfloat16",
+    }[config.mixed_precision]
+    jit = {"auto": gpu, "on": True, "off": False}[config.jit]
+    return policy, jit
+
+
+def prepare_output_dir(config):
+    """Create the output directory, refusing to clobber a finished or unfinished run."""
+    out = config.output_dir
+    finished = os.path.exists(os.path.join(out, "metrics.json"))
+    started = os.path.isdir(out) and any(os.scandir(out))
+    if config.overwrite and os.path.isdir(out):
+        shutil.rmtree(out)
+    elif finished and not config.overwrite:
+        raise RunDirectoryError(
+            f"{out} holds a finished run (metrics.json exists). Pass --overwrite to replace it, or choose "
+            "another --output-dir."
+        )
+    elif started and not config.resume:
+        raise RunDirectoryError(
+            f"{out} holds an unfinished run. Pass --resume to continue it from its last completed epoch, "
+            "--overwrite to start over, or choose another --output-dir."
+        )
+    os.makedirs(out, exist_ok=True)
+    saved = os.path.join(out, "config.json")
+    if config.resume and os.path.exists(saved):
+        with open(saved) as handle:
+            previous = json.load(handle)["run"]
+        changed = {
+            k: (previous.get(k), v)
+            for k, v in dataclasses.asdict(config).items()
+            if k not in ("resume", "overwrite", "verbose", "output_dir") and previous.get(k) != v
+        }
+        if changed:
+            details = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
+            raise RunDirectoryError(f"--resume with different settings than the interrupted run ({details}).")
+
+
+def default_output_dir(config):
+    name = config.dataset.replace("/", "-")
+    return os.path.join("runs", f"{name}_{config.model}_{config.protocol}_seed{config.seed}")
+
+
+def _split_string(splits):
+    return "+".join(splits)
+
+
+def _count_examples(builder, splits):
+    return int(sum(builder.info.splits[s].num_examples for s in splits))
+
+
+def _load_fold_data(builder, fold):
+    """(train, validation, test) unbatched example datasets of one fold."""
+    import tensorflow as tf
+
+    read = builder.as_dataset
+    if not fold.leaky:
+        return tuple(read(split=_split_string(part), shuffle_files=False) for part in (fold.train, fold.validation, fold.test))
+    from amigos_emo.training.pipeline import window_hash_fraction
+
+    everything = read(split=_split_string(fold.train), shuffle_files=False)
+    train_fraction, val_fraction, _ = fold.window_fractions
+    low = {"train": 0.0, "val": train_fraction, "test": train_fraction + val_fraction}
+    high = {"train": train_fraction, "val": train_fraction + val_fraction, "test": 1.01}
+
+    def part(name):
+        return everything.filter(lambda e: tf.logical_and(window_hash_fraction(e) >= low[name], window_hash_fraction(e) < high[name]))
+
+    return part("train"), part("val"), part("test")
+
+
+def _majority(values):
+    values = np.asarray(values).astype(np.int64).ravel()
+    return int(np.bincount(values).argmax())
+
+
+class _ConfusionMatrixImages:
+    """Keras callback factory: per-epoch validation confusion matrices as TensorBoard images."""
+
+    @staticmethod
+    def make(log_dir, dataset, specs, truth):
+        import keras
+        import tensorflow as tf
+
+        heads = [s for s in specs if s.kind in ("classification", "binary")]
+        writer = tf.summary.create_file_writer(os.path.join(log_dir, "confusion_matrix"))
+
+        class Callback(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if not heads:
+                    return
+                predictions = self.model.predict(dataset, verbose=0)
+                from sklearn.metrics import confusion_matrix
+
+                with writer.as_default():
+                    for spec in heads:
+                        predicted = _decode_prediction(spec, predictions[spec.name])
+                        names = list(spec.class_names)
+                        matrix = confusion_matrix(truth[spec.name], predicted, labels=list(range(len(names))))
+                        image = reports.confusion_matrix_image(matrix, names, f"{spec.name}, epoch {epoch + 1}")
+                        tf.summary.image(f"confusion_matrix/{spec.name}", image, step=epoch)
+                writer.flush()
+
+        return Callback()
+
+
+def _decode_prediction(spec, prediction):
+    prediction = np.asarray(prediction)
+    if spec.kind == "classification":
+        return prediction.argmax(axis=-1)
+    if spec.kind == "binary":
+        return (prediction.reshape(len(prediction), -1)[:, 0] >= 0.5).astype(np.int64)
+    return prediction.reshape(len(prediction), -1)[:, 0].astype(np.float64)
+
+
+def _atomic_save(model, path):
+    tmp = path + ".tmp.keras"
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _atomic_export(model, path):
+    tmp = path + ".tmp"
+    if os.path.exists(tmp):
+        shutil.rmtree(tmp)
+    model.export(tmp, format="tf_saved_model", verbose=False)
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+
+
+def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
+    """Train, select, evaluate and export one fold; returns its metrics dict."""
+    import keras
+
+    from amigos_emo.training import evaluation, pipeline
+    from amigos_emo.training.modeling import wrap_model
+    from amigos_emo.training.tasks import target_specs
+
+    os.makedirs(fold_dir, exist_ok=True)
+    logger.info(fold.describe())
+    specs = target_specs(entry, builder.info.features, dataset_name=builder.name)
+    train_raw, val_raw, test_raw = _load_fold_data(builder, fold)
+    n_train = _count_examples(builder, fold.train)
+    if fold.leaky:
+        n_train = int(n_train * fold.window_fractions[0])
+    steps_per_epoch = max(1, int(np.ceil(n_train / config.batch_size)))
+
+    # --- statistics from the training subjects only ----------------------------------------
+    input_stats = pipeline.fit_input_stats(train_raw, entry.inputs)
+    train_targets = pipeline.collect_targets(train_raw, specs)
+    regression_stats, majority, class_weight_spec = {}, {}, None
+    for spec in specs:
+        values = pipeline.encode_target_numpy(spec, train_targets[spec.name])
+        if spec.kind == "regression":
+            std = float(values.std()) or 1.0
+            regression_stats[spec.name] = (float(values.mean()), std)
+        else:
+            majority[spec.name] = _majority(values)
+            if spec.kind == "classification" and config.class_weights == "balanced":
+                from sklearn.utils.class_weight import compute_class_weight
+
+                present = np.unique(values)
+                weights = np.ones(spec.n_classes)
+                weights[present] = compute_class_weight("balanced", classes=present, y=values)
+                class_weight_spec = (spec.name, weights)
+
+    # --- model ---------------------------------------------------------------------------
+    keras.mixed_precision.set_global_policy(policy)
+    input_shapes = {name: tuple(builder.info.features[name].shape) for name in entry.inputs}
+    n_outputs = next((s.n_classes for s in specs if s.kind == "classification"), None)
+    last_path = os.path.join(fold_dir, "last.keras")
+    state_path = os.path.join(fold_dir, "state.json")
+    best_path = os.path.join(fold_dir, "best.keras")
+    state = {"epochs_completed": 0, "best_val_loss": None, "best_epoch": None, "history": {}}
+    if config.resume and os.path.exists(state_path) and os.path.exists(last_path):
+        with open(state_path) as handle:
+            state = json.load(handle)
+        model = keras.saving.load_model(last_path)
+        logger.info("Resuming fold %d after epoch %d", fold.index, state["epochs_completed"])
+    else:
+        core = entry.build(input_shapes, n_outputs=n_outputs, preset=config.preset)
+        model = wrap_model(core, input_stats, regression_stats, name=f"{entry.name}_trained")
+        entry.compile(model, steps_per_epoch=steps_per_epoch, epochs=config.epochs, jit_compile=jit_compile)
+    keras.mixed_precision.set_global_policy("float32")
+
+    size_bytes = n_train * sum(int(np.prod(s)) * 4 for s in input_shapes.values())
+    cache = size_bytes < 2 * 1024**3
+    val_ds = pipeline.make_dataset(val_raw, entry.inputs, specs, config.batch_size, cache=cache)
+    val_truth = {s.name: pipeline.encode_target_numpy(s, v) for s, v in zip(specs, pipeline.collect_targets(val_raw, specs).values())}
+    tensorboard_dir = os.path.join(fold_dir, "tensorboard")
+    callbacks = [
+        keras.callbacks.TensorBoard(log_dir=tensorboard_dir, write_graph=False),
+        _ConfusionMatrixImages.make(tensorboard_dir, val_ds, specs, val_truth),
+    ]
+    verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
+    history = state["history"]
+    train_cached = train_raw.cache() if cache else train_raw
+    for epoch in range(state["epochs_completed"], config.epochs):
+        train_ds = pipeline.make_dataset(
+            train_cached, entry.inputs, specs, config.batch_size, shuffle=True,
+            seed=config.seed * 10_000 + epoch, sample_weights=class_weight_spec,
+        )
+        result = model.fit(train_ds, validation_data=val_ds, initial_epoch=epoch, epochs=epoch + 1,
+                           callbacks=callbacks, verbose=verbose)
+        for key, values in result.history.items():
+            history.setdefault(key, []).extend(float(v) for v in values)
+        val_loss = float(result.history["val_loss"][-1])
+        if not np.isfinite(val_loss):
+            raise FloatingPointError(f"fold {fold.index}, epoch {epoch + 1}: validation loss is {val_loss}; stopping.")
+        if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
+            state["best_val_loss"], state["best_epoch"] = val_loss, epoch + 1
+            _atomic_save(model, best_path)
+        _atomic_save(model, last_path)
+        state["epochs_completed"] = epoch + 1
+        state["history"] = history
+        reports.write_json(state_path, state)
+    _write_history_csv(history, os.path.join(fold_dir, "history.csv"))
+
+    # --- test on held-out subjects ----------------------------------------------------------
+    best = keras.saving.load_model(best_path)
+    test_ds = pipeline.make_dataset(test_raw, entry.inputs, specs, config.batch_size)
+    predictions = best.predict(test_ds, verbose=0)
+    truth = pipeline.collect_targets(test_raw, specs)
+    metrics = {}
+    for spec in specs:
+        y_true = pipeline.encode_target_numpy(spec, truth[spec.name])
+        y_pred = _decode_prediction(spec, predictions[spec.name])
+        if spec.kind == "regression":
+            metrics[spec.name] = evaluation.regression_metrics(y_true, y_pred, regression_stats[spec.name][0])
+        else:
+            metrics[spec.name] = evaluation.classification_metrics(y_true, y_pred, spec.class_names, majority[spec.name])
+            reports.plot_confusion_matrix(
+                metrics[spec.name]["confusion_matrix"], spec.class_names,
+                os.path.join(fold_dir, f"confusion_{spec.name}.png"),
+                f"{spec.name}: fold {fold.index}, test subjects",
+            )
+    fold_result = {
+        "fold": fold.index,
+        "train": list(fold.train),
+        "validation": list(fold.validation),
+        "test": list(fold.test),
+        "leaky": fold.leaky,
+        "best_epoch": state["best_epoch"],
+        "n_train_examples": n_train,
+        "kinds": {s.name: s.kind for s in specs},
+        "metrics": metrics,
+        "input_normalisation": {k: (v.to_json() if v is not None else None) for k, v in input_stats.items()},
+    }
+    if config.export:
+        _atomic_export(best, os.path.join(fold_dir, "saved_model"))
+    reports.write_json(os.path.join(fold_dir, "metrics.json"), fold_result)
+    for path in (last_path,):
+        if os.path.exists(path):
+            os.remove(path)
+    return fold_result, history
+
+
+def _write_history_csv(history, path):
+    keys = sorted(history)
+    n = max((len(v) for v in history.values()), default=0)
+    with open(path, "w") as handle:
+        handle.write("epoch," + ",".join(keys) + "\n")
+        for i in range(n):
+            row = [str(history[k][i]) if i < len(history[k]) else "" for k in keys]
+            handle.write(f"{i + 1}," + ",".join(row) + "\n")
+
+
+def run(config):
+    """Run ``config`` and return the final results dict (also written to metrics.json)."""
+    import keras
+    import tensorflow as tf
+
+    from amigos_emo import datasets
+    from amigos_emo.models import get_model_entry
+    from amigos_emo.training.evaluation import aggregate_folds
+    from amigos_emo.training.protocols import LEAKY_PROTOCOLS, make_folds
+    from amigos_emo.training.tasks import DEFAULT_MODELS
+
+    name, dataset_config = datasets.split_dataset_name(config.dataset)
+    if config.model is None:
+        default_config, default_model = DEFAULT_MODELS.get(name, (None, None))
+        if default_model is None:
+            raise ValueError(f"Dataset {name!r} has no default model; pass --model.")
+        config.model = default_model
+        if dataset_config is None and default_config is not None:
+            config.dataset = f"{name}/{default_config}"
+    config.validate()
+    config.output_dir = config.output_dir or default_output_dir(config)
+    prepare_output_dir(config)
+    started = time.time()
+
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    policy, jit_compile = resolve_speed_switches(config)
+    entry = get_model_entry(config.model)
+    builder = datasets.prepare(config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir)
+    subjects = datasets.subject_splits(builder)
+    folds = make_folds(config.protocol, subjects, seed=config.seed, n_folds=config.n_folds)
+    if config.max_folds is not None:
+        folds = folds[: config.max_folds]
+    leaky = config.protocol in LEAKY_PROTOCOLS
+    if leaky:
+        logger.warning("Protocol %r is LEAKY: windows of the same subjects are in train and test; "
+                       "its scores overstate what a new subject would see.", config.protocol)
+    reports.write_json(os.path.join(config.output_dir, "config.json"), {
+        "run": dataclasses.asdict(config),
+        "resolved": {"precision_policy": policy, "jit_compile": jit_compile, "n_folds": len(folds),
+                     "leaky": leaky, "gpu": _has_gpu()},
+        "dataset": {"name": builder.name, "config": builder.builder_config.name if builder.builder_config else None,
+                    "version": str(builder.version), "data_dir": builder.data_dir,
+                    "subjects": subjects},
+        "model": {"name": entry.name, "task": entry.task, "preset": config.preset},
+        "folds": [dataclasses.asdict(f) for f in folds],
+        "versions": library_versions(),
+    })
+
+    fold_results, histories = [], []
+    for fold in folds:
+        fold_dir = os.path.join(config.output_dir, f"fold_{fold.index:02d}")
+        done = os.path.join(fold_dir, "metrics.json")
+        if config.resume and os.path.exists(done):
+            with open(done) as handle:
+                result = json.load(handle)
+            with open(os.path.join(fold_dir, "state.json")) as handle:
+                history = json.load(handle)["history"]
+            logger.info("Fold %d already finished; reusing its results", fold.index)
+        else:
+            result, history = run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile)
+        fold_results.append(result)
+        histories.append(history)
+
+    kinds = fold_results[0]["kinds"]
+    summary = aggregate_folds([r["metrics"] for r in fold_results], kinds)
+    table = reports.summary_table(summary, kinds, config.protocol, leaky, len(folds))
+    reports.plot_training_curves(histories, os.path.join(config.output_dir, "training_curves.png"),
+                                 f"{entry.name} on {config.dataset} ({config.protocol})")
+    results = {
+        "dataset": config.dataset,
+        "model": entry.name,
+        "protocol": config.protocol,
+        "leaky": leaky,
+        "leak_warning": ("windows of the same subjects are in train and test; not subject-independent"
+                         if leaky else None),
+        "synthetic": "synthetic" in config.dataset,
+        "seed": config.seed,
+        "n_folds": len(folds),
+        "aggregate": summary,
+        "folds": fold_results,
+        "summary_table": table,
+        "seconds": round(time.time() - started, 1),
+    }
+    reports.write_json(os.path.join(config.output_dir, "metrics.json"), results)
+    print("\n" + table)
+    if results["synthetic"]:
+        print("(SYNTHETIC data: these numbers test the pipeline, they say nothing about real recordings.)")
+    print(f"\nOutputs in {os.path.abspath(config.output_dir)}")
+    return results

@@ -1,0 +1,104 @@
+"""How a dataset's examples become a model's inputs and targets, and what each dataset trains.
+
+A model's registry entry names its inputs (feature keys) and outputs. Each output is fed from
+the dataset feature of the same name, or from the source given in :data:`TARGET_SOURCES`, and
+its kind decides the loss, the metrics and the trivial baseline it is reported beside:
+
+- ``regression``: a float rating (MAE/RMSE beside the training-mean predictor);
+- ``binary``: a 0/1 target (F1/accuracy beside the majority class);
+- ``classification``: a ``ClassLabel`` fed one-hot (accuracy/macro-F1 beside the majority
+  class).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+# Default model for each corpus, with the representation (builder config) it consumes.
+DEFAULT_MODELS = {
+    "amigos": ("synthetic", "multimodal_lstm"),
+    "deap": ("stft", "gru_xnet"),
+    "gameemo": ("stft", "gru_xnet"),
+    "seed": ("de", "res_attention_net"),
+    "seed_iv": ("de", "res_attention_net"),
+    "seed_v": ("de", "res_attention_net"),
+    "seed_vii": ("de", "res_attention_net"),
+    "dreamer": ("graph", "vae_gnn"),
+    "feeling_emotions": (None, "gru_classifier"),
+    "muse": ("features", "gru_classifier"),
+    "custom": (None, None),
+}
+
+# (model output) -> (dataset feature, threshold): where an output's target comes from when the
+# dataset feature of the same name is not the right kind. ``threshold`` binarises a rating as
+# ``rating >= threshold`` (stated once here and in the corpus constants).
+TARGET_SOURCES = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetSpec:
+    """One model output's target.
+
+    Attributes:
+        name: the model output name (and key in the target dict).
+        kind: ``"regression"``, ``"binary"`` or ``"classification"``.
+        source: the dataset feature it is read from.
+        n_classes: number of classes (classification), else None.
+        class_names: class names (classification/binary), else None.
+        threshold: for a binary target made from a rating, ``rating >= threshold`` is 1.
+    """
+
+    name: str
+    kind: str
+    source: str
+    n_classes: int | None = None
+    class_names: tuple | None = None
+    threshold: float | None = None
+
+
+def target_specs(entry, features, dataset_name=None):
+    """Work out each output's :class:`TargetSpec` from a model entry and a dataset's features.
+
+    Args:
+        entry: the model's :class:`amigos_emo.models.registry.ModelEntry`.
+        features: the builder's ``info.features`` (a ``tfds.features.FeaturesDict``).
+        dataset_name: used for :data:`TARGET_SOURCES` overrides and error messages.
+
+    Raises:
+        ValueError: an input or target the model needs is not in the dataset.
+    """
+    import tensorflow_datasets as tfds
+
+    available = sorted(features.keys())
+    missing = [name for name in entry.inputs if name not in features]
+    if missing:
+        raise ValueError(
+            f"Model {entry.name!r} needs input(s) {', '.join(missing)}, which dataset "
+            f"{dataset_name!r} does not provide (it has: {', '.join(available)}). "
+            f"Pick the dataset configuration that writes them (e.g. --dataset NAME/CONFIG)."
+        )
+    specs = []
+    for output in entry.outputs:
+        source, threshold = TARGET_SOURCES.get((dataset_name, output), (output, None))
+        if source not in features:
+            raise ValueError(
+                f"Model {entry.name!r} predicts {output!r}, but dataset {dataset_name!r} has no "
+                f"feature {source!r} to train it on (it has: {', '.join(available)})."
+            )
+        feature = features[source]
+        if isinstance(feature, tfds.features.ClassLabel):
+            names = tuple(feature.names)
+            if entry.task == "classification":
+                specs.append(TargetSpec(output, "classification", source, feature.num_classes, names))
+            elif feature.num_classes == 2:
+                specs.append(TargetSpec(output, "binary", source, 2, names))
+            else:
+                raise ValueError(
+                    f"Output {output!r} of {entry.name!r} is not a classifier, but feature {source!r} "
+                    f"has {feature.num_classes} classes."
+                )
+        elif threshold is not None or entry.task == "binary":
+            specs.append(TargetSpec(output, "binary", source, 2, ("low", "high"), threshold))
+        else:
+            specs.append(TargetSpec(output, "regression", source))
+    return specs
