@@ -5,6 +5,7 @@ Modules:
 - ``filters``: band-pass, notch and resampling (scipy.signal).
 - ``spectral``: band power and differential entropy for the five bands, STFT spectrograms.
 - ``lds``: the linear-dynamical-system (Kalman/RTS) smoother of the SEED features.
+- ``features``: trial-level sequences, e.g. the LDS-smoothed differential-entropy sequence.
 - ``physio``: ECG (heart rate, HRV) and GSR (tonic/phasic, SCR) features through NeuroKit2.
 - ``graph``: mutual-information adjacency and its normalisation (VAE-GNN inputs).
 
