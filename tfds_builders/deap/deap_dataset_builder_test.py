@@ -209,3 +209,28 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
     with pytest.raises(CorpusFormatError, match="simulated failure midway"):
         _build("raw", tmp_path)
     assert not Builder(config="raw", data_dir=tmp_path).is_prepared()
+
+
+def test_stft_config_counts_shapes_and_values(tmp_path):
+    import scipy.signal
+
+    builder = _build("stft", tmp_path)
+    reference = _reference_subjects()
+    config = builder.builder_config
+    for subject, (data, labels) in reference.items():
+        n_windows = (data.shape[2] - 384 - 512) // 256 + 1
+        split = f"subject_{subject:02d}"
+        assert builder.info.splits[split].num_examples == data.shape[0] * n_windows
+        for example in tfds.as_numpy(builder.as_dataset(split=split)):
+            assert example["stft"].dtype == np.float32
+            assert example["stft"].shape == (32, 33, 23)  # 512/16 + 1 frames, 0..44 Hz in 2 Hz bins
+            trial = example["trial_id"] - 1
+            start = 384 + 256 * example["window_index"]
+            segment = data[trial, :32, start : start + 512].astype(np.float32)
+            for channel in (0, 17, 31):
+                freqs, _, z = scipy.signal.stft(
+                    segment[channel], fs=128.0, nperseg=config.nperseg, noverlap=config.noverlap
+                )
+                expected = np.log1p(np.abs(z[freqs <= 45.0])).T
+                np.testing.assert_allclose(example["stft"][channel], expected, rtol=1e-4, atol=1e-5)
+            assert example["label"] == int(deap_constants.quadrant_label(*labels[trial][:2]))
