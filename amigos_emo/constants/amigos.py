@@ -31,3 +31,17 @@ BASELINE_S = 5.0
 
 FILE_PATTERN = "Data_Preprocessed_P*.mat"
 FILE_REGEX = r"Data_Preprocessed_P(\d+)\.mat$"
+
+# Index (0-based) of each rating inside ``labels_selfassessment``; the builder emits these four.
+RATING_INDEX = {name: SELF_ASSESSMENT_COLUMNS.index(name) for name in ("valence", "arousal", "dominance", "liking")}
+BASIC_EMOTIONS = SELF_ASSESSMENT_COLUMNS[5:]  # 0/1 flags
+SHORT_VIDEO_TRIALS = tuple(range(1, N_SHORT_VIDEOS + 1))  # trial ids 1-16
+LONG_VIDEO_TRIALS = tuple(range(N_SHORT_VIDEOS + 1, N_TRIALS + 1))  # trial ids 17-20
+
+# Units as they appear in the preprocessed matrices (EEG and ECG are high-passed, zero-mean;
+# GSR in participant 1's real file sits around 3.8e5, i.e. skin resistance in ohms).
+EEG_UNIT = "microvolts"
+GSR_UNIT = "ohms (skin resistance)"
+
+# Names of the ``transition`` ClassLabel emitted by the AMIGOS builder (see its README).
+TRANSITION_NAMES = ("steady", "transition")
