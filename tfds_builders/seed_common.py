@@ -196,12 +196,15 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
                     from amigos_emo.signal.spectral import stft_spectrogram
 
                     windows = sliding_windows(data, self._window_samples, self._step_samples, axis=0)
-                    for index in range(windows.shape[0]):
-                        spectrogram = stft_spectrogram(
-                            windows[index], self.SFREQ_HZ, nperseg=config.stft_nperseg,
-                            noverlap=config.stft_noverlap, max_freq_hz=config.stft_max_freq_hz,
-                        )
-                        example = {**ids, "window_index": index, "stft": spectrogram.astype(np.float32)}
+                    if windows.shape[0] == 0:
+                        continue
+                    # One call for all windows of the trial: (n_windows, n_chans, n_frames, n_freqs).
+                    spectrograms = stft_spectrogram(
+                        windows, self.SFREQ_HZ, nperseg=config.stft_nperseg,
+                        noverlap=config.stft_noverlap, axis=1, max_freq_hz=config.stft_max_freq_hz,
+                    ).astype(np.float32)
+                    for index in range(spectrograms.shape[0]):
+                        example = {**ids, "window_index": index, "stft": spectrograms[index]}
                         if self.BINARY_LABEL_NAMES:
                             example["label_binary"] = self.BINARY_MAPPING[int(label)]
                         yield f"{key}_{index:05d}", example

@@ -182,3 +182,20 @@ def test_interrupted_build_leaves_nothing_prepared(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="simulated crash"):
         builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=DUMMY))
     assert not tfds.builder("seed", config="raw", data_dir=tmp_path / "data").is_prepared()
+
+
+def test_de_sequences_from_preprocessed_eeg(tmp_path):
+    from amigos_emo.signal.features import de_sequence
+
+    builder = _build(tmp_path, "de")
+    for subject, paths in _sessions(RAW_DIR).items():
+        examples = _examples(builder, f"subject_{subject:02d}")
+        by_key = {(int(e["session_id"]), int(e["trial_id"])): e for e in examples}
+        assert len(examples) == sum(len(_trial_arrays(p, r"eeg_?(\d+)$")) for p in paths)
+        for session_id, path in enumerate(paths, start=1):
+            for trial_id, array in _trial_arrays(path, r"eeg_?(\d+)$").items():
+                ex = by_key[(session_id, trial_id)]
+                expected, n_valid = de_sequence(array[:, 1:].T, 200.0, window_s=1.0, n_steps=60)
+                assert ex["de"].shape == (60, 310) and ex["de"].dtype == np.float32
+                assert ex["n_steps"] == n_valid == (array.shape[1] - 1) // 200
+                np.testing.assert_allclose(ex["de"], expected, rtol=1e-5, atol=1e-5)
