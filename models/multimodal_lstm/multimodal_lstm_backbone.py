@@ -1,0 +1,414 @@
+"""The multimodal three-head LSTM: one LSTM branch per signal, a dense fusion, three heads.
+
+Inputs are time-major windows (AMIGOS: 4 s at 128 Hz, so ``n_times=512``, but any length):
+
+- ``eeg`` ``(n_times, n_eeg_chans)`` (14 channels), ``ecg`` ``(n_times, n_ecg_chans)`` (2),
+  ``gsr`` ``(n_times, n_gsr_chans)`` (1), all float32 and already normalised by the trainer.
+
+Each branch optionally averages ``pool_size`` consecutive samples first (an in-model temporal
+average-pooling front-end: ``pool_size=4`` turns 128 Hz into 32 Hz, which divides the LSTM
+steps by four and keeps CPU training fast; ``pool_size=1`` disables it), then runs two stacked
+LSTMs (the second returns its last state only) and two ReLU dense layers. The three branch
+vectors are concatenated, batch-normalised, and fused by three ReLU dense layers. Three float32
+heads read the fused vector:
+
+- ``valence`` and ``arousal``: linear regressions of the self-assessed ratings, ``(batch, 1)``;
+- ``transition``: sigmoid probability that the window lies on an emotional transition,
+  ``(batch, 1)``.
+
+Dropout follows every dense layer; the LSTM and dense kernels carry an L2 penalty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import keras
+
+from amigos_emo._checks import check_option, check_positive, validate_type
+from amigos_emo._logging import logger
+from amigos_emo.models.multimodal_lstm.multimodal_lstm_presets import (
+    DEFAULT_PRESET,
+    MULTIMODAL_LSTM_PRESETS,
+)
+
+INPUT_NAMES = ("eeg", "ecg", "gsr")
+OUTPUT_NAMES = ("valence", "arousal", "transition")
+
+
+def _check_units(units, name, min_length=1):
+    """A tuple of positive ints from a list/tuple of ints, or a clear error."""
+    validate_type(units, (list, tuple), name)
+    if len(units) < min_length or not all(
+        isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in units
+    ):
+        raise ValueError(
+            f"{name} must be a list of at least {min_length} positive ints. Received: {name}={units!r}"
+        )
+    return tuple(units)
+
+
+def _check_rate(value, name):
+    validate_type(value, "numeric", name)
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1). Received: {name}={value!r}")
+    return float(value)
+
+
+def _check_count(value, name, allow_none=False):
+    if allow_none and value is None:
+        return None
+    validate_type(value, int, name)
+    check_positive(value, name)
+    return int(value)
+
+
+@keras.saving.register_keras_serializable(package="amigos_emo")
+class MultimodalLSTMBackbone(keras.Model):
+    """Three-branch (EEG, ECG, GSR) LSTM with valence, arousal and transition heads.
+
+    Args:
+        n_times: samples per window (``None`` for variable length), e.g. 512 for 4 s at 128 Hz.
+        n_eeg_chans: EEG channels (14 on AMIGOS).
+        n_ecg_chans: ECG leads (2 on AMIGOS).
+        n_gsr_chans: GSR channels (1 on AMIGOS).
+        pool_size: samples averaged by the temporal pooling front-end (1 disables it).
+        eeg_lstm_units: widths of the stacked EEG LSTMs; the last returns its final state.
+        eeg_dense_units: widths of the EEG dense layers after the LSTMs.
+        ecg_lstm_units, ecg_dense_units, gsr_lstm_units, gsr_dense_units: likewise.
+        fusion_units: widths of the dense layers after the concatenation.
+        dropout: dropout rate after every dense layer, in [0, 1).
+        l2: L2 penalty on LSTM and dense kernels (0 disables it).
+        use_batch_norm: batch-normalise the concatenated branch vectors.
+        **kwargs: ``name``, ``trainable`` (forwarded to ``keras.Model``).
+
+    Example:
+        >>> model = MultimodalLSTMBackbone(n_times=512)
+        >>> sorted(model.output_names)
+        ['arousal', 'transition', 'valence']
+    """
+
+    def __init__(
+        self,
+        n_times=512,
+        n_eeg_chans=14,
+        n_ecg_chans=2,
+        n_gsr_chans=1,
+        pool_size=4,
+        eeg_lstm_units=(64, 32),
+        eeg_dense_units=(48, 24),
+        ecg_lstm_units=(32, 16),
+        ecg_dense_units=(20, 12),
+        gsr_lstm_units=(32, 16),
+        gsr_dense_units=(20, 12),
+        fusion_units=(64, 32, 16),
+        dropout=0.2,
+        l2=1e-4,
+        use_batch_norm=True,
+        **kwargs,
+    ):
+        n_times = _check_count(n_times, "n_times", allow_none=True)
+        n_chans = {
+            "eeg": _check_count(n_eeg_chans, "n_eeg_chans"),
+            "ecg": _check_count(n_ecg_chans, "n_ecg_chans"),
+            "gsr": _check_count(n_gsr_chans, "n_gsr_chans"),
+        }
+        pool_size = _check_count(pool_size, "pool_size")
+        if n_times is not None and n_times < pool_size:
+            raise ValueError(
+                f"n_times must be >= pool_size ({pool_size}) so that pooling leaves at least one "
+                f"step. Received: n_times={n_times}"
+            )
+        lstm_units = {
+            "eeg": _check_units(eeg_lstm_units, "eeg_lstm_units"),
+            "ecg": _check_units(ecg_lstm_units, "ecg_lstm_units"),
+            "gsr": _check_units(gsr_lstm_units, "gsr_lstm_units"),
+        }
+        dense_units = {
+            "eeg": _check_units(eeg_dense_units, "eeg_dense_units", min_length=0),
+            "ecg": _check_units(ecg_dense_units, "ecg_dense_units", min_length=0),
+            "gsr": _check_units(gsr_dense_units, "gsr_dense_units", min_length=0),
+        }
+        fusion_units = _check_units(fusion_units, "fusion_units", min_length=0)
+        dropout = _check_rate(dropout, "dropout")
+        validate_type(l2, "numeric", "l2")
+        check_positive(l2, "l2", allow_zero=True)
+        validate_type(use_batch_norm, bool, "use_batch_norm")
+        kwargs.setdefault("name", "multimodal_lstm")
+
+        def regularizer():
+            return keras.regularizers.L2(l2) if l2 > 0 else None
+
+        # === Layers ===
+        inputs = {
+            signal: keras.Input(shape=(n_times, n_chans[signal]), name=signal)
+            for signal in INPUT_NAMES
+        }
+        branch_layers = {}
+        for signal in INPUT_NAMES:
+            layers = []
+            if pool_size > 1:
+                layers.append(
+                    keras.layers.AveragePooling1D(pool_size=pool_size, name=f"{signal}_pool")
+                )
+            for index, units in enumerate(lstm_units[signal], start=1):
+                layers.append(
+                    keras.layers.LSTM(
+                        units,
+                        return_sequences=index < len(lstm_units[signal]),
+                        kernel_regularizer=regularizer(),
+                        name=f"{signal}_lstm_{index}",
+                    )
+                )
+            for index, units in enumerate(dense_units[signal], start=1):
+                layers.append(
+                    keras.layers.Dense(
+                        units,
+                        activation="relu",
+                        kernel_regularizer=regularizer(),
+                        name=f"{signal}_dense_{index}",
+                    )
+                )
+                if dropout > 0:
+                    layers.append(keras.layers.Dropout(dropout, name=f"{signal}_dropout_{index}"))
+            branch_layers[signal] = layers
+        concatenate = keras.layers.Concatenate(axis=-1, name="fusion_concat")
+        batch_norm = keras.layers.BatchNormalization(name="fusion_batch_norm") if use_batch_norm else None
+        fusion_layers = []
+        for index, units in enumerate(fusion_units, start=1):
+            fusion_layers.append(
+                keras.layers.Dense(
+                    units,
+                    activation="relu",
+                    kernel_regularizer=regularizer(),
+                    name=f"fusion_dense_{index}",
+                )
+            )
+            if dropout > 0:
+                fusion_layers.append(keras.layers.Dropout(dropout, name=f"fusion_dropout_{index}"))
+        heads = {
+            "valence": keras.layers.Dense(1, name="valence", dtype="float32"),
+            "arousal": keras.layers.Dense(1, name="arousal", dtype="float32"),
+            "transition": keras.layers.Dense(
+                1, activation="sigmoid", name="transition", dtype="float32"
+            ),
+        }
+
+        # === Functional Model ===
+        branch_outputs = []
+        for signal in INPUT_NAMES:
+            x = inputs[signal]
+            for layer in branch_layers[signal]:
+                x = layer(x)
+            branch_outputs.append(x)
+        x = concatenate(branch_outputs)
+        if batch_norm is not None:
+            x = batch_norm(x)
+        for layer in fusion_layers:
+            x = layer(x)
+        outputs = {name: head(x) for name, head in heads.items()}
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        # === Config ===
+        self.n_times = n_times
+        self.n_eeg_chans = n_chans["eeg"]
+        self.n_ecg_chans = n_chans["ecg"]
+        self.n_gsr_chans = n_chans["gsr"]
+        self.pool_size = pool_size
+        self.eeg_lstm_units = lstm_units["eeg"]
+        self.eeg_dense_units = dense_units["eeg"]
+        self.ecg_lstm_units = lstm_units["ecg"]
+        self.ecg_dense_units = dense_units["ecg"]
+        self.gsr_lstm_units = lstm_units["gsr"]
+        self.gsr_dense_units = dense_units["gsr"]
+        self.fusion_units = fusion_units
+        self.dropout = dropout
+        self.l2 = float(l2)
+        self.use_batch_norm = use_batch_norm
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "n_times": self.n_times,
+            "n_eeg_chans": self.n_eeg_chans,
+            "n_ecg_chans": self.n_ecg_chans,
+            "n_gsr_chans": self.n_gsr_chans,
+            "pool_size": self.pool_size,
+            "eeg_lstm_units": list(self.eeg_lstm_units),
+            "eeg_dense_units": list(self.eeg_dense_units),
+            "ecg_lstm_units": list(self.ecg_lstm_units),
+            "ecg_dense_units": list(self.ecg_dense_units),
+            "gsr_lstm_units": list(self.gsr_lstm_units),
+            "gsr_dense_units": list(self.gsr_dense_units),
+            "fusion_units": list(self.fusion_units),
+            "dropout": self.dropout,
+            "l2": self.l2,
+            "use_batch_norm": self.use_batch_norm,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+# Constructor arguments a preset or an override may set (the shapes come from input_shapes).
+_TUNABLE_ARGUMENTS = (
+    "pool_size",
+    "eeg_lstm_units",
+    "eeg_dense_units",
+    "ecg_lstm_units",
+    "ecg_dense_units",
+    "gsr_lstm_units",
+    "gsr_dense_units",
+    "fusion_units",
+    "dropout",
+    "l2",
+    "use_batch_norm",
+    "name",
+)
+
+
+def build_multimodal_lstm(input_shapes, n_outputs=None, preset=None, **overrides):
+    """Registry ``build``: an uncompiled :class:`MultimodalLSTMBackbone`.
+
+    Args:
+        input_shapes: mapping with ``"eeg"``, ``"ecg"`` and ``"gsr"`` per-example shapes
+            ``(n_times, n_chans)`` sharing one ``n_times`` (extra keys are ignored).
+        n_outputs: must be ``None``: the three heads are fixed (one unit each).
+        preset: ``"lightweight"`` (default), ``"moderate"`` or ``"maximum"``.
+        **overrides: constructor arguments that replace the preset's (e.g. ``pool_size=1``).
+
+    Returns:
+        The uncompiled model; inputs ``eeg``/``ecg``/``gsr``, outputs
+        ``valence``/``arousal``/``transition``, each ``(batch, 1)`` float32.
+
+    Raises:
+        ValueError: missing inputs, shapes that are not ``(n_times, n_chans)`` or disagree on
+            ``n_times``, ``n_outputs`` other than ``None``, unknown preset or override.
+    """
+    validate_type(input_shapes, Mapping, "input_shapes")
+    missing = [name for name in INPUT_NAMES if name not in input_shapes]
+    if missing:
+        raise ValueError(
+            f"input_shapes must give the per-example shapes of {list(INPUT_NAMES)}; "
+            f"missing {missing}. Received: input_shapes={dict(input_shapes)!r}"
+        )
+    shapes = {}
+    for name in INPUT_NAMES:
+        shape = tuple(input_shapes[name])
+        if len(shape) != 2:
+            raise ValueError(
+                f"input_shapes[{name!r}] must be (n_times, n_chans), time-major and without the "
+                f"batch axis. Received: input_shapes[{name!r}]={shape!r}"
+            )
+        shapes[name] = shape
+    n_times_by_input = {name: shape[0] for name, shape in shapes.items()}
+    if len(set(n_times_by_input.values())) != 1:
+        raise ValueError(
+            "eeg, ecg and gsr windows must share one n_times (resample them to one rate "
+            f"first). Received: n_times per input {n_times_by_input}"
+        )
+    extra = sorted(set(input_shapes) - set(INPUT_NAMES))
+    if extra:
+        logger.debug("multimodal_lstm ignores the inputs %s", extra)
+    if n_outputs is not None:
+        raise ValueError(
+            "multimodal_lstm has three fixed one-unit heads (valence, arousal, transition); "
+            f"leave n_outputs at None. Received: n_outputs={n_outputs!r}"
+        )
+    preset = DEFAULT_PRESET if preset is None else preset
+    check_option(preset, tuple(MULTIMODAL_LSTM_PRESETS), "preset")
+    unknown = sorted(set(overrides) - set(_TUNABLE_ARGUMENTS))
+    if unknown:
+        raise ValueError(
+            f"Unknown multimodal_lstm arguments {unknown}. Expected some of "
+            f"{list(_TUNABLE_ARGUMENTS)}. Received: overrides={overrides!r}"
+        )
+    arguments = {**MULTIMODAL_LSTM_PRESETS[preset], **overrides}
+    return MultimodalLSTMBackbone(
+        n_times=shapes["eeg"][0],
+        n_eeg_chans=shapes["eeg"][1],
+        n_ecg_chans=shapes["ecg"][1],
+        n_gsr_chans=shapes["gsr"][1],
+        **arguments,
+    )
+
+
+def compile_multimodal_lstm(
+    model,
+    *,
+    steps_per_epoch=100,
+    epochs=10,
+    jit_compile=False,
+    learning_rate=1e-3,
+    final_learning_rate_fraction=0.05,
+    loss_weights=None,
+    clipnorm=1.0,
+):
+    """Registry ``compile``: Adam with cosine decay, MSE/MSE/binary cross-entropy.
+
+    Args:
+        model: a model with outputs ``valence``, ``arousal`` and ``transition``.
+        steps_per_epoch: optimiser steps per epoch (sets the decay length).
+        epochs: epochs planned; the learning rate decays over ``steps_per_epoch * epochs``.
+        jit_compile: compile the train step with XLA.
+        learning_rate: initial Adam learning rate.
+        final_learning_rate_fraction: the cosine decay ends at this fraction of
+            ``learning_rate`` (``alpha`` of ``keras.optimizers.schedules.CosineDecay``).
+        loss_weights: per-head weights; missing heads keep weight 1.0.
+        clipnorm: gradient-norm clipping of Adam (``None`` disables it).
+
+    Metrics: MAE for ``valence`` and ``arousal``; AUC and binary accuracy for ``transition``.
+    """
+    validate_type(model, keras.Model, "model")
+    missing = [name for name in OUTPUT_NAMES if name not in model.output_names]
+    if missing:
+        raise ValueError(
+            f"model must have the outputs {list(OUTPUT_NAMES)}; missing {missing}. "
+            f"Received: model with outputs {model.output_names}"
+        )
+    steps_per_epoch = _check_count(steps_per_epoch, "steps_per_epoch")
+    epochs = _check_count(epochs, "epochs")
+    check_positive(learning_rate, "learning_rate")
+    validate_type(final_learning_rate_fraction, "numeric", "final_learning_rate_fraction")
+    if not 0 <= final_learning_rate_fraction <= 1:
+        raise ValueError(
+            "final_learning_rate_fraction must be in [0, 1]. "
+            f"Received: final_learning_rate_fraction={final_learning_rate_fraction!r}"
+        )
+    weights = {name: 1.0 for name in OUTPUT_NAMES}
+    if loss_weights is not None:
+        validate_type(loss_weights, Mapping, "loss_weights")
+        unknown = sorted(set(loss_weights) - set(OUTPUT_NAMES))
+        if unknown:
+            raise ValueError(
+                f"loss_weights keys must be among {list(OUTPUT_NAMES)}. Received: loss_weights={dict(loss_weights)!r}"
+            )
+        for name, weight in loss_weights.items():
+            check_positive(weight, f"loss_weights[{name!r}]", allow_zero=True)
+        weights.update({name: float(weight) for name, weight in loss_weights.items()})
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate,
+        decay_steps=steps_per_epoch * epochs,
+        alpha=final_learning_rate_fraction,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule, clipnorm=clipnorm),
+        loss={
+            "valence": keras.losses.MeanSquaredError(name="valence_mse"),
+            "arousal": keras.losses.MeanSquaredError(name="arousal_mse"),
+            "transition": keras.losses.BinaryCrossentropy(name="transition_bce"),
+        },
+        loss_weights=weights,
+        metrics={
+            "valence": [keras.metrics.MeanAbsoluteError(name="mae")],
+            "arousal": [keras.metrics.MeanAbsoluteError(name="mae")],
+            "transition": [
+                keras.metrics.AUC(name="auc"),
+                keras.metrics.BinaryAccuracy(name="accuracy"),
+            ],
+        },
+        jit_compile=jit_compile,
+    )
+    return model
