@@ -174,7 +174,10 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
                 }
                 where = f"{recording.path}: trial {trial_id}"
                 if data.size == 0 or not np.all(np.isfinite(data)):
-                    skipped.append(where)
+                    skipped.append(f"{where} (empty or non-finite)")
+                    continue
+                if config.representation == "de" and data.shape[0] < self._window_samples:
+                    skipped.append(f"{where} (shorter than one {config.window_s:g} s DE window)")
                     continue
                 key = f"{subject:02d}_{recording.session_id}_{trial_id:02d}"
                 if config.representation == "raw":
@@ -210,7 +213,7 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
                         yield f"{key}_{index:05d}", example
         if skipped:
             logger.warning(
-                "%s subject %d: skipped %d empty or non-finite trial(s): %s",
+                "%s subject %d: skipped %d trial(s): %s",
                 self.CORPUS_NAME, subject, len(skipped), "; ".join(skipped),
             )
 
