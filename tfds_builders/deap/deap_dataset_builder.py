@@ -252,6 +252,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             features["stft"] = tfds.features.Tensor(shape=self._stft_shape(), dtype=np.float32)
             supervised = ("stft", "label")
         return self.dataset_info_from_configs(
+            description=_DESCRIPTION,
             features=tfds.features.FeaturesDict(features),
             supervised_keys=supervised,
             homepage="https://www.eecs.qmul.ac.uk/mmv/datasets/deap/",
