@@ -140,21 +140,39 @@ def band_power(windows, sfreq, bands=None, axis=-2):
     Raises:
         ValueError: for non-finite samples, bands above Nyquist, or bands with no frequency bin.
     """
+    import scipy.fft
     from scipy import signal
 
     windows, axis = _prepare_windows(windows, sfreq, axis)
-    n_times = windows.shape[axis]
-    _, matrix = band_matrix(n_times, sfreq, bands)
-    _, psd = signal.periodogram(
-        windows.astype(np.float64, copy=False),
-        fs=sfreq,
-        window="hann",
-        detrend="constant",
-        scaling="density",
-        axis=axis,
-    )
-    psd = np.moveaxis(psd, axis, -1)
-    return (psd @ matrix) * (sfreq / n_times)
+    single_series = windows.ndim == 1
+    if single_series:
+        windows = windows[:, None]
+    # Time to axis -2; the other axes keep their order (the last one stays last).
+    windows = np.moveaxis(windows.astype(np.float64, copy=False), axis, -2)
+    n_times = windows.shape[-2]
+    freqs_hz, matrix = band_matrix(n_times, sfreq, bands)
+    # scipy.signal.periodogram(window="hann", detrend="constant", scaling="density"), written out
+    # with scipy.fft to skip its detrended copy (2-3x faster on SEED-sized trials; equality with
+    # periodogram is tested). The mean is removed in the frequency domain: by linearity
+    # FFT((x - m) * w) = FFT(x * w) - m * FFT(w), and FFT(w) of the periodic Hann window is
+    # non-zero only at bins 0 and 1.
+    hann = signal.get_window("hann", n_times)
+    hann_spectrum = scipy.fft.rfft(hann)
+    leaky = np.flatnonzero(np.abs(hann_spectrum) > 1e-9 * np.abs(hann_spectrum[0]))
+    spectrum = scipy.fft.rfft(windows * hann[:, None], axis=-2)  # (..., n_freqs, n_chans)
+    spectrum[..., leaky, :] -= windows.mean(axis=-2, keepdims=True) * hann_spectrum[leaky, None]
+    power = spectrum.real**2
+    power += spectrum.imag**2
+    # One-sided density (x2 except DC and an even-length Nyquist bin), 1 / (sfreq * sum(w^2)),
+    # and the integration step df = sfreq / n_times, folded into the band matrix.
+    one_sided = np.full(freqs_hz.size, 2.0)
+    one_sided[0] = 1.0
+    if n_times % 2 == 0:
+        one_sided[-1] = 1.0
+    weights = matrix * (one_sided / (sfreq * np.sum(hann**2)) * (sfreq / n_times))[:, None]
+    band_first = np.matmul(weights.T, power)  # (..., n_bands, n_chans)
+    band_power = np.swapaxes(band_first, -1, -2)  # (..., n_chans, n_bands)
+    return band_power[0] if single_series else band_power
 
 
 def differential_entropy(windows, sfreq, bands=None, axis=-2):

@@ -116,3 +116,21 @@ def test_stft_channel_major_input_and_errors():
         stft_spectrogram(x.T, 128.0, 64, 64)
     with pytest.raises(ValueError, match="at least nperseg=1024 samples"):
         stft_spectrogram(x.T, 128.0, 1024, 0)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_band_power_every_axis_matches_moved_loop(axis):
+    windows = np.moveaxis(np.random.default_rng(13).normal(size=(3, 128, 4)), 1, axis)
+    got = band_power(windows, 128.0, axis=axis)
+    others = [d for i, d in enumerate(windows.shape) if i != axis % 3]
+    assert got.shape == (*others, 5)
+    moved = np.moveaxis(windows, axis, -1).reshape(-1, 128)  # (series, n_times)
+    ref = _loop_band_power(moved.T[None], 128.0)[0].reshape(*others, 5)
+    np.testing.assert_allclose(got, ref, rtol=1e-10)
+
+
+def test_band_power_single_series():
+    x = np.random.default_rng(14).normal(size=256)
+    np.testing.assert_allclose(
+        band_power(x, 128.0, axis=0), _loop_band_power(x[None, :, None], 128.0)[0, 0], rtol=1e-10
+    )
