@@ -70,6 +70,14 @@ HARNESS_CASES = [
         build_kwargs={"preset": "seed", "gru_units": 8},
         case_id="seed",
     ),
+    # --- res_attention_net ---
+    HarnessCase(
+        name="res_attention_net",
+        input_shapes={"de": (40, 15)},
+        n_outputs=4,
+        build_kwargs={"preset": "tiny"},
+        case_id="tiny",
+    ),
 ]
 
 

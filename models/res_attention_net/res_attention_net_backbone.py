@@ -1,0 +1,184 @@
+"""ResAttentioNet: a 1-D ResNet-18 over differential-entropy sequences with attention pooling.
+
+Mirrors the published PyTorch code (``EmotionResNetAttention`` in the ResAttentioNet seed, for
+SEED / SEED-IV / SEED-V / SEED-VII DE features) layer for layer:
+
+1. Residual temporal feature extractor: Conv1D (kernel 7, stride 2, padding 3, no bias) ->
+   batch norm -> ReLU -> max-pool (kernel 3, stride 2, padding 1); four stages of two basic
+   residual blocks (two kernel-3 convolutions without bias, each followed by batch norm) with
+   widths ``base_width * (1, 2, 4, 8)`` and strides 1, 2, 2, 2; a 1x1 convolution + batch norm
+   shortcut where the shape changes.
+2. Dropout on the feature sequence.
+3. Attention pooling: one learnable query, ``n_heads`` heads (:class:`AttentionPooling1D`).
+4. Classifier: Dense(``hidden_units``, ReLU) -> dropout -> Dense(``n_outputs``) -> softmax.
+
+Note the seed applies its dropouts after the feature extractor and between the two dense
+layers; there is no dropout between the attention pooling and the first dense layer.
+
+With the defaults (``n_chans=62, n_bands=5, base_width=16, n_heads=2``) and 4 classes this has
+359,940 trainable parameters, exactly the PyTorch count (convolutions without bias, batch norm
+scale and offset, attention projections with biases). Keras additionally counts the batch-norm
+moving mean and variance (2,400 non-trainable values) that PyTorch keeps as buffers.
+
+Paddings are explicit zero paddings with "valid" layers, so the output lengths and window
+alignments equal PyTorch's (the max-pool pads with zeros, which equals PyTorch's -inf padding
+because it follows a ReLU). Batch norm uses PyTorch's epsilon 1e-5 and momentum 0.1.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from amigos_emo._checks import check_positive, validate_type
+from amigos_emo.models.res_attention_net.res_attention_net_layers import AttentionPooling1D
+
+_BN_KWARGS = {"epsilon": 1e-5, "momentum": 0.9}  # PyTorch momentum 0.1 == Keras momentum 0.9.
+
+
+def _check_int(value, name, minimum=1):
+    validate_type(value, int, name)
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
+    return value
+
+
+def _basic_block(x, filters, stride, name):
+    """Two kernel-3 convolutions with batch norm and an identity or 1x1-conv shortcut."""
+    in_filters = x.shape[-1]
+    shortcut = x
+    if stride != 1 or in_filters != filters:
+        shortcut = keras.layers.Conv1D(
+            filters, 1, strides=stride, use_bias=False, name=f"{name}_shortcut_conv"
+        )(x)
+        shortcut = keras.layers.BatchNormalization(name=f"{name}_shortcut_bn", **_BN_KWARGS)(shortcut)
+    y = keras.layers.ZeroPadding1D(1, name=f"{name}_pad1")(x)
+    y = keras.layers.Conv1D(filters, 3, strides=stride, use_bias=False, name=f"{name}_conv1")(y)
+    y = keras.layers.BatchNormalization(name=f"{name}_bn1", **_BN_KWARGS)(y)
+    y = keras.layers.ReLU(name=f"{name}_relu1")(y)
+    y = keras.layers.ZeroPadding1D(1, name=f"{name}_pad2")(y)
+    y = keras.layers.Conv1D(filters, 3, use_bias=False, name=f"{name}_conv2")(y)
+    y = keras.layers.BatchNormalization(name=f"{name}_bn2", **_BN_KWARGS)(y)
+    y = keras.layers.Add(name=f"{name}_add")([y, shortcut])
+    return keras.layers.ReLU(name=f"{name}_out")(y)
+
+
+@keras.saving.register_keras_serializable(package="amigos_emo")
+class ResAttentioNet(keras.Model):
+    """ResAttentioNet classifier for differential-entropy sequences (functional model).
+
+    Args:
+        n_outputs: number of emotion classes (SEED 3, SEED-IV 4, SEED-V 5, SEED-VII 7).
+        n_steps: number of DE time steps per example (the seed uses 60 one-second steps).
+        n_chans: number of EEG channels (62 for the SEED family).
+        n_bands: number of frequency bands per channel (5: delta..gamma). The input has
+            ``n_chans * n_bands`` features per step, channel-major.
+        base_width: filters of the first stage; the stages have 1x, 2x, 4x, 8x this.
+        n_heads: attention-pooling heads; must divide ``8 * base_width``.
+        hidden_units: width of the hidden classifier layer.
+        dropout: dropout rate after the feature extractor and in the classifier.
+        input_name: name of the input (the feature key), ``"de"``.
+        output_name: name of the softmax output (the target key), ``"label"``.
+        **kwargs: forwarded to :class:`keras.Model` (``name``, ...).
+
+    Inputs (a dict keyed by ``input_name``):
+        ``de``: float32 (batch, n_steps, n_chans * n_bands), DE features (log power units),
+        normalised by the trainer.
+
+    Outputs (a dict keyed by ``output_name``):
+        ``label``: float32 (batch, n_outputs) class probabilities (float32 also under mixed
+        precision).
+
+    Example:
+        >>> model = ResAttentioNet(n_outputs=4)
+        >>> model.count_params() - 2400  # trainable parameters, as in PyTorch
+        359940
+    """
+
+    def __init__(
+        self,
+        n_outputs,
+        n_steps=60,
+        n_chans=62,
+        n_bands=5,
+        base_width=16,
+        n_heads=2,
+        hidden_units=128,
+        dropout=0.5,
+        input_name="de",
+        output_name="label",
+        **kwargs,
+    ):
+        _check_int(n_outputs, "n_outputs")
+        _check_int(n_steps, "n_steps")
+        _check_int(n_chans, "n_chans")
+        _check_int(n_bands, "n_bands")
+        _check_int(base_width, "base_width")
+        _check_int(n_heads, "n_heads")
+        _check_int(hidden_units, "hidden_units")
+        check_positive(dropout, "dropout", allow_zero=True)
+        if dropout >= 1:
+            raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout}")
+        if (8 * base_width) % n_heads:
+            raise ValueError(
+                "n_heads must divide the final width 8 * base_width. "
+                f"Received: n_heads={n_heads}, base_width={base_width}"
+            )
+
+        # === Layers ===
+        stem_pad = keras.layers.ZeroPadding1D(3, name="stem_pad")
+        stem_conv = keras.layers.Conv1D(base_width, 7, strides=2, use_bias=False, name="stem_conv")
+        stem_bn = keras.layers.BatchNormalization(name="stem_bn", **_BN_KWARGS)
+        stem_relu = keras.layers.ReLU(name="stem_relu")
+        pool_pad = keras.layers.ZeroPadding1D(1, name="stem_pool_pad")
+        stem_pool = keras.layers.MaxPooling1D(3, strides=2, name="stem_pool")
+        feature_dropout = keras.layers.Dropout(dropout, name="feature_dropout")
+        attention_pool = AttentionPooling1D(n_heads=n_heads, name="attention_pool")
+        hidden = keras.layers.Dense(hidden_units, activation="relu", name="classifier_dense")
+        classifier_dropout = keras.layers.Dropout(dropout, name="classifier_dropout")
+        output_layer = keras.layers.Dense(
+            n_outputs, activation="softmax", dtype="float32", name=output_name
+        )
+
+        # === Functional Model ===
+        inputs = {input_name: keras.Input(shape=(n_steps, n_chans * n_bands), name=input_name)}
+        x = stem_pool(pool_pad(stem_relu(stem_bn(stem_conv(stem_pad(inputs[input_name]))))))
+        for stage, multiplier in enumerate((1, 2, 4, 8), start=1):
+            for block in (1, 2):
+                stride = 2 if (stage > 1 and block == 1) else 1
+                x = _basic_block(x, base_width * multiplier, stride, name=f"stage{stage}_block{block}")
+        x = attention_pool(feature_dropout(x))
+        x = classifier_dropout(hidden(x))
+        outputs = {output_name: output_layer(x)}
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        # === Config ===
+        self.n_outputs = n_outputs
+        self.n_steps = n_steps
+        self.n_chans = n_chans
+        self.n_bands = n_bands
+        self.base_width = base_width
+        self.n_heads = n_heads
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.input_name = input_name
+        self.output_name = output_name
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "n_outputs": self.n_outputs,
+            "n_steps": self.n_steps,
+            "n_chans": self.n_chans,
+            "n_bands": self.n_bands,
+            "base_width": self.base_width,
+            "n_heads": self.n_heads,
+            "hidden_units": self.hidden_units,
+            "dropout": self.dropout,
+            "input_name": self.input_name,
+            "output_name": self.output_name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
