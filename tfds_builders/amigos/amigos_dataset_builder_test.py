@@ -261,3 +261,42 @@ def test_default_synthetic_config_from_fresh_data_dir(tmp_path):
     assert sorted(builder.info.splits) == [f"subject_{p:02d}" for p in range(1, 13)]
     assert sum(s.num_examples for s in builder.info.splits.values()) == 3733
 
+
+
+# --- Real participant 1 (../shared/data/amigos_p01) ------------------------------------------------
+
+
+@pytest.mark.real_data
+def test_real_participant_1(shared_data, tmp_path):
+    import time
+
+    import pandas as pd
+
+    folder = shared_data / "amigos_p01"
+    trials = [pd.read_csv(folder / f"1_{video}.csv", header=None).to_numpy(np.float64) for video in range(1, 17)]
+    labels = pd.read_csv(folder / "labels_all_participants_short_videos.csv", header=None).to_numpy(np.float64)[:16]
+    empty = np.zeros((0, 0))
+    manual = tmp_path / "manual" / "Data_Preprocessed_P01"
+    manual.mkdir(parents=True)
+    scipy.io.savemat(
+        manual / "Data_Preprocessed_P01.mat",
+        {
+            "joined_data": _object_cell(trials + [empty] * 4),
+            "labels_selfassessment": _object_cell([row[np.newaxis] for row in labels] + [empty] * 4),
+        },
+    )
+    start = time.perf_counter()
+    builder = _build(tmp_path / "data", manual_dir=tmp_path / "manual")
+    print(f"AMIGOS participant 1 (16 real videos) built in {time.perf_counter() - start:.1f} s")
+    assert list(builder.info.splits) == ["subject_01"]
+    counts, ratings = {}, {}
+    for example in tfds.as_numpy(builder.as_dataset(split="subject_01")):
+        trial = int(example["trial_id"])
+        counts[trial] = counts.get(trial, 0) + 1
+        ratings[trial] = (example["arousal"], example["valence"], example["dominance"], example["liking"])
+        assert example["video_id"].decode() == str(trial)  # no VideoIDs in this file
+        assert np.isfinite(example["eeg"]).all() and np.isfinite(example["gsr"]).all()
+    assert counts == {video: (len(trials[video - 1]) - 640) // 512 for video in range(1, 17)}
+    for video in range(1, 17):
+        np.testing.assert_array_equal(ratings[video], labels[video - 1, :4].astype(np.float32))
+    assert sum(counts.values()) == builder.info.splits["subject_01"].num_examples
