@@ -291,7 +291,9 @@ def stft_spectrogram(
 
     Returns:
         float32 array: ``x``'s time axis removed and ``(n_frames, n_freqs)`` appended; a
-        time-major ``(n_times, n_chans)`` input gives ``(n_chans, n_frames, n_freqs)``.
+        time-major ``(n_times, n_chans)`` input gives ``(n_chans, n_frames, n_freqs)``, and
+        time-major windows ``(n_windows, n_times, n_chans)`` with ``axis=1`` give
+        ``(n_windows, n_chans, n_frames, n_freqs)``.
 
     Raises:
         ValueError: for bad segment arguments, signals shorter than ``nperseg`` or non-finite

@@ -134,3 +134,15 @@ def test_band_power_single_series():
     np.testing.assert_allclose(
         band_power(x, 128.0, axis=0), _loop_band_power(x[None, :, None], 128.0)[0, 0], rtol=1e-10
     )
+
+
+def test_stft_batched_windows_time_axis_1():
+    # Builders pass time-major windows (n_windows, n_times, n_chans) with axis=1.
+    windows = np.random.default_rng(15).normal(size=(3, 256, 4))
+    got = stft_spectrogram(windows, 128.0, 64, 32, axis=1, max_freq_hz=45.0)
+    freqs_hz, times_s = stft_grids(256, 128.0, 64, 32, max_freq_hz=45.0)
+    assert got.shape == (3, 4, times_s.size, freqs_hz.size) and got.dtype == np.float32
+    for w in range(3):
+        np.testing.assert_array_equal(
+            got[w], stft_spectrogram(windows[w], 128.0, 64, 32, max_freq_hz=45.0)
+        )
