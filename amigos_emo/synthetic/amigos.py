@@ -84,7 +84,9 @@ def participant_file_name(participant):
 def video_ids(n_short_videos=amigos_constants.N_SHORT_VIDEOS):
     """The synthetic ``VideoIDs``: ``S01``... for short videos, ``L01``... for the 4 long ones."""
     n_long = amigos_constants.N_TRIALS - n_short_videos
-    return [f"S{k:02d}" for k in range(1, n_short_videos + 1)] + [f"L{k:02d}" for k in range(1, n_long + 1)]
+    return [f"S{k:02d}" for k in range(1, n_short_videos + 1)] + [
+        f"L{k:02d}" for k in range(1, n_long + 1)
+    ]
 
 
 def synthetic_holes(n_participants):
@@ -134,7 +136,13 @@ def _ratings(rng, video_valence, video_arousal):
         "fear": (valence < 4) & (arousal >= 6),
         "sadness": (valence < 4) & (arousal < 5),
     }
-    columns = {"arousal": arousal, "valence": valence, "dominance": dominance, "liking": liking, "familiarity": familiarity}
+    columns = {
+        "arousal": arousal,
+        "valence": valence,
+        "dominance": dominance,
+        "liking": liking,
+        "familiarity": familiarity,
+    }
     columns.update({name: flag.astype(np.float64) for name, flag in flags.items()})
     return np.stack([columns[name] for name in amigos_constants.SELF_ASSESSMENT_COLUMNS], axis=1)
 
@@ -203,7 +211,11 @@ def _ecg_gsr(seed_keys, n_times, arousal, participant):
     import neurokit2 as nk
 
     duration_s = int(np.ceil(n_times / SFREQ_HZ)) + 1  # NeuroKit2 wants whole seconds here
-    heart_rate = HEART_RATE_AT_1_BPM + HEART_RATE_PER_AROUSAL_BPM * (arousal - 1.0) + participant["heart_rate"]
+    heart_rate = (
+        HEART_RATE_AT_1_BPM
+        + HEART_RATE_PER_AROUSAL_BPM * (arousal - 1.0)
+        + participant["heart_rate"]
+    )
     ecg = nk.ecg_simulate(
         duration=duration_s,
         sampling_rate=int(SFREQ_HZ),
@@ -224,7 +236,11 @@ def _ecg_gsr(seed_keys, n_times, arousal, participant):
         noise=0.01,
         random_state=_int_seed(*seed_keys, 3),
     )[:n_times]
-    tonic_us = SKIN_CONDUCTANCE_AT_1_US + SKIN_CONDUCTANCE_PER_AROUSAL_US * (arousal - 1.0) + participant["conductance"]
+    tonic_us = (
+        SKIN_CONDUCTANCE_AT_1_US
+        + SKIN_CONDUCTANCE_PER_AROUSAL_US * (arousal - 1.0)
+        + participant["conductance"]
+    )
     conductance_us = np.maximum(eda - 1.0 + tonic_us, 0.2)  # eda_simulate's tonic level is 1 uS
     gsr_ohms = 1e6 / conductance_us
     return np.stack([lead_ii, lead_iii], axis=1), gsr_ohms
@@ -276,10 +292,16 @@ def _readme_text(n_participants, seed, video_s, long_video_s, holes):
     if holes is None:
         lines.append("  none (holes=False)")
     else:
-        lines.append(f"  long videos 17-20 empty (0x0) for participants: {holes['no_long_videos'] or 'none'}")
-        lines.append(f"  empty labels_selfassessment cell (participant, video): {holes['empty_labels']}")
+        lines.append(
+            f"  long videos 17-20 empty (0x0) for participants: {holes['no_long_videos'] or 'none'}"
+        )
+        lines.append(
+            f"  empty labels_selfassessment cell (participant, video): {holes['empty_labels']}"
+        )
         lines.append(f"  NaN samples in joined_data (participant, video): {holes['nan_data']}")
-        lines.append(f"  empty joined_data cell, labels present (participant, video): {holes['empty_data'] or 'none'}")
+        lines.append(
+            f"  empty joined_data cell, labels present (participant, video): {holes['empty_data'] or 'none'}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -318,7 +340,9 @@ def write_synthetic_amigos(
     set_log_level(verbose)
     validate_type(n_participants, int, "n_participants")
     if n_participants < 1 or n_participants > 99:
-        raise ValueError(f"n_participants must be between 1 and 99. Received: n_participants={n_participants}")
+        raise ValueError(
+            f"n_participants must be between 1 and 99. Received: n_participants={n_participants}"
+        )
     validate_type(seed, int, "seed")
     if seed < 0:
         raise ValueError(f"seed must be >= 0. Received: seed={seed}")
@@ -364,19 +388,27 @@ def write_synthetic_amigos(
                 label_cells.append(empty)
                 annotation_cells.append(empty)
                 continue
-            n_times = n_baseline + int(round(video_duration_s[index] * SFREQ_HZ)) + int(extra_samples[index])
+            n_times = (
+                n_baseline
+                + int(round(video_duration_s[index] * SFREQ_HZ))
+                + int(extra_samples[index])
+            )
             trial_rng = _rng(seed, participant, trial)
             arousal = ratings[index, amigos_constants.SELF_ASSESSMENT_COLUMNS.index("arousal")]
             valence = ratings[index, amigos_constants.SELF_ASSESSMENT_COLUMNS.index("valence")]
             joined = np.empty((n_times, n_columns), dtype=np.float64)
-            joined[:, amigos_constants.EEG_COLUMNS] = _eeg(trial_rng, n_times, n_baseline, valence, arousal, offsets)
+            joined[:, amigos_constants.EEG_COLUMNS] = _eeg(
+                trial_rng, n_times, n_baseline, valence, arousal, offsets
+            )
             ecg, gsr = _ecg_gsr((seed, participant, trial), n_times, arousal, offsets)
             joined[:, amigos_constants.ECG_COLUMNS] = ecg
             joined[:, amigos_constants.GSR_COLUMNS.start] = gsr
             annotation = _external_annotations(trial_rng, n_times - n_baseline, ratings[index])
             if hole_plan and (participant, trial) in hole_plan["nan_data"]:
                 start = n_baseline + int(10 * SFREQ_HZ)
-                joined[start : start + int(2 * SFREQ_HZ), amigos_constants.ECG_COLUMNS.start + 1] = np.nan
+                joined[
+                    start : start + int(2 * SFREQ_HZ), amigos_constants.ECG_COLUMNS.start + 1
+                ] = np.nan
             if hole_plan and (participant, trial) in hole_plan["empty_data"]:
                 joined, annotation = empty, empty
             data_cells.append(joined)

@@ -35,7 +35,7 @@ def test_file_names_and_readme(corpus):
 def test_deterministic_bytes(corpus, tmp_path):
     _, paths = corpus
     again = write_synthetic_amigos(tmp_path, **KWARGS)
-    for first, second in zip(paths, again):
+    for first, second in zip(paths, again, strict=True):
         assert first.read_bytes() == second.read_bytes()
     other = write_synthetic_amigos(tmp_path / "other", **{**KWARGS, "seed": 8, "n_participants": 1})
     assert other[0].read_bytes() != paths[0].read_bytes()
@@ -94,7 +94,9 @@ def _trials(paths):
     """(arousal, valence, post-baseline joined_data) for every complete trial."""
     for path in paths:
         mat = _load(path)
-        for data, labels in zip(mat["joined_data"][0], mat["labels_selfassessment"][0]):
+        for data, labels in zip(
+            mat["joined_data"][0], mat["labels_selfassessment"][0], strict=True
+        ):
             if data.size and labels.size and not np.isnan(data).any():
                 yield labels[0, 0], labels[0, 1], data[int(C.BASELINE_S * C.SFREQ_HZ) :]
 
@@ -105,7 +107,9 @@ def test_heart_rate_and_skin_conductance_rise_with_arousal(corpus):
     for a, _, data in _trials(paths):
         ecg = data[:, C.ECG_COLUMNS.start]
         # Slow reference: R peaks as local maxima well above the median, 0.33 s refractory.
-        peaks, _ = scipy.signal.find_peaks(ecg, height=np.percentile(ecg, 98) * 0.5, distance=int(0.33 * 128))
+        peaks, _ = scipy.signal.find_peaks(
+            ecg, height=np.percentile(ecg, 98) * 0.5, distance=int(0.33 * 128)
+        )
         heart_rate.append(60.0 * 128 / np.median(np.diff(peaks)))
         conductance.append(np.mean(1e6 / data[:, C.GSR_COLUMNS.start]))
         arousal.append(a)
@@ -135,7 +139,10 @@ def test_frontal_alpha_asymmetry_tracks_valence(corpus):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"n_participants": 0}, r"n_participants must be between 1 and 99\. Received: n_participants=0"),
+        (
+            {"n_participants": 0},
+            r"n_participants must be between 1 and 99\. Received: n_participants=0",
+        ),
         ({"n_participants": 2.0}, r"n_participants must be int"),
         ({"seed": -1}, r"seed must be >= 0\. Received: seed=-1"),
         ({"video_s": 0}, r"video_s must be > 0\. Received: video_s=0"),

@@ -210,13 +210,17 @@ def load_participant(path):
     else:
         ids = [str(trial) for trial in range(1, amigos_constants.N_TRIALS + 1)]
     trials = []
-    for index, (data, labels) in enumerate(zip(data_cells, label_cells)):
+    for index, (data, labels) in enumerate(zip(data_cells, label_cells, strict=True)):
         trial = index + 1
         data = np.asarray(data)
         labels = np.asarray(labels)
         if data.size == 0:
             data = None
-        elif data.ndim != 2 or data.shape[1] != amigos_constants.N_COLUMNS or data.dtype.kind not in "fiu":
+        elif (
+            data.ndim != 2
+            or data.shape[1] != amigos_constants.N_COLUMNS
+            or data.dtype.kind not in "fiu"
+        ):
             raise CorpusFormatError(
                 path,
                 f"trial {trial} does not have {amigos_constants.N_COLUMNS} numeric columns",
@@ -227,7 +231,10 @@ def load_participant(path):
             )
         if labels.size == 0:
             labels = None
-        elif labels.size != len(amigos_constants.SELF_ASSESSMENT_COLUMNS) or labels.dtype.kind not in "fiu":
+        elif (
+            labels.size != len(amigos_constants.SELF_ASSESSMENT_COLUMNS)
+            or labels.dtype.kind not in "fiu"
+        ):
             raise CorpusFormatError(
                 path,
                 f"trial {trial} does not have 12 self-assessment values",
@@ -254,7 +261,10 @@ def _skip_reason(data, labels, minimum_samples):
         return "empty labels_selfassessment"
     if np.isnan(data).any():
         return "NaN in joined_data"
-    used = [labels[amigos_constants.RATING_INDEX[name]] for name in ("valence", "arousal", "dominance", "liking")]
+    used = [
+        labels[amigos_constants.RATING_INDEX[name]]
+        for name in ("valence", "arousal", "dominance", "liking")
+    ]
     if np.isnan(used).any():
         return "NaN in ratings"
     if data.shape[0] < minimum_samples:
@@ -275,9 +285,15 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         n_times = self.builder_config.window_samples
         features = {
-            "eeg": tfds.features.Tensor(shape=(n_times, len(amigos_constants.EEG_CHANNELS)), dtype=np.float32),
-            "ecg": tfds.features.Tensor(shape=(n_times, len(amigos_constants.ECG_CHANNELS)), dtype=np.float32),
-            "gsr": tfds.features.Tensor(shape=(n_times, len(amigos_constants.GSR_CHANNELS)), dtype=np.float32),
+            "eeg": tfds.features.Tensor(
+                shape=(n_times, len(amigos_constants.EEG_CHANNELS)), dtype=np.float32
+            ),
+            "ecg": tfds.features.Tensor(
+                shape=(n_times, len(amigos_constants.ECG_CHANNELS)), dtype=np.float32
+            ),
+            "gsr": tfds.features.Tensor(
+                shape=(n_times, len(amigos_constants.GSR_CHANNELS)), dtype=np.float32
+            ),
             "transition": tfds.features.ClassLabel(names=amigos_constants.TRANSITION_NAMES),
             "subject_id": tfds.features.Scalar(np.int32),
             "session_id": tfds.features.Scalar(np.int32),
@@ -314,7 +330,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             files = find_participant_files(directory)
         else:
             files = find_participant_files(dl_manager.manual_dir)
-        logger.info("AMIGOS%s: %d participant files", " (synthetic)" if config.synthetic else "", len(files))
+        logger.info(
+            "AMIGOS%s: %d participant files", " (synthetic)" if config.synthetic else "", len(files)
+        )
         return {
             f"subject_{participant:02d}": self._generate_examples(path, participant)
             for participant, path in files.items()
@@ -342,13 +360,24 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             # Baseline: the five 1 s segments of the first 5 s averaged into a 1 s template,
             # subtracted from every second of every window.
             n_windows = eeg.shape[0]
-            per_second = np.asarray(eeg).reshape(n_windows * (window // second), second, eeg.shape[2])
-            eeg = remove_baseline(per_second, data[:n_baseline, amigos_constants.EEG_COLUMNS], second)
+            per_second = np.asarray(eeg).reshape(
+                n_windows * (window // second), second, eeg.shape[2]
+            )
+            eeg = remove_baseline(
+                per_second, data[:n_baseline, amigos_constants.EEG_COLUMNS], second
+            )
             eeg = eeg.reshape(n_windows, window, -1).astype(np.float32)
-            ecg = sliding_windows(stimulus[:, amigos_constants.ECG_COLUMNS], window, step).astype(np.float32)
-            gsr = sliding_windows(stimulus[:, amigos_constants.GSR_COLUMNS], window, step).astype(np.float32)
+            ecg = sliding_windows(stimulus[:, amigos_constants.ECG_COLUMNS], window, step).astype(
+                np.float32
+            )
+            gsr = sliding_windows(stimulus[:, amigos_constants.GSR_COLUMNS], window, step).astype(
+                np.float32
+            )
 
-            ratings = {name: labels[amigos_constants.RATING_INDEX[name]] for name in ("valence", "arousal", "dominance", "liking")}
+            ratings = {
+                name: labels[amigos_constants.RATING_INDEX[name]]
+                for name in ("valence", "arousal", "dominance", "liking")
+            }
             state = binary_state(ratings["valence"], ratings["arousal"])
             transition = int(previous_state is not None and state != previous_state)
             previous_state = state
@@ -361,13 +390,16 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                 **{name: np.float32(value) for name, value in ratings.items()},
             }
             for window_index in range(n_windows):
-                yield f"{participant:02d}_{trial_id:02d}_{window_index:04d}", {
-                    **common,
-                    "window_index": window_index,
-                    "eeg": eeg[window_index],
-                    "ecg": ecg[window_index],
-                    "gsr": gsr[window_index],
-                }
+                yield (
+                    f"{participant:02d}_{trial_id:02d}_{window_index:04d}",
+                    {
+                        **common,
+                        "window_index": window_index,
+                        "eeg": eeg[window_index],
+                        "ecg": ecg[window_index],
+                        "gsr": gsr[window_index],
+                    },
+                )
         if skipped:
             n_skipped = sum(len(trials_) for trials_ in skipped.values())
             details = "; ".join(f"{reason}: trials {ids}" for reason, ids in skipped.items())

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import scipy.io
 import tensorflow_datasets as tfds
+from amigos_emo.tfds_builders.amigos import amigos_dataset_builder
+from amigos_emo.tfds_builders.amigos.amigos_dataset_builder import AmigosConfig, Builder
 
 from amigos_emo._logging import logger
 from amigos_emo.io.errors import CorpusFormatError
-from amigos_emo.tfds_builders.amigos import amigos_dataset_builder
-from amigos_emo.tfds_builders.amigos.amigos_dataset_builder import AmigosConfig, Builder
 
 DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
 EXAMPLE_DIR = DUMMY_DIR
@@ -38,7 +38,9 @@ class _Records(logging.Handler):
 
 def _build(data_dir, manual_dir=DUMMY_DIR, config="preprocessed"):
     builder = Builder(config=config, data_dir=os.fspath(data_dir))
-    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=os.fspath(manual_dir)))
+    builder.download_and_prepare(
+        download_config=tfds.download.DownloadConfig(manual_dir=os.fspath(manual_dir))
+    )
     return builder
 
 
@@ -49,7 +51,12 @@ def _reference(participant):
     for index in range(20):
         data = mat["joined_data"][0, index]
         labels = mat["labels_selfassessment"][0, index]
-        if data.size == 0 or labels.size == 0 or np.isnan(data).any() or np.isnan(labels[0, :4]).any():
+        if (
+            data.size == 0
+            or labels.size == 0
+            or np.isnan(data).any()
+            or np.isnan(labels[0, :4]).any()
+        ):
             continue
         if data.shape[0] < BASELINE + WINDOW:
             continue
@@ -76,7 +83,9 @@ def _examples(builder, split):
 def test_split_counts_match_the_dummy_files(built):
     builder, _ = built
     expected = {
-        f"subject_{p:02d}": sum((data.shape[0] - BASELINE) // WINDOW for data, _, _ in _reference(p).values())
+        f"subject_{p:02d}": sum(
+            (data.shape[0] - BASELINE) // WINDOW for data, _, _ in _reference(p).values()
+        )
         for p in DUMMY_FILES
     }
     found = {name: split.num_examples for name, split in builder.info.splits.items()}
@@ -97,7 +106,9 @@ def test_examples_values_ids_and_labels(built):
             data, labels, video_id = reference[int(example["trial_id"])]
             assert example["video_id"].decode() == video_id
             for name, column in (("arousal", 0), ("valence", 1), ("dominance", 2), ("liking", 3)):
-                assert example[name].dtype == np.float32 and example[name] == np.float32(labels[column])
+                assert example[name].dtype == np.float32 and example[name] == np.float32(
+                    labels[column]
+                )
             start = BASELINE + WINDOW * int(example["window_index"])
             # Slow, obvious baseline reference: mean of the five 1 s baseline seconds, per sample.
             template = np.zeros((128, 14))
@@ -105,8 +116,12 @@ def test_examples_values_ids_and_labels(built):
                 template += data[second * 128 : (second + 1) * 128, :14] / 5
             expected_eeg = np.array([data[start + t, :14] - template[t % 128] for t in range(512)])
             np.testing.assert_allclose(example["eeg"], expected_eeg, rtol=1e-6, atol=1e-5)
-            np.testing.assert_array_equal(example["ecg"], data[start : start + 512, 14:16].astype(np.float32))
-            np.testing.assert_array_equal(example["gsr"], data[start : start + 512, 16:17].astype(np.float32))
+            np.testing.assert_array_equal(
+                example["ecg"], data[start : start + 512, 14:16].astype(np.float32)
+            )
+            np.testing.assert_array_equal(
+                example["gsr"], data[start : start + 512, 16:17].astype(np.float32)
+            )
 
 
 def test_transition_labels(built):
@@ -136,7 +151,9 @@ def test_skipped_trials_warning_per_participant(built):
 def test_registered_and_documented():
     builder = tfds.builder("amigos", data_dir="/nonexistent_unused")
     assert builder.builder_config.name == "preprocessed"
-    assert builder.builder_config.window_samples == 512 and builder.builder_config.step_samples == 512
+    assert (
+        builder.builder_config.window_samples == 512 and builder.builder_config.step_samples == 512
+    )
     assert "manual-dir" in Builder.MANUAL_DOWNLOAD_INSTRUCTIONS
     for name in ("README.md", "CITATIONS.bib", "TAGS.txt", "checksums.tsv"):
         assert (pathlib.Path(amigos_dataset_builder.__file__).parent / name).is_file()
@@ -168,7 +185,9 @@ def test_truncated_file_names_the_file(tmp_path):
     bad = tmp_path / "manual" / "Data_Preprocessed_P05.mat"
     bad.parent.mkdir()
     bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    with pytest.raises(CorpusFormatError, match=r"Data_Preprocessed_P05\.mat.*truncated or corrupt"):
+    with pytest.raises(
+        CorpusFormatError, match=r"Data_Preprocessed_P05\.mat.*truncated or corrupt"
+    ):
         _build(tmp_path / "data", manual_dir=bad.parent)
 
 
@@ -193,17 +212,23 @@ def test_trial_with_16_columns(tmp_path):
 
 def test_labels_not_12_values_and_wrong_cell_length(tmp_path):
     path = _write_participant(tmp_path / "Data_Preprocessed_P04.mat", label_values=11)
-    with pytest.raises(CorpusFormatError, match=r"P04\.mat: labels_selfassessment\{1\}: .*12 self-assessment"):
+    with pytest.raises(
+        CorpusFormatError, match=r"P04\.mat: labels_selfassessment\{1\}: .*12 self-assessment"
+    ):
         amigos_dataset_builder.load_participant(path)
     path = _write_participant(tmp_path / "Data_Preprocessed_P06.mat", n_trials=19)
-    with pytest.raises(CorpusFormatError, match=r"P06\.mat: joined_data: .*wrong number of trials.*Found 19 cells"):
+    with pytest.raises(
+        CorpusFormatError, match=r"P06\.mat: joined_data: .*wrong number of trials.*Found 19 cells"
+    ):
         amigos_dataset_builder.load_participant(path)
 
 
 def test_empty_manual_dir(tmp_path):
     (tmp_path / "manual").mkdir()
     (tmp_path / "manual" / "notes.txt").write_text("not AMIGOS")
-    with pytest.raises(CorpusFormatError, match=r"manual: no AMIGOS file found.*Data_Preprocessed_P01\.mat"):
+    with pytest.raises(
+        CorpusFormatError, match=r"manual: no AMIGOS file found.*Data_Preprocessed_P01\.mat"
+    ):
         _build(tmp_path / "data", manual_dir=tmp_path / "manual")
 
 
@@ -232,7 +257,12 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
 
 def test_synthetic_config_small(tmp_path):
     config = AmigosConfig(
-        name="synthetic_test", synthetic=True, n_participants=2, seed=3, video_s=12.0, long_video_s=9.0
+        name="synthetic_test",
+        synthetic=True,
+        n_participants=2,
+        seed=3,
+        video_s=12.0,
+        long_video_s=9.0,
     )
     builder = Builder(config=config, data_dir=os.fspath(tmp_path))
     builder.download_and_prepare()  # no manual_dir needed
@@ -243,7 +273,9 @@ def test_synthetic_config_small(tmp_path):
     for participant, path in enumerate(written, start=1):
         mat = scipy.io.loadmat(path)
         count = 0
-        for data, labels in zip(mat["joined_data"][0], mat["labels_selfassessment"][0]):
+        for data, labels in zip(
+            mat["joined_data"][0], mat["labels_selfassessment"][0], strict=True
+        ):
             if data.size and labels.size and not np.isnan(data).any():
                 count += (data.shape[0] - BASELINE) // WINDOW
         expected[f"subject_{participant:02d}"] = count
@@ -262,7 +294,6 @@ def test_default_synthetic_config_from_fresh_data_dir(tmp_path):
     assert sum(s.num_examples for s in builder.info.splits.values()) == 3733
 
 
-
 # --- Real participant 1 (../shared/data/amigos_p01) ------------------------------------------------
 
 
@@ -273,8 +304,13 @@ def test_real_participant_1(shared_data, tmp_path):
     import pandas as pd
 
     folder = shared_data / "amigos_p01"
-    trials = [pd.read_csv(folder / f"1_{video}.csv", header=None).to_numpy(np.float64) for video in range(1, 17)]
-    labels = pd.read_csv(folder / "labels_all_participants_short_videos.csv", header=None).to_numpy(np.float64)[:16]
+    trials = [
+        pd.read_csv(folder / f"1_{video}.csv", header=None).to_numpy(np.float64)
+        for video in range(1, 17)
+    ]
+    labels = pd.read_csv(folder / "labels_all_participants_short_videos.csv", header=None).to_numpy(
+        np.float64
+    )[:16]
     empty = np.zeros((0, 0))
     manual = tmp_path / "manual" / "Data_Preprocessed_P01"
     manual.mkdir(parents=True)
@@ -282,7 +318,9 @@ def test_real_participant_1(shared_data, tmp_path):
         manual / "Data_Preprocessed_P01.mat",
         {
             "joined_data": _object_cell(trials + [empty] * 4),
-            "labels_selfassessment": _object_cell([row[np.newaxis] for row in labels] + [empty] * 4),
+            "labels_selfassessment": _object_cell(
+                [row[np.newaxis] for row in labels] + [empty] * 4
+            ),
         },
     )
     start = time.perf_counter()
@@ -293,7 +331,12 @@ def test_real_participant_1(shared_data, tmp_path):
     for example in tfds.as_numpy(builder.as_dataset(split="subject_01")):
         trial = int(example["trial_id"])
         counts[trial] = counts.get(trial, 0) + 1
-        ratings[trial] = (example["arousal"], example["valence"], example["dominance"], example["liking"])
+        ratings[trial] = (
+            example["arousal"],
+            example["valence"],
+            example["dominance"],
+            example["liking"],
+        )
         assert example["video_id"].decode() == str(trial)  # no VideoIDs in this file
         assert np.isfinite(example["eeg"]).all() and np.isfinite(example["gsr"]).all()
     assert counts == {video: (len(trials[video - 1]) - 640) // 512 for video in range(1, 17)}

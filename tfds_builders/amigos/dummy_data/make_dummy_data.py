@@ -33,13 +33,33 @@ WINDOW = 512  # 4 s at 128 Hz
 
 # participant -> {trial: n_samples}; trials not listed have an empty joined_data cell.
 LENGTHS = {
-    1: {1: BASELINE + WINDOW, 2: BASELINE + 2 * WINDOW, 3: BASELINE + WINDOW + 10,
-        4: BASELINE + 2 * WINDOW + 30, 5: BASELINE + WINDOW, 6: BASELINE + WINDOW, 7: BASELINE + WINDOW - 1},
-    2: {1: BASELINE + WINDOW, 2: BASELINE + 2 * WINDOW + 50, 3: BASELINE + WINDOW, 4: BASELINE + WINDOW},
+    1: {
+        1: BASELINE + WINDOW,
+        2: BASELINE + 2 * WINDOW,
+        3: BASELINE + WINDOW + 10,
+        4: BASELINE + 2 * WINDOW + 30,
+        5: BASELINE + WINDOW,
+        6: BASELINE + WINDOW,
+        7: BASELINE + WINDOW - 1,
+    },
+    2: {
+        1: BASELINE + WINDOW,
+        2: BASELINE + 2 * WINDOW + 50,
+        3: BASELINE + WINDOW,
+        4: BASELINE + WINDOW,
+    },
 }
 # participant -> {trial: (arousal, valence)}; trials not listed have an empty labels cell.
 RATINGS = {
-    1: {1: (3.0, 6.0), 2: (2.0, 7.5), 3: (2.0, 2.0), 4: (5.0, 5.0), 5: (8.0, 8.0), 7: (4.0, 4.0), 8: (6.0, 6.0)},
+    1: {
+        1: (3.0, 6.0),
+        2: (2.0, 7.5),
+        3: (2.0, 2.0),
+        4: (5.0, 5.0),
+        5: (8.0, 8.0),
+        7: (4.0, 4.0),
+        8: (6.0, 6.0),
+    },
     2: {1: (8.0, 3.0), 2: (6.0, 4.99), 3: (7.0, np.nan), 4: (8.0, 8.0)},
 }
 NAN_DATA = {(1, 5)}
@@ -72,7 +92,9 @@ def participant_variables(participant, rng):
         else:
             arousal, valence = rating
             flags = [0, 0, 1, 0, 0, 0, 0]
-            labels.append(np.array([[arousal, valence, 4.0 + trial / 10, 6.0 - trial / 10, 1.0, *flags]]))
+            labels.append(
+                np.array([[arousal, valence, 4.0 + trial / 10, 6.0 - trial / 10, 1.0, *flags]])
+            )
     video_ids = [f"V{k:02d}" for k in range(1, 17)] + [f"L{k:02d}" for k in range(1, 5)]
     return {
         "joined_data": _cell(data),
