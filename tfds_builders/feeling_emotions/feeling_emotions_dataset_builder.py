@@ -49,6 +49,13 @@ _FEATURE_FAMILIES = (
 _FFT_B_BLOCK = tuple(f"fft_{k}_b" for k in range(750))
 
 
+def _describe_cell(value):
+    """A cell for an error message: ``an empty cell`` for NaN/None, else its text quoted."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "an empty cell"
+    return repr(str(value))
+
+
 def find_csv(manual_dir):
     """The one ``emotions.csv`` under ``manual_dir`` (recursive); error for none or several."""
     manual_dir = pathlib.Path(os.fspath(manual_dir))
@@ -192,7 +199,7 @@ def read_emotions_csv(path):
             f"missing or non-numeric value at data row {row + 1} (line {row + 2}); {bad_rows.size} such cell(s) in all",
             field=f"{feature_names[col]} (column {col + 1})",
             expected="a finite number (a truncated or corrupt file?)",
-            found=repr(frame.iat[row, col]),
+            found=_describe_cell(frame.iat[row, col]),
         )
     label_strings = frame[constants.LABEL_COLUMN].astype(str).str.strip()
     known = label_strings.isin(constants.LABEL_NAMES).to_numpy()
@@ -203,7 +210,7 @@ def read_emotions_csv(path):
             f"unknown label at data row {row + 1} (line {row + 2})",
             field=constants.LABEL_COLUMN,
             expected="one of " + ", ".join(constants.LABEL_NAMES),
-            found=repr(frame[constants.LABEL_COLUMN].iloc[row]),
+            found=_describe_cell(frame[constants.LABEL_COLUMN].iloc[row]),
         )
     labels = label_strings.map(constants.LABEL_CODES).to_numpy(np.int64)
     if len(frame) != constants.N_ROWS:

@@ -35,6 +35,13 @@ contains them (searched recursively). Other CSVs in that folder are ignored.
 """
 
 
+def _describe_cell(value):
+    """A cell for an error message: ``an empty cell`` for NaN/None, else its text quoted."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "an empty cell"
+    return repr(str(value))
+
+
 @dataclasses.dataclass(eq=False)
 class MuseConfig(tfds.core.BuilderConfig):
     """What is written per window.
@@ -172,7 +179,7 @@ def read_recording(path):
             f"missing or non-numeric value at data row {row + 1} (line {row + 2}); {bad_rows.size} such cell(s) in all",
             field=column,
             expected="a finite number (a truncated or corrupt file?)",
-            found=repr(raw_value),
+            found=_describe_cell(raw_value),
         )
     timestamps = values[:, 0]
     if timestamps.size and np.any(np.diff(timestamps) < 0):

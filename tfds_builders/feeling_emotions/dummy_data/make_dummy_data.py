@@ -54,7 +54,10 @@ def main():
     rng = np.random.default_rng(2132)
     values = np.round(rng.normal(0.0, 50.0, size=(len(LABELS), N_FEATURES)), 2)
     lines = [",".join(feature_names() + ["label"])]
-    lines += [",".join(f"{v:g}" for v in row) + f",{label}" for row, label in zip(values, LABELS, strict=True)]
+    lines += [
+        ",".join(f"{v:g}" for v in row) + f",{label}"
+        for row, label in zip(values, LABELS, strict=True)
+    ]
     (HERE / "emotions.csv").write_text("\n".join(lines) + "\n")
 
 
