@@ -69,3 +69,9 @@ def test_physio_errors(function, name):
         function(x, 128)
     with pytest.raises(ValueError, match=rf"{name} must be a 1-D trace"):
         function(np.zeros((128 * 20, 2)), 128)
+
+
+def test_ecg_without_beats_names_the_problem():
+    t = np.arange(128 * 20) / 128
+    with pytest.raises(ValueError, match=r"ecg: found 0 R-peaks in 20 s, need at least 3 for HRV"):
+        ecg_features(np.sin(2 * np.pi * 0.05 * t), 128)
