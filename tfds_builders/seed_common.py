@@ -357,9 +357,10 @@ def numbered_keys(names, key_regex, path, n_trials, what, first=1):
         )
     if len(numbered) < n_trials:
         missing = sorted(set(range(first, last + 1)) - set(numbers))
+        shown = missing if len(missing) <= 12 else missing[:10] + ["..."]
         logger.warning(
-            "%s: holds %d of %d trials; trials %s are missing and are not written.",
-            path, len(numbered), n_trials, missing,
+            "%s: holds %d of %d trials; %d missing trial(s) %s are not written.",
+            path, len(numbered), n_trials, len(missing), shown,
         )
     return numbered
 
