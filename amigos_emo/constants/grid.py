@@ -63,7 +63,7 @@ def grid_indices(channel_names):
         row, column = GRID_POSITIONS[key]
         rows.append(row)
         columns.append(column)
-    cells = list(zip(rows, columns))
+    cells = list(zip(rows, columns, strict=True))
     if len(set(cells)) != len(cells):
         raise ValueError(
             f"channel_names must map to distinct grid cells. Received: {list(channel_names)!r}"

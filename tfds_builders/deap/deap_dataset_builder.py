@@ -313,7 +313,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                 "session_id": 1,
                 "trial_id": trial_id,
                 "label": int(deap_constants.quadrant_label(ratings[0], ratings[1])),
-                **{name: np.float32(value) for name, value in zip(deap_constants.RATING_COLUMNS, ratings)},
+                **{name: np.float32(value) for name, value in zip(deap_constants.RATING_COLUMNS, ratings, strict=True)},
             }
             if config.representation == "raw":
                 eeg = remove_baseline(eeg, baseline).astype(np.float32)

@@ -191,7 +191,7 @@ def subject_trials(record, path, subject):
         for name in ("valence", "arousal", "dominance")
     ]
     counts = {f"{m}.{p}": len(a) for (m, p), a in signals.items()}
-    counts.update({field: len(s) for field, s in zip(("ScoreValence", "ScoreArousal", "ScoreDominance"), scores)})
+    counts.update({field: len(s) for field, s in zip(("ScoreValence", "ScoreArousal", "ScoreDominance"), scores, strict=True)})
     if len(set(counts.values())) != 1:
         raise CorpusFormatError(
             path, "the clip count differs between fields", field=where,

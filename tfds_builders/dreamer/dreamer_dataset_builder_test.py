@@ -9,12 +9,12 @@ import pytest
 import scipy.io
 import scipy.signal
 import tensorflow_datasets as tfds
+from amigos_emo.tfds_builders.dreamer import dreamer_dataset_builder
+from amigos_emo.tfds_builders.dreamer.dreamer_dataset_builder import Builder
 
 from amigos_emo.constants import dreamer as dreamer_constants
 from amigos_emo.constants.grid import grid_indices
 from amigos_emo.io.errors import CorpusFormatError
-from amigos_emo.tfds_builders.dreamer import dreamer_dataset_builder
-from amigos_emo.tfds_builders.dreamer.dreamer_dataset_builder import Builder
 
 DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
 
@@ -112,7 +112,7 @@ def test_struct_array_nesting_reads_like_the_cell_nesting(tmp_path):
     cell_subjects, _ = dreamer_dataset_builder.load_dreamer(DUMMY_DIR / "DREAMER.mat")
     array_subjects, _ = dreamer_dataset_builder.load_dreamer(path)
     assert len(cell_subjects) == len(array_subjects) == 2
-    for number, (a, b) in enumerate(zip(cell_subjects, array_subjects), start=1):
+    for number, (a, b) in enumerate(zip(cell_subjects, array_subjects, strict=True), start=1):
         trials_a = dreamer_dataset_builder.subject_trials(a, "cell", number)
         trials_b = dreamer_dataset_builder.subject_trials(b, "array", number)
         for ta, tb in zip(trials_a, trials_b, strict=True):

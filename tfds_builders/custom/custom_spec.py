@@ -1,0 +1,402 @@
+"""The ``amigos_emo_dataset.json`` description of a user's own recordings, and its labels CSV.
+
+:func:`load_spec` reads and checks the JSON (see ``README.md`` beside this file for the full
+schema and an example); :func:`find_recordings` lists the recording files that match its file
+pattern, sorted numerically by (subject, session, trial); :func:`load_labels` reads the labels
+CSV into one row per (subject, session, trial). Every problem is a
+:class:`amigos_emo.io.CorpusFormatError` naming the file, the field, what was expected and what
+was found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import pathlib
+import re
+
+from amigos_emo.io.errors import CorpusFormatError
+
+CONFIG_FILE_NAME = "amigos_emo_dataset.json"
+# Signal types a recording may declare; each becomes a feature of that name.
+SIGNAL_TYPES = ("eeg", "ecg", "gsr", "eog", "emg", "resp", "ppg", "temperature", "misc")
+FORMATS = {".edf": "edf", ".csv": "csv", ".npz": "npz"}
+ID_FIELDS = ("subject", "session", "trial")
+RESERVED_FEATURES = frozenset(
+    {"subject_id", "session_id", "trial_id", "window_index", "label", *SIGNAL_TYPES}
+)
+_KNOWN_KEYS = frozenset(
+    {
+        "name", "description", "file_pattern", "format", "channels", "sfreq", "file_sfreq",
+        "resample", "labels_file", "labels", "label", "window_s", "step_s", "csv", "npz",
+    }
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelColumn:
+    """One label column of the labels CSV: categorical (``classes``) or continuous."""
+
+    name: str
+    categorical: bool
+    classes: tuple = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """The checked contents of ``amigos_emo_dataset.json``.
+
+    Attributes:
+        path: the JSON file; relative paths in it are relative to its folder (``root``).
+        name: dataset (config) name.
+        description: free text.
+        file_pattern: recording path relative to ``root`` with ``{subject}``, ``{trial}`` and
+            optionally ``{session}`` fields (digits), e.g. ``"sub-{subject}/trial_{trial}.edf"``.
+        file_format: ``"edf"``, ``"csv"`` or ``"npz"``.
+        channels: ``((name, type), ...)`` in output order.
+        sfreq: ``{type: Hz}`` for every declared type.
+        file_sfreq: the rate of the files on disk, in Hz.
+        resample: allow resampling a type whose ``sfreq`` differs from ``file_sfreq``.
+        labels_file: the labels CSV path.
+        label_columns: the label columns, in order.
+        label: the categorical column that becomes the ``label`` feature (or ``None``).
+        window_s, step_s: window length and hop in seconds.
+        csv_time_column: optional time column (seconds) checked against ``file_sfreq``.
+        csv_separator: CSV field separator.
+        npz_data_key, npz_channels_key, npz_sfreq_key: array names inside ``.npz`` files.
+    """
+
+    path: pathlib.Path
+    name: str
+    description: str
+    file_pattern: str
+    file_format: str
+    channels: tuple
+    sfreq: dict
+    file_sfreq: float
+    resample: bool
+    labels_file: pathlib.Path
+    label_columns: tuple
+    label: str | None
+    window_s: float
+    step_s: float
+    csv_time_column: str | None = None
+    csv_separator: str = ","
+    npz_data_key: str = "data"
+    npz_channels_key: str = "ch_names"
+    npz_sfreq_key: str = "sfreq"
+
+    @property
+    def root(self) -> pathlib.Path:
+        return self.path.parent
+
+    @property
+    def types(self) -> tuple:
+        """Declared signal types, in order of first appearance."""
+        return tuple(dict.fromkeys(kind for _, kind in self.channels))
+
+    def channels_of(self, kind):
+        return tuple(name for name, channel_kind in self.channels if channel_kind == kind)
+
+    def window_samples(self, kind):
+        return int(round(self.window_s * self.sfreq[kind]))
+
+    def step_samples(self, kind):
+        return int(round(self.step_s * self.sfreq[kind]))
+
+    @property
+    def has_session(self) -> bool:
+        return "{session}" in self.file_pattern
+
+
+def _error(path, problem, field, expected=None, found=None, hint=None):
+    return CorpusFormatError(path, problem, field=field, expected=expected, found=found, hint=hint)
+
+
+def _positive_number(value, path, field):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise _error(path, "must be a positive number", field, expected="a number > 0", found=repr(value))
+    return float(value)
+
+
+def load_spec(path):
+    """Read and check ``amigos_emo_dataset.json``.
+
+    Args:
+        path: the JSON file, or a folder holding ``amigos_emo_dataset.json``.
+
+    Returns:
+        :class:`DatasetSpec`.
+
+    Raises:
+        FileNotFoundError: no such file.
+        CorpusFormatError: invalid JSON, a missing or malformed field, an unknown signal type,
+            a window shorter than one sample, and so on.
+    """
+    path = pathlib.Path(os.fspath(path)).expanduser().resolve()
+    if path.is_dir():
+        path = path / CONFIG_FILE_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (the dataset description {CONFIG_FILE_NAME})")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise _error(path, "is not valid JSON", None, found=str(error)) from error
+    if not isinstance(raw, dict):
+        raise _error(path, "must hold a JSON object", None, found=type(raw).__name__)
+    unknown = sorted(set(raw) - _KNOWN_KEYS)
+    if unknown:
+        raise _error(path, f"unknown key(s) {', '.join(unknown)}", None, expected=f"keys among {sorted(_KNOWN_KEYS)}")
+    for key in ("file_pattern", "channels", "sfreq", "labels_file", "labels", "window_s"):
+        if key not in raw:
+            raise _error(path, "missing required key", key, hint="See tfds_builders/custom/README.md for an example.")
+
+    # File pattern and format.
+    pattern = raw["file_pattern"]
+    if not isinstance(pattern, str) or "{subject}" not in pattern or "{trial}" not in pattern:
+        raise _error(path, "must name the subject and trial fields", "file_pattern",
+                     expected="a path with {subject} and {trial} (and optionally {session})", found=repr(pattern))
+    fields = re.findall(r"\{([^{}]*)\}", pattern)
+    bad = [f for f in fields if f not in ID_FIELDS]
+    if bad:
+        raise _error(path, f"unknown field(s) {', '.join('{' + f + '}' for f in bad)} in the pattern", "file_pattern",
+                     expected="only {subject}, {trial} and {session} (a field may repeat)", found=repr(pattern))
+    suffix = pathlib.PurePosixPath(pattern).suffix.lower()
+    file_format = raw.get("format", FORMATS.get(suffix))
+    if file_format not in FORMATS.values():
+        raise _error(path, "unknown recording format", "format", expected="'edf', 'csv' or 'npz' (or a pattern ending in .edf/.csv/.npz)",
+                     found=repr(file_format if "format" in raw else suffix))
+
+    # Channels and their types.
+    channels = raw["channels"]
+    if not isinstance(channels, list) or not channels:
+        raise _error(path, "must be a non-empty list", "channels", expected='[{"name": "Fp1", "type": "eeg"}, ...]', found=repr(channels))
+    parsed = []
+    for index, channel in enumerate(channels):
+        field = f"channels[{index}]"
+        if not isinstance(channel, dict) or not isinstance(channel.get("name"), str) or "type" not in channel:
+            raise _error(path, "malformed channel", field, expected='{"name": "<column or channel name>", "type": "eeg"}', found=repr(channel))
+        kind = str(channel["type"]).lower()
+        if kind not in SIGNAL_TYPES:
+            raise _error(path, "unknown channel type", f"{field}.type", expected=f"one of {', '.join(SIGNAL_TYPES)}",
+                         found=repr(channel["type"]))
+        parsed.append((channel["name"], kind))
+    names = [name for name, _ in parsed]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise _error(path, "duplicate channel name(s)", "channels", found=", ".join(duplicates))
+    types = tuple(dict.fromkeys(kind for _, kind in parsed))
+
+    # Sampling rates.
+    sfreq_raw = raw["sfreq"]
+    if isinstance(sfreq_raw, dict):
+        unknown_types = sorted(set(sfreq_raw) - set(types))
+        if unknown_types:
+            raise _error(path, "rate given for type(s) with no channel", "sfreq",
+                         expected=f"rates for {', '.join(types)}", found=", ".join(unknown_types))
+        missing = [kind for kind in types if kind not in sfreq_raw]
+        if missing:
+            raise _error(path, "no sampling rate for type(s)", "sfreq", expected=f"a rate for every declared type ({', '.join(types)})",
+                         found=f"none for {', '.join(missing)}")
+        sfreq = {kind: _positive_number(sfreq_raw[kind], path, f"sfreq.{kind}") for kind in types}
+    else:
+        rate = _positive_number(sfreq_raw, path, "sfreq")
+        sfreq = {kind: rate for kind in types}
+    file_sfreq = (
+        _positive_number(raw["file_sfreq"], path, "file_sfreq") if "file_sfreq" in raw else max(sfreq.values())
+    )
+    resample = raw.get("resample", False)
+    if not isinstance(resample, bool):
+        raise _error(path, "must be true or false", "resample", found=repr(resample))
+    mismatched = [kind for kind in types if sfreq[kind] != file_sfreq]
+    if mismatched and not resample:
+        raise _error(
+            path, "sampling-rate mismatch", "sfreq",
+            expected=f"every type at the files' rate ({file_sfreq:g} Hz)",
+            found=", ".join(f"{kind} at {sfreq[kind]:g} Hz" for kind in mismatched),
+            hint='Set "resample": true to resample those types, or correct the rates.',
+        )
+
+    # Windows.
+    window_s = _positive_number(raw["window_s"], path, "window_s")
+    step_s = _positive_number(raw.get("step_s", window_s), path, "step_s")
+    for kind in types:
+        if round(window_s * sfreq[kind]) < 1 or round(step_s * sfreq[kind]) < 1:
+            raise _error(path, "window or step shorter than one sample", "window_s",
+                         found=f"window_s={window_s:g}, step_s={step_s:g} at {sfreq[kind]:g} Hz ({kind})")
+
+    # Labels.
+    labels = raw["labels"]
+    if not isinstance(labels, dict) or not labels:
+        raise _error(path, "must be a non-empty object", "labels",
+                     expected='{"emotion": {"type": "categorical", "classes": [...]}, "valence": {"type": "continuous"}}',
+                     found=repr(labels))
+    columns = []
+    for column, info in labels.items():
+        field = f"labels.{column}"
+        if column in RESERVED_FEATURES or column in ID_FIELDS:
+            raise _error(path, "label column name clashes with a reserved feature name", field,
+                         expected=f"a name other than {sorted(RESERVED_FEATURES | set(ID_FIELDS))}", found=repr(column))
+        if not isinstance(info, dict) or info.get("type") not in ("categorical", "continuous"):
+            raise _error(path, "malformed label column", field,
+                         expected='{"type": "categorical", "classes": ["a", "b"]} or {"type": "continuous"}', found=repr(info))
+        if info["type"] == "categorical":
+            classes = info.get("classes")
+            if (
+                not isinstance(classes, list) or len(classes) < 2
+                or len({str(c) for c in classes}) != len(classes)
+            ):
+                raise _error(path, "a categorical column needs at least two distinct class names", f"{field}.classes",
+                             found=repr(classes))
+            columns.append(LabelColumn(column, True, tuple(str(c) for c in classes)))
+        else:
+            columns.append(LabelColumn(column, False))
+    categorical = [c.name for c in columns if c.categorical]
+    label = raw.get("label", categorical[0] if categorical else None)
+    if label is not None and label not in categorical:
+        raise _error(path, "must name a categorical label column", "label",
+                     expected=f"one of {categorical}", found=repr(label))
+
+    csv_options = raw.get("csv", {}) or {}
+    npz_options = raw.get("npz", {}) or {}
+    if not isinstance(csv_options, dict) or not isinstance(npz_options, dict):
+        raise _error(path, "must be objects", "csv/npz", found=f"csv={csv_options!r}, npz={npz_options!r}")
+    return DatasetSpec(
+        path=path,
+        name=str(raw.get("name", "default")),
+        description=str(raw.get("description", "")),
+        file_pattern=pattern,
+        file_format=file_format,
+        channels=tuple(parsed),
+        sfreq=sfreq,
+        file_sfreq=file_sfreq,
+        resample=resample,
+        labels_file=(path.parent / str(raw["labels_file"])).resolve(),
+        label_columns=tuple(columns),
+        label=label,
+        window_s=window_s,
+        step_s=step_s,
+        csv_time_column=csv_options.get("time_column"),
+        csv_separator=csv_options.get("separator", ","),
+        npz_data_key=npz_options.get("data_key", "data"),
+        npz_channels_key=npz_options.get("channels_key", "ch_names"),
+        npz_sfreq_key=npz_options.get("sfreq_key", "sfreq"),
+    )
+
+
+def pattern_regex(file_pattern):
+    """The regex matching relative POSIX paths of ``file_pattern``.
+
+    Each field becomes a group of digits (leading zeros allowed and ignored); a field that
+    appears twice must carry the same number both times.
+    """
+    parts = re.split(r"(\{subject\}|\{session\}|\{trial\})", file_pattern)
+    seen = set()
+    pieces = []
+    for part in parts:
+        if part in ("{subject}", "{session}", "{trial}"):
+            field = part[1:-1]
+            # A repeated field must repeat the same number (sub-01/sub-01_trial-1.edf).
+            pieces.append(f"0*(?P={field})" if field in seen else f"0*(?P<{field}>\\d+)")
+            seen.add(field)
+        else:
+            pieces.append(re.escape(part))
+    return re.compile(f"^{''.join(pieces)}$")
+
+
+def find_recordings(spec):
+    """Recording files under ``spec.root`` matching ``spec.file_pattern``.
+
+    Returns:
+        dict ``(subject, session, trial) -> path`` in numeric order (session 1 when the pattern
+        has no ``{session}``).
+
+    Raises:
+        CorpusFormatError: no file matches, or two files give the same ids (``s1`` and ``s01``).
+    """
+    regex = pattern_regex(spec.file_pattern)
+    found = {}
+    for path in sorted(spec.root.rglob("*")):
+        if not path.is_file():
+            continue
+        match = regex.match(path.relative_to(spec.root).as_posix())
+        if not match:
+            continue
+        ids = (
+            int(match.group("subject")),
+            int(match.group("session")) if spec.has_session else 1,
+            int(match.group("trial")),
+        )
+        if ids in found:
+            raise _error(path, "two recordings for the same subject/session/trial", "file_pattern",
+                         expected="one file per (subject, session, trial)", found=f"{found[ids]} and {path}")
+        found[ids] = path
+    if not found:
+        raise _error(spec.root, "no recording matches the file pattern (searched recursively)", "file_pattern",
+                     expected=f"files like {spec.file_pattern!r} below {spec.root}", hint=f"Check {spec.path.name}.")
+    return dict(sorted(found.items()))
+
+
+def load_labels(spec):
+    """Read the labels CSV.
+
+    Returns:
+        dict ``(subject, session, trial) -> {column: value}`` with categorical values as class
+        indices (int, or ``None`` when empty) and continuous values as floats (NaN when empty).
+
+    Raises:
+        CorpusFormatError: missing file or columns, non-integer ids, duplicate rows, or a
+            categorical value that is not one of the declared classes.
+    """
+    import pandas as pd
+
+    path = spec.labels_file
+    if not path.is_file():
+        raise _error(path, "labels file not found", "labels_file", hint=f"It is named in {spec.path}.")
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as error:
+        raise _error(path, "could not be read as CSV", None, found=f"{type(error).__name__}: {error}") from error
+    table.columns = [str(c).strip() for c in table.columns]
+    needed = ["subject", "trial"] + (["session"] if spec.has_session else []) + [c.name for c in spec.label_columns]
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise _error(path, f"missing column(s) {', '.join(missing)}", None,
+                     expected=f"columns {', '.join(needed)}", found=f"columns {', '.join(table.columns)}")
+    rows = {}
+    for line, record in enumerate(table.to_dict(orient="records"), start=2):
+        ids = []
+        for field in ID_FIELDS:
+            if field == "session" and not spec.has_session:
+                value = record.get("session", "1") or "1"
+            else:
+                value = record[field]
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                raise _error(path, f"row {line}: {field} must be an integer", field, found=repr(value)) from None
+            ids.append(number)
+        ids = tuple(ids)
+        if ids in rows:
+            raise _error(path, f"row {line}: duplicate row for subject {ids[0]}, session {ids[1]}, trial {ids[2]}",
+                         None, expected="one row per (subject, session, trial)")
+        values = {}
+        for column in spec.label_columns:
+            text = str(record[column.name]).strip()
+            if column.categorical:
+                if text == "" or text.lower() == "nan":
+                    values[column.name] = None
+                elif text in column.classes:
+                    values[column.name] = column.classes.index(text)
+                else:
+                    raise _error(path, f"row {line}: unknown class", column.name,
+                                 expected=f"one of {list(column.classes)}", found=repr(text))
+            else:
+                try:
+                    values[column.name] = float(text) if text else math.nan
+                except ValueError:
+                    raise _error(path, f"row {line}: not a number", column.name, found=repr(text)) from None
+        rows[ids] = values
+    return rows
