@@ -120,25 +120,30 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
         features["label"] = tfds.features.ClassLabel(names=list(self.LABEL_NAMES))
         if config.representation == "raw":
             features["eeg"] = tfds.features.Tensor(
-                shape=(self._window_samples, N_CHANS), dtype=np.float32,
+                shape=(self._window_samples, N_CHANS),
+                dtype=np.float32,
                 doc="EEG window, time-major (n_times, 62), microvolts",
             )
             supervised = ("eeg", "label")
         elif config.representation in ("de", "de_lds"):
             features["de"] = tfds.features.Tensor(
-                shape=(config.n_steps, N_DE_FEATURES), dtype=np.float32,
+                shape=(config.n_steps, N_DE_FEATURES),
+                dtype=np.float32,
                 doc="DE sequence (n_steps, 62 * 5), channel-major, zero-padded past n_steps",
             )
             features["n_steps"] = tfds.features.Scalar(np.int32, doc="valid (unpadded) steps")
             supervised = ("de", "label")
         elif config.representation == "stft":
             features["stft"] = tfds.features.Tensor(
-                shape=self._stft_shape(), dtype=np.float32,
+                shape=self._stft_shape(),
+                dtype=np.float32,
                 doc="log-power STFT (n_chans, n_frames, n_freqs) of one EEG window",
             )
             supervised = ("stft", "label")
         else:  # pragma: no cover - configs are defined in code
-            raise ValueError(f"representation must be one of {REPRESENTATIONS}. Received: {config.representation!r}")
+            raise ValueError(
+                f"representation must be one of {REPRESENTATIONS}. Received: {config.representation!r}"
+            )
         if self.BINARY_LABEL_NAMES and config.representation == "stft":
             features["label_binary"] = tfds.features.ClassLabel(names=list(self.BINARY_LABEL_NAMES))
         return self.dataset_info_from_configs(
@@ -181,15 +186,24 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
                     continue
                 key = f"{subject:02d}_{recording.session_id}_{trial_id:02d}"
                 if config.representation == "raw":
-                    windows = sliding_windows(data, self._window_samples, self._step_samples, axis=0)
+                    windows = sliding_windows(
+                        data, self._window_samples, self._step_samples, axis=0
+                    )
                     windows = windows.astype(np.float32)
                     for index in range(windows.shape[0]):
-                        yield f"{key}_{index:05d}", {**ids, "window_index": index, "eeg": windows[index]}
+                        yield (
+                            f"{key}_{index:05d}",
+                            {**ids, "window_index": index, "eeg": windows[index]},
+                        )
                 elif config.representation == "de":
                     from amigos_emo.signal.features import de_sequence
 
                     sequence, n_valid = de_sequence(
-                        data, self.SFREQ_HZ, window_s=config.window_s, n_steps=config.n_steps, smooth=True
+                        data,
+                        self.SFREQ_HZ,
+                        window_s=config.window_s,
+                        n_steps=config.n_steps,
+                        smooth=True,
                     )
                     yield key, {**ids, "window_index": 0, "de": sequence, "n_steps": n_valid}
                 elif config.representation == "de_lds":
@@ -198,13 +212,19 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
                 else:  # stft
                     from amigos_emo.signal.spectral import stft_spectrogram
 
-                    windows = sliding_windows(data, self._window_samples, self._step_samples, axis=0)
+                    windows = sliding_windows(
+                        data, self._window_samples, self._step_samples, axis=0
+                    )
                     if windows.shape[0] == 0:
                         continue
                     # One call for all windows of the trial: (n_windows, n_chans, n_frames, n_freqs).
                     spectrograms = stft_spectrogram(
-                        windows, self.SFREQ_HZ, nperseg=config.stft_nperseg,
-                        noverlap=config.stft_noverlap, axis=1, max_freq_hz=config.stft_max_freq_hz,
+                        windows,
+                        self.SFREQ_HZ,
+                        nperseg=config.stft_nperseg,
+                        noverlap=config.stft_noverlap,
+                        axis=1,
+                        max_freq_hz=config.stft_max_freq_hz,
                     ).astype(np.float32)
                     for index in range(spectrograms.shape[0]):
                         example = {**ids, "window_index": index, "stft": spectrograms[index]}
@@ -214,7 +234,10 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
         if skipped:
             logger.warning(
                 "%s subject %d: skipped %d trial(s): %s",
-                self.CORPUS_NAME, subject, len(skipped), "; ".join(skipped),
+                self.CORPUS_NAME,
+                subject,
+                len(skipped),
+                "; ".join(skipped),
             )
 
 
@@ -339,19 +362,25 @@ def numbered_keys(names, key_regex, path, n_trials, what, first=1):
     last = first + n_trials - 1
     if not numbered:
         raise CorpusFormatError(
-            path, f"no {what}", expected=f"{n_trials} keys matching {key_regex}",
+            path,
+            f"no {what}",
+            expected=f"{n_trials} keys matching {key_regex}",
             found=f"keys {sorted(map(str, names))[:20]}",
         )
     numbers = [number for number, _ in numbered]
     bad = [key for number, key in numbered if not first <= number <= last]
     if bad:
         raise CorpusFormatError(
-            path, f"unexpected {what}", expected=f"trial numbers {first}..{last}", found=f"keys {bad}"
+            path,
+            f"unexpected {what}",
+            expected=f"trial numbers {first}..{last}",
+            found=f"keys {bad}",
         )
     duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
     if duplicates:
         raise CorpusFormatError(
-            path, f"two keys for the same trial among the {what}",
+            path,
+            f"two keys for the same trial among the {what}",
             expected="one key per trial",
             found=f"keys {[key for number, key in numbered if number in duplicates]}",
         )
@@ -360,7 +389,11 @@ def numbered_keys(names, key_regex, path, n_trials, what, first=1):
         shown = missing if len(missing) <= 12 else missing[:10] + ["..."]
         logger.warning(
             "%s: holds %d of %d trials; %d missing trial(s) %s are not written.",
-            path, len(numbered), n_trials, len(missing), shown,
+            path,
+            len(numbered),
+            n_trials,
+            len(missing),
+            shown,
         )
     return numbered
 
@@ -377,9 +410,12 @@ def channel_major_eeg(array, path, field, n_chans=N_CHANS):
         if array.ndim == 2 and array.shape[1] == n_chans:
             hint = "The array looks transposed (time x channel); the corpus stores channel x time."
         raise CorpusFormatError(
-            path, "has an unexpected EEG array", field=field,
+            path,
+            "has an unexpected EEG array",
+            field=field,
             expected=f"a numeric ({n_chans}, n_times) array (channel x time)",
-            found=f"dtype {array.dtype}, shape {array.shape}", hint=hint,
+            found=f"dtype {array.dtype}, shape {array.shape}",
+            hint=hint,
         )
     return array.T
 
@@ -393,17 +429,28 @@ def check_official_de(array, path, field, layout):
             ``"wf"`` for (W, 310) channel-major (SEED-V).
     """
     array = np.asarray(array)
-    expected = {"cwb": f"({N_CHANS}, n_windows, {N_BANDS})", "wbc": f"(n_windows, {N_BANDS}, {N_CHANS})",
-                "wf": f"(n_windows, {N_DE_FEATURES})"}[layout]
+    expected = {
+        "cwb": f"({N_CHANS}, n_windows, {N_BANDS})",
+        "wbc": f"(n_windows, {N_BANDS}, {N_CHANS})",
+        "wf": f"(n_windows, {N_DE_FEATURES})",
+    }[layout]
     ok = array.dtype.kind in "fiu" and (
-        (layout == "cwb" and array.ndim == 3 and array.shape[0] == N_CHANS and array.shape[2] == N_BANDS)
+        (
+            layout == "cwb"
+            and array.ndim == 3
+            and array.shape[0] == N_CHANS
+            and array.shape[2] == N_BANDS
+        )
         or (layout == "wbc" and array.ndim == 3 and array.shape[1:] == (N_BANDS, N_CHANS))
         or (layout == "wf" and array.ndim == 2 and array.shape[1] == N_DE_FEATURES)
     )
     if not ok:
         raise CorpusFormatError(
-            path, "has an unexpected DE feature array", field=field,
-            expected=f"a numeric {expected} array", found=f"dtype {array.dtype}, shape {array.shape}",
+            path,
+            "has an unexpected DE feature array",
+            field=field,
+            expected=f"a numeric {expected} array",
+            found=f"dtype {array.dtype}, shape {array.shape}",
         )
     if layout == "cwb":
         return array.transpose(1, 0, 2)
@@ -439,9 +486,15 @@ def check_label_vector(labels, path, field, n_trials, allowed):
     """
     labels = np.asarray(labels)
     flat = labels.ravel()
-    if flat.size != n_trials or labels.dtype.kind not in "fiu" or not np.all(np.isin(flat, list(allowed))):
+    if (
+        flat.size != n_trials
+        or labels.dtype.kind not in "fiu"
+        or not np.all(np.isin(flat, list(allowed)))
+    ):
         raise CorpusFormatError(
-            path, "has unexpected labels", field=field,
+            path,
+            "has unexpected labels",
+            field=field,
             expected=f"{n_trials} values from {sorted(allowed)}",
             found=f"dtype {labels.dtype}, shape {labels.shape}, values {np.unique(flat)[:10].tolist() if flat.size else []}",
         )

@@ -4,6 +4,7 @@ See FORMATS.md sections 4 and 11. The label mapping of SEED is stated here once:
 ``label.mat`` holds -1 / 0 / +1 and the package codes them as ``corpus value + 1``.
 """
 
+# fmt: off
 SFREQ_HZ = 200.0
 
 # Row order of every (62, T) EEG array and of the 62 feature rows, in SEED, SEED-IV, SEED-V
@@ -67,3 +68,4 @@ RAW_FOLDER = "Preprocessed_EEG"
 FEATURE_FOLDERS_1S = ("ExtractedFeatures", "ExtractedFeatures_1s")
 FEATURE_FOLDERS_4S = ("ExtractedFeatures_4s",)
 DE_LDS_KEY = "de_LDS{trial}"
+# fmt: on

@@ -3,6 +3,7 @@
 Channels are :data:`amigos_emo.constants.seed.EEG_CHANNELS`; 200 Hz; 24 trials per session.
 """
 
+# fmt: off
 from amigos_emo.constants.seed import EEG_CHANNELS, N_CHANS  # noqa: F401  (shared order)
 
 SFREQ_HZ = 200.0
@@ -31,3 +32,4 @@ RAW_FOLDER = "eeg_raw_data"
 FEATURE_FOLDER = "eeg_feature_smooth"  # keys de_LDS<k>, (62, W, 5), 4 s windows
 FEATURE_WINDOW_S = 4.0
 DE_LDS_KEY = "de_LDS{trial}"
+# fmt: on

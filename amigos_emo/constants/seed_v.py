@@ -8,6 +8,7 @@ names the STIMULUS SET (which label order applies), not the chronological order 
 (e.g. ``11_2_20180508`` was recorded before ``11_1_20180510``).
 """
 
+# fmt: off
 from amigos_emo.constants.seed import EEG_CHANNELS, N_CHANS  # noqa: F401  (shared order)
 
 RAW_SFREQ_HZ = 1000.0
@@ -44,3 +45,4 @@ TRIAL_END_S = {
 RAW_FILE_REGEX = r"^(\d+)_(\d)_(\d{8})\.cnt$"  # subject, session (stimulus set), date
 FEATURE_FILE_REGEX = r"^(\d+)_123\.npz$"  # subject
 FEATURE_WINDOW_S = 4.0  # each row of data[k] (W, 310) covers 4 s
+# fmt: on

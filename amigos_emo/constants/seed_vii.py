@@ -5,6 +5,7 @@
 labels from ``emotion_label_and_stimuli_order.xlsx``.
 """
 
+# fmt: off
 from amigos_emo.constants.seed import EEG_CHANNELS, N_CHANS  # noqa: F401  (shared order)
 
 SFREQ_HZ = 200.0
@@ -36,3 +37,4 @@ RAW_FOLDER = "EEG_preprocessed"
 FEATURE_FOLDER = "EEG_features"
 SUBJECT_FILE_REGEX = r"^(\d+)\.mat$"
 DE_LDS_KEY = "de_LDS_{video}"
+# fmt: on

@@ -18,13 +18,13 @@ import os
 
 import numpy as np
 import tensorflow_datasets as tfds
+from amigos_emo.tfds_builders import seed_common
+from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
 from etils import epath
 
 from amigos_emo.constants import seed as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.matlab import load_mat
-from amigos_emo.tfds_builders import seed_common
-from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
 
 _DE_LDS_REGEX = r"^de_LDS(\d+)$"
 
@@ -45,19 +45,30 @@ class Builder(seed_common.SeedFamilyBuilder):
     """
     BUILDER_CONFIGS = [
         SeedConfig(
-            name="raw", representation="raw", window_s=1.0,
+            name="raw",
+            representation="raw",
+            window_s=1.0,
             description="Non-overlapping 1 s windows (200 samples x 62 channels, microvolts) of Preprocessed_EEG.",
         ),
         SeedConfig(
-            name="de", representation="de", window_s=1.0, n_steps=60,
+            name="de",
+            representation="de",
+            window_s=1.0,
+            n_steps=60,
             description="Trial-level DE sequences (60 x 310) computed by amigos_emo from Preprocessed_EEG: 1 s windows, 5 bands, LDS-smoothed.",
         ),
         SeedConfig(
-            name="de_lds", representation="de_lds", feature_source="1s", n_steps=60,
+            name="de_lds",
+            representation="de_lds",
+            feature_source="1s",
+            n_steps=60,
             description="Official de_LDS features (1 s windows; ExtractedFeatures or ExtractedFeatures_1s) as 60 x 310 sequences.",
         ),
         SeedConfig(
-            name="de_lds_4s", representation="de_lds", feature_source="4s", n_steps=60,
+            name="de_lds_4s",
+            representation="de_lds",
+            feature_source="4s",
+            n_steps=60,
             description="Official de_LDS features of ExtractedFeatures_4s (newer release only) as 60 x 310 sequences.",
         ),
     ]
@@ -76,7 +87,9 @@ class Builder(seed_common.SeedFamilyBuilder):
             folders = constants.FEATURE_FOLDERS_1S
         files = seed_common.find_files(manual_dir, constants.SESSION_FILE_REGEX, folders)
         if not files:
-            raise seed_common.no_files_error(manual_dir, "SEED session files", folders, "1_20131027.mat")
+            raise seed_common.no_files_error(
+                manual_dir, "SEED session files", folders, "1_20131027.mat"
+            )
         by_subject = collections.defaultdict(list)
         for path, match in files:
             by_subject[int(match.group(1))].append((int(match.group(2)), path))
@@ -86,14 +99,16 @@ class Builder(seed_common.SeedFamilyBuilder):
             dates = [date for date, _ in dated]
             if len(set(dates)) != len(dates):
                 raise CorpusFormatError(
-                    manual_dir, f"subject {subject} has the same session file more than once",
+                    manual_dir,
+                    f"subject {subject} has the same session file more than once",
                     expected="one copy of each {subject}_{YYYYMMDD}.mat per folder kind",
                     found=f"{[path for _, path in dated]}",
                     hint="Point manual_dir at one release (classic SEED/ or newer SEED_EEG/), not both.",
                 )
             if len(dated) != constants.N_SESSIONS:
                 raise CorpusFormatError(
-                    manual_dir, f"subject {subject} does not have {constants.N_SESSIONS} session files",
+                    manual_dir,
+                    f"subject {subject} does not have {constants.N_SESSIONS} session files",
                     expected=f"{constants.N_SESSIONS} files {subject}_<YYYYMMDD>.mat in {' or '.join(folders)}",
                     found=f"{len(dated)}: {[os.path.basename(p) for _, p in dated]}",
                     hint="A session file is missing or extra; re-extract the corpus.",
@@ -109,7 +124,10 @@ class Builder(seed_common.SeedFamilyBuilder):
     def _raw_trials(self, recording):
         names = seed_common.mat_variable_names(recording.path)
         keys = seed_common.numbered_keys(
-            names, constants.EEG_KEY_REGEX, recording.path, constants.N_TRIALS,
+            names,
+            constants.EEG_KEY_REGEX,
+            recording.path,
+            constants.N_TRIALS,
             "EEG keys <initials>_eeg<k> (or eeg_<k>)",
         )
         for trial_id, key in keys:
@@ -125,7 +143,11 @@ class Builder(seed_common.SeedFamilyBuilder):
         )
         for trial_id, key in keys:
             array = load_mat(recording.path, variables=[key])[key]
-            yield trial_id, self._label(trial_id), seed_common.check_official_de(array, recording.path, key, "cwb")
+            yield (
+                trial_id,
+                self._label(trial_id),
+                seed_common.check_official_de(array, recording.path, key, "cwb"),
+            )
 
     def _label(self, trial_id):
         return constants.LABEL_MAPPING[int(self._labels[trial_id - 1])]
@@ -140,21 +162,29 @@ def _read_label_mat(manual_dir):
     found = seed_common.find_files(manual_dir, r"^label\.mat$")
     if not found:
         raise CorpusFormatError(
-            manual_dir, "no label.mat found (searched recursively)",
+            manual_dir,
+            "no label.mat found (searched recursively)",
             expected="label.mat (key 'label', shape (1, 15), values -1/0/1) in Preprocessed_EEG/, "
             "ExtractedFeatures/ or ExtractedFeatures_1s/",
-            found="none", hint="Copy label.mat from the corpus download next to the session files.",
+            found="none",
+            hint="Copy label.mat from the corpus download next to the session files.",
         )
     labels = None
     for path, _ in found:
         values = seed_common.check_label_vector(
-            load_mat(path, variables=["label"])["label"], path, "label", constants.N_TRIALS,
+            load_mat(path, variables=["label"])["label"],
+            path,
+            "label",
+            constants.N_TRIALS,
             allowed=constants.LABEL_MAPPING,
         )
         if tuple(values) != constants.CORPUS_LABELS:
             raise CorpusFormatError(
-                path, "does not hold the SEED clip labels", field="label",
-                expected=f"{list(constants.CORPUS_LABELS)}", found=f"{values.tolist()}",
+                path,
+                "does not hold the SEED clip labels",
+                field="label",
+                expected=f"{list(constants.CORPUS_LABELS)}",
+                found=f"{values.tolist()}",
                 hint="Is this label.mat from another corpus (SEED-IV/V have other labels)?",
             )
         labels = values if labels is None else labels

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.io
 import tensorflow_datasets as tfds
+from amigos_emo.tfds_builders import seed as seed_package  # registers "seed"
 
 from amigos_emo.io.errors import CorpusFormatError
-from amigos_emo.tfds_builders import seed as seed_package  # registers "seed"
 
 DUMMY = pathlib.Path(__file__).resolve().parent / "dummy_data"
 RAW_DIR = DUMMY / "SEED" / "Preprocessed_EEG"
@@ -34,7 +34,9 @@ def _trial_arrays(path, regex):
 
 def _build(tmp_path, config, manual_dir=DUMMY):
     builder = tfds.builder("seed", config=config, data_dir=tmp_path / "data")
-    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=manual_dir))
+    builder.download_and_prepare(
+        download_config=tfds.download.DownloadConfig(manual_dir=manual_dir)
+    )
     return builder
 
 
@@ -89,21 +91,33 @@ def _newer_layout(tmp_path):
     root = tmp_path / "SEED_EEG"
     shutil.copytree(RAW_DIR, root / "Preprocessed_EEG", ignore=shutil.ignore_patterns("label.mat"))
     shutil.copytree(FEATURE_DIR, root / "ExtractedFeatures_1s")
-    shutil.copytree(FEATURE_DIR, root / "ExtractedFeatures_4s", ignore=shutil.ignore_patterns("label.mat"))
+    shutil.copytree(
+        FEATURE_DIR, root / "ExtractedFeatures_4s", ignore=shutil.ignore_patterns("label.mat")
+    )
     return root
 
 
-@pytest.mark.parametrize("config, source", [("raw", "eeg"), ("de_lds", "features"), ("de_lds_4s", "features")])
+@pytest.mark.parametrize(
+    "config, source", [("raw", "eeg"), ("de_lds", "features"), ("de_lds_4s", "features")]
+)
 def test_newer_release_layout_and_date_order(tmp_path, config, source):
     root = _newer_layout(tmp_path)
     builder = tfds.builder("seed", config=config, data_dir=tmp_path / "data")
     recordings = builder._find_recordings(tmp_path, source)
-    folder = {"raw": "Preprocessed_EEG", "de_lds": "ExtractedFeatures_1s", "de_lds_4s": "ExtractedFeatures_4s"}[config]
+    folder = {
+        "raw": "Preprocessed_EEG",
+        "de_lds": "ExtractedFeatures_1s",
+        "de_lds_4s": "ExtractedFeatures_4s",
+    }[config]
     assert sorted(recordings) == [1, 2]
     for subject, recs in recordings.items():
         assert [r.session_id for r in recs] == [1, 2, 3]
         assert [pathlib.Path(r.path) for r in recs] == _sessions(root / folder)[subject]
-    trials = list(builder._raw_trials(recordings[2][0]) if source == "eeg" else builder._feature_trials(recordings[2][0]))
+    trials = list(
+        builder._raw_trials(recordings[2][0])
+        if source == "eeg"
+        else builder._feature_trials(recordings[2][0])
+    )
     assert [t for t, _, _ in trials] == [2, 10]  # numeric, not dict or string order
     assert [label for _, label, _ in trials] == [LABELS[1] + 1, LABELS[9] + 1]
 
@@ -121,14 +135,18 @@ def _copy_raw(tmp_path):
 def test_missing_session_file(tmp_path):
     folder = _copy_raw(tmp_path)
     (folder / "2_20140413.mat").unlink()
-    with pytest.raises(CorpusFormatError, match=r"subject 2 does not have 3 session files.*Found 2"):
+    with pytest.raises(
+        CorpusFormatError, match=r"subject 2 does not have 3 session files.*Found 2"
+    ):
         _builder(tmp_path)._find_recordings(folder.parent, "eeg")
 
 
 def test_missing_or_wrong_label_mat(tmp_path):
     folder = _copy_raw(tmp_path)
     scipy.io.savemat(folder / "label.mat", {"label": np.zeros((1, 15))})
-    with pytest.raises(CorpusFormatError, match=r"label.mat: label: does not hold the SEED clip labels"):
+    with pytest.raises(
+        CorpusFormatError, match=r"label.mat: label: does not hold the SEED clip labels"
+    ):
         _builder(tmp_path)._find_recordings(folder.parent, "eeg")
     scipy.io.savemat(folder / "label.mat", {"label": np.ones((1, 12))})
     with pytest.raises(CorpusFormatError, match=r"Expected 15 values"):
@@ -150,7 +168,9 @@ def test_bad_session_files(tmp_path):
         list(builder._raw_trials(recordings[1][0]))
     # transposed array
     scipy.io.savemat(path, {"djc_eeg1": np.zeros((201, 62))})
-    with pytest.raises(CorpusFormatError, match=r"djc_eeg1: has an unexpected EEG array.*looks transposed"):
+    with pytest.raises(
+        CorpusFormatError, match=r"djc_eeg1: has an unexpected EEG array.*looks transposed"
+    ):
         list(builder._raw_trials(recordings[1][0]))
     # two keys for one trial, and a trial number out of range
     scipy.io.savemat(path, {"djc_eeg1": np.zeros((62, 201)), "eeg_1": np.zeros((62, 201))})

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.io
 import tensorflow_datasets as tfds
+from amigos_emo.tfds_builders import seed_iv  # noqa: F401  (registers "seed_iv")
 
 from amigos_emo.io.errors import CorpusFormatError
-from amigos_emo.tfds_builders import seed_iv  # noqa: F401  (registers "seed_iv")
 
 DUMMY = pathlib.Path(__file__).resolve().parent / "dummy_data"
 # The ReadMe.txt label orders, written out here independently of the constants module.
@@ -73,7 +73,9 @@ def test_de_lds_sequences(tmp_path):
             ex = got[(session, trial, 0)]
             n_windows = array.shape[1]
             assert ex["de"].shape == (60, 310) and ex["n_steps"] == n_windows
-            np.testing.assert_allclose(ex["de"][:n_windows], array.transpose(1, 0, 2).reshape(n_windows, 310))
+            np.testing.assert_allclose(
+                ex["de"][:n_windows], array.transpose(1, 0, 2).reshape(n_windows, 310)
+            )
             assert not ex["de"][n_windows:].any()
             assert ex["label"] == README_LABELS[session][trial - 1]
 
@@ -88,7 +90,9 @@ def test_de_sequences(tmp_path):
         assert set(got) == {(s, t, 0) for s, t in long_enough} and got
         for (session, trial), array in long_enough.items():
             expected, n_valid = de_sequence(array.T, 200.0, window_s=4.0, n_steps=60)
-            np.testing.assert_allclose(got[(session, trial, 0)]["de"], expected, rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(
+                got[(session, trial, 0)]["de"], expected, rtol=1e-5, atol=1e-5
+            )
             assert got[(session, trial, 0)]["n_steps"] == n_valid
 
 
@@ -100,7 +104,9 @@ def test_stft_and_binary_label(tmp_path):
     assert builder.info.features["label_binary"].names == ["not_happy", "happy"]
     for subject, trials in _trials(DUMMY / "eeg_raw_data", r"_eeg(\d+)$").items():
         got = _by_key(builder, subject)
-        expected_keys = {(s, t, w) for (s, t), a in trials.items() for w in range(a.shape[1] // 800)}
+        expected_keys = {
+            (s, t, w) for (s, t), a in trials.items() for w in range(a.shape[1] // 800)
+        }
         assert set(got) == expected_keys
         for session, trial, w in expected_keys:
             ex = got[(session, trial, w)]
@@ -123,7 +129,8 @@ def _builder(tmp_path):
 
 def test_sessions_come_from_folders(tmp_path):
     recordings = _builder(tmp_path)._find_recordings(DUMMY, "eeg")
-    for subject, recs in recordings.items():
+    assert sorted(recordings) == [1, 2]
+    for recs in recordings.values():
         assert [r.session_id for r in recs] == [1, 2, 3]
         assert [pathlib.Path(r.path).parent.name for r in recs] == ["1", "2", "3"]
         trials = list(_builder(tmp_path)._raw_trials(recs[0]))
@@ -133,16 +140,26 @@ def test_sessions_come_from_folders(tmp_path):
 def test_layout_errors(tmp_path):
     manual = _copy(tmp_path)
     (manual / "eeg_raw_data" / "2" / "2_20150920.mat").unlink()
-    with pytest.raises(CorpusFormatError, match=r"subject 2 is missing from session folder\(s\) \[2\]"):
+    with pytest.raises(
+        CorpusFormatError, match=r"subject 2 is missing from session folder\(s\) \[2\]"
+    ):
         _builder(tmp_path)._find_recordings(manual, "eeg")
-    shutil.copy(manual / "eeg_raw_data" / "1" / "2_20150915.mat", manual / "eeg_raw_data" / "2" / "2_20150920.mat")
-    shutil.copy(manual / "eeg_raw_data" / "1" / "2_20150915.mat", manual / "eeg_raw_data" / "2" / "2_20150921.mat")
+    shutil.copy(
+        manual / "eeg_raw_data" / "1" / "2_20150915.mat",
+        manual / "eeg_raw_data" / "2" / "2_20150920.mat",
+    )
+    shutil.copy(
+        manual / "eeg_raw_data" / "1" / "2_20150915.mat",
+        manual / "eeg_raw_data" / "2" / "2_20150921.mat",
+    )
     with pytest.raises(CorpusFormatError, match="subject 2 has two files in session folder 2"):
         _builder(tmp_path)._find_recordings(manual, "eeg")
     (manual / "eeg_raw_data" / "2" / "2_20150921.mat").unlink()
     (manual / "eeg_raw_data" / "4").mkdir()
     shutil.copy(manual / "eeg_raw_data" / "1" / "2_20150915.mat", manual / "eeg_raw_data" / "4")
-    with pytest.raises(CorpusFormatError, match=r"is not inside a session folder.*Found folder '4'"):
+    with pytest.raises(
+        CorpusFormatError, match=r"is not inside a session folder.*Found folder '4'"
+    ):
         _builder(tmp_path)._find_recordings(manual, "eeg")
 
 
@@ -152,5 +169,8 @@ def test_bad_feature_shape(tmp_path):
     builder = tfds.builder("seed_iv", config="de_lds", data_dir=tmp_path / "data")
     recording = builder._find_recordings(manual, "features")[1][0]
     scipy.io.savemat(recording.path, {"de_LDS1": np.zeros((62, 3, 4))})
-    with pytest.raises(CorpusFormatError, match=r"de_LDS1: has an unexpected DE feature array.*\(62, n_windows, 5\).*\(62, 3, 4\)"):
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"de_LDS1: has an unexpected DE feature array.*\(62, n_windows, 5\).*\(62, 3, 4\)",
+    ):
         list(builder._feature_trials(recording))

@@ -16,13 +16,13 @@ import zipfile
 
 import numpy as np
 import tensorflow_datasets as tfds
+from amigos_emo.tfds_builders import seed_common
+from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
 from etils import epath
 
 from amigos_emo.constants import seed_v as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.safe_pickle import restricted_loads
-from amigos_emo.tfds_builders import seed_common
-from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
 
 RAW_FOLDER = "EEG_raw"
 FEATURE_FOLDER = "EEG_DE_features"
@@ -33,7 +33,9 @@ class Builder(seed_common.SeedFamilyBuilder):
 
     pkg_dir_path = epath.Path(__file__).parent
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release: raw 4 s windows from the cnt files, de, de_lds sequences."}
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release: raw 4 s windows from the cnt files, de, de_lds sequences."
+    }
     MANUAL_DOWNLOAD_INSTRUCTIONS = """
     SEED-V is distributed by the BCMI lab (Shanghai Jiao Tong University) after you sign its
     licence agreement: https://bcmi.sjtu.edu.cn/home/seed/seed-v.html (academic, non-commercial
@@ -43,15 +45,22 @@ class Builder(seed_common.SeedFamilyBuilder):
     """
     BUILDER_CONFIGS = [
         SeedConfig(
-            name="raw", representation="raw", window_s=4.0,
+            name="raw",
+            representation="raw",
+            window_s=4.0,
             description="Non-overlapping 4 s windows (800 samples x 62 channels, microvolts) of the cnt recordings resampled 1000 -> 200 Hz.",
         ),
         SeedConfig(
-            name="de", representation="de", window_s=4.0, n_steps=60,
+            name="de",
+            representation="de",
+            window_s=4.0,
+            n_steps=60,
             description="Trial-level DE sequences (60 x 310) computed by amigos_emo from the cnt recordings at 200 Hz: 4 s windows, LDS-smoothed.",
         ),
         SeedConfig(
-            name="de_lds", representation="de_lds", n_steps=60,
+            name="de_lds",
+            representation="de_lds",
+            n_steps=60,
             description="Official DE features of EEG_DE_features/*.npz (4 s windows, (W, 310) channel-major) as 60 x 310 sequences.",
         ),
     ]
@@ -64,35 +73,46 @@ class Builder(seed_common.SeedFamilyBuilder):
         manual_dir = os.fspath(manual_dir)
         sessions = sorted(constants.SESSION_LABELS)
         if source == "features":
-            files = seed_common.find_files(manual_dir, constants.FEATURE_FILE_REGEX, (FEATURE_FOLDER,))
+            files = seed_common.find_files(
+                manual_dir, constants.FEATURE_FILE_REGEX, (FEATURE_FOLDER,)
+            )
             if not files:
-                raise seed_common.no_files_error(manual_dir, "SEED-V DE feature files", (FEATURE_FOLDER,), "1_123.npz")
+                raise seed_common.no_files_error(
+                    manual_dir, "SEED-V DE feature files", (FEATURE_FOLDER,), "1_123.npz"
+                )
             recordings = {}
             for path, match in files:
                 subject = int(match.group(1))
                 if subject in recordings:
                     raise CorpusFormatError(
-                        path, f"subject {subject} has two DE feature files",
-                        expected="one {subject}_123.npz per subject", found=f"also {recordings[subject][0].path}",
+                        path,
+                        f"subject {subject} has two DE feature files",
+                        expected="one {subject}_123.npz per subject",
+                        found=f"also {recordings[subject][0].path}",
                     )
                 recordings[subject] = [Recording(subject, session, path) for session in sessions]
             return recordings
         files = seed_common.find_files(manual_dir, constants.RAW_FILE_REGEX, (RAW_FOLDER,))
         if not files:
-            raise seed_common.no_files_error(manual_dir, "SEED-V cnt files", (RAW_FOLDER,), "1_1_20180411.cnt")
+            raise seed_common.no_files_error(
+                manual_dir, "SEED-V cnt files", (RAW_FOLDER,), "1_1_20180411.cnt"
+            )
         by_subject = collections.defaultdict(dict)
         for path, match in files:
             subject, session = int(match.group(1)), int(match.group(2))
             if session not in constants.SESSION_LABELS:
                 raise CorpusFormatError(
-                    path, "has an unknown session digit in its name",
+                    path,
+                    "has an unknown session digit in its name",
                     expected=f"{{subject}}_{{session}}_{{YYYYMMDD}}.cnt with session in {sessions}",
                     found=f"session {session}",
                 )
             if session in by_subject[subject]:
                 raise CorpusFormatError(
-                    path, f"subject {subject} has two cnt files for session {session}",
-                    expected="one file per subject and session", found=f"also {by_subject[subject][session]}",
+                    path,
+                    f"subject {subject} has two cnt files for session {session}",
+                    expected="one file per subject and session",
+                    found=f"also {by_subject[subject][session]}",
                 )
             by_subject[subject][session] = path
         recordings = {}
@@ -100,7 +120,8 @@ class Builder(seed_common.SeedFamilyBuilder):
             missing = sorted(set(sessions) - set(paths))
             if missing:
                 raise CorpusFormatError(
-                    manual_dir, f"subject {subject} has no cnt file for session(s) {missing}",
+                    manual_dir,
+                    f"subject {subject} has no cnt file for session(s) {missing}",
                     expected=f"{subject}_<session>_<YYYYMMDD>.cnt for sessions {sessions} in {RAW_FOLDER}/",
                     found=f"{[os.path.basename(paths[s]) for s in sorted(paths)]}",
                 )
@@ -118,20 +139,25 @@ class Builder(seed_common.SeedFamilyBuilder):
             raw = mne.io.read_raw_cnt(path, preload=False, verbose="error")
         except Exception as error:
             raise CorpusFormatError(
-                path, "could not be read as a Neuroscan CNT file (truncated or corrupt?)",
+                path,
+                "could not be read as a Neuroscan CNT file (truncated or corrupt?)",
                 found=f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}",
                 hint="Download the file again; a partial download is the usual cause.",
             ) from error
         if raw.info["sfreq"] != constants.RAW_SFREQ_HZ:
             raise CorpusFormatError(
-                path, "has an unexpected sampling rate", expected=f"{constants.RAW_SFREQ_HZ:g} Hz",
+                path,
+                "has an unexpected sampling rate",
+                expected=f"{constants.RAW_SFREQ_HZ:g} Hz",
                 found=f"{raw.info['sfreq']:g} Hz",
             )
         by_upper = {name.upper(): name for name in raw.ch_names}
         missing = [name for name in constants.EEG_CHANNELS if name not in by_upper]
         if missing:
             raise CorpusFormatError(
-                path, "lacks EEG channels", expected=f"the 62 SEED channels (plus {', '.join(constants.NON_EEG_CHANNELS)})",
+                path,
+                "lacks EEG channels",
+                expected=f"the 62 SEED channels (plus {', '.join(constants.NON_EEG_CHANNELS)})",
                 found=f"channels {raw.ch_names}; missing {missing}",
             )
         # Picking the 62 EEG channels by name, in the SEED order, drops M1, M2, VEO, HEO.
@@ -139,12 +165,14 @@ class Builder(seed_common.SeedFamilyBuilder):
         starts = constants.TRIAL_START_S[recording.session_id]
         ends = constants.TRIAL_END_S[recording.session_id]
         sfreq = raw.info["sfreq"]
-        for trial_id, (start_s, end_s) in enumerate(zip(starts, ends), start=1):
+        for trial_id, (start_s, end_s) in enumerate(zip(starts, ends, strict=True), start=1):
             start, stop = int(round(start_s * sfreq)), int(round(end_s * sfreq))
             if stop > raw.n_times:
                 raise CorpusFormatError(
-                    path, f"is shorter than the session table: trial {trial_id} ends after the recording",
-                    expected=f"at least {stop} samples ({end_s} s at {sfreq:g} Hz)", found=f"{raw.n_times} samples",
+                    path,
+                    f"is shorter than the session table: trial {trial_id} ends after the recording",
+                    expected=f"at least {stop} samples ({end_s} s at {sfreq:g} Hz)",
+                    found=f"{raw.n_times} samples",
                 )
             volts = raw.get_data(picks=picks, start=start, stop=stop)  # (62, n_times) volts
             eeg = resample(volts.T * 1e6, sfreq, constants.SFREQ_HZ, axis=0)  # microvolts, 200 Hz
@@ -164,7 +192,9 @@ class Builder(seed_common.SeedFamilyBuilder):
             trial_labels = np.asarray(labels.get(k, []))
             if trial_labels.shape != (de.shape[0],) or not np.all(trial_labels == expected):
                 raise CorpusFormatError(
-                    recording.path, "has labels that disagree with the SEED-V session table", field=f"label[{k}]",
+                    recording.path,
+                    "has labels that disagree with the SEED-V session table",
+                    field=f"label[{k}]",
                     expected=f"{de.shape[0]} values all equal to {expected} (session {recording.session_id}, trial {trial_id})",
                     found=f"shape {trial_labels.shape}, values {np.unique(trial_labels).tolist()}",
                 )
@@ -178,8 +208,12 @@ class Builder(seed_common.SeedFamilyBuilder):
         data = _npz_dict(path, "data")
         labels = _npz_dict(path, "label")
         keys = seed_common.numbered_keys(
-            [str(k) for k in data], r"^(\d+)$", path, constants.N_SESSIONS * constants.N_TRIALS,
-            "trial keys of data", first=0,
+            [str(k) for k in data],
+            r"^(\d+)$",
+            path,
+            constants.N_SESSIONS * constants.N_TRIALS,
+            "trial keys of data",
+            first=0,
         )
         data = {int(k): data[_original_key(data, k)] for _, k in keys}
         labels = {int(k): v for k, v in labels.items()}
@@ -211,7 +245,10 @@ def _npz_dict(path, name):
         with np.load(path, allow_pickle=False) as npz:
             if name not in npz.files:
                 raise CorpusFormatError(
-                    path, f"has no entry {name!r}", expected="entries 'data' and 'label'", found=f"entries {npz.files}"
+                    path,
+                    f"has no entry {name!r}",
+                    expected="entries 'data' and 'label'",
+                    found=f"entries {npz.files}",
                 )
             try:
                 entry = npz[name]
@@ -221,8 +258,10 @@ def _npz_dict(path, name):
         raise
     except Exception as error:
         raise CorpusFormatError(
-            path, "could not be read as a NumPy .npz file (truncated or corrupt?)",
-            found=f"{type(error).__name__}: {error}", hint="Download the file again.",
+            path,
+            "could not be read as a NumPy .npz file (truncated or corrupt?)",
+            found=f"{type(error).__name__}: {error}",
+            hint="Download the file again.",
         ) from error
     value = entry
     if isinstance(value, np.ndarray):
@@ -234,7 +273,9 @@ def _npz_dict(path, name):
         value = restricted_loads(value, source=source)
     if not isinstance(value, dict):
         raise CorpusFormatError(
-            path, "does not hold a pickled dict", field=name,
+            path,
+            "does not hold a pickled dict",
+            field=name,
             expected="a dict {global trial 0..44: array}",
             found=f"{type(value).__name__} {getattr(value, 'dtype', '')} {getattr(value, 'shape', '')}",
         )
@@ -251,5 +292,7 @@ def _object_entry(path, name, source):
             np.lib.format.read_array_header_2_0(member)
         array = restricted_loads(member.read(), source=source)
     if not isinstance(array, np.ndarray):
-        raise CorpusFormatError(path, "has an object entry that is not an array", field=name, found=type(array).__name__)
+        raise CorpusFormatError(
+            path, "has an object entry that is not an array", field=name, found=type(array).__name__
+        )
     return array

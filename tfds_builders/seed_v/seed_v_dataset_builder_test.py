@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import scipy.signal
 import tensorflow_datasets as tfds
+from amigos_emo.tfds_builders import seed_v as seed_v_package
+from amigos_emo.tfds_builders.seed_common import SeedConfig
+from amigos_emo.tfds_builders.seed_v import seed_v_dataset_builder
 
 from amigos_emo.constants import seed_v as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.safe_pickle import UnsafePickleError
-from amigos_emo.tfds_builders import seed_v as seed_v_package
-from amigos_emo.tfds_builders.seed_common import SeedConfig
-from amigos_emo.tfds_builders.seed_v import seed_v_dataset_builder
 
 DUMMY = pathlib.Path(__file__).resolve().parent / "dummy_data"
 LABELS = {1: [4, 1, 3, 2, 0] * 3, 2: [2, 1, 3, 0, 4, 4, 0, 3, 2, 1, 3, 4, 1, 2, 0]}
@@ -41,7 +41,9 @@ def _read_cnt(path):
     n_chans = int(np.frombuffer(blob, "<u2", 1, 370)[0])
     n_samples = int(np.frombuffer(blob, "<i4", 1, 864)[0])
     names = [blob[900 + 75 * i : 910 + 75 * i].split(b"\x00")[0].decode() for i in range(n_chans)]
-    data = np.frombuffer(blob, "<i2", n_samples * n_chans, 900 + 75 * n_chans).reshape(n_samples, n_chans)
+    data = np.frombuffer(blob, "<i2", n_samples * n_chans, 900 + 75 * n_chans).reshape(
+        n_samples, n_chans
+    )
     return names, data.astype(np.float64)
 
 
@@ -81,7 +83,9 @@ def test_de_lds_from_npz(tmp_path):
 
 
 def test_raw_windows_from_cnt(tmp_path, short_table):
-    config = SeedConfig(name="raw_test", representation="raw", window_s=0.05)  # 10 samples at 200 Hz
+    config = SeedConfig(
+        name="raw_test", representation="raw", window_s=0.05
+    )  # 10 samples at 200 Hz
     builder = _prepare(tfds.builder("seed_v", config=config, data_dir=tmp_path))
     for subject in (1, 2):
         expected = {}
@@ -89,10 +93,17 @@ def test_raw_windows_from_cnt(tmp_path, short_table):
             session = int(path.name.split("_")[1])
             names, data = _read_cnt(path)
             eeg = data[:, [names.index(c) for c in constants.EEG_CHANNELS]]
-            for trial, (start, end) in enumerate(zip(SHORT_STARTS, SHORT_ENDS), start=1):
-                trial_eeg = scipy.signal.resample_poly(eeg[round(start * 1000) : round(end * 1000)], 1, 5, axis=0)
+            for trial, (start, end) in enumerate(
+                zip(SHORT_STARTS, SHORT_ENDS, strict=True), start=1
+            ):
+                trial_eeg = scipy.signal.resample_poly(
+                    eeg[round(start * 1000) : round(end * 1000)], 1, 5, axis=0
+                )
                 for w in range(trial_eeg.shape[0] // 10):
-                    expected[(session, trial, w)] = (trial_eeg[10 * w : 10 * (w + 1)], LABELS[session][trial - 1])
+                    expected[(session, trial, w)] = (
+                        trial_eeg[10 * w : 10 * (w + 1)],
+                        LABELS[session][trial - 1],
+                    )
         got = _by_key(builder, subject)
         assert set(got) == set(expected) and len(got) == 3 * (1 + 2)
         for key, (window, label) in expected.items():
@@ -106,7 +117,9 @@ def test_sessions_are_the_stimulus_set_digit(tmp_path):
     recordings = builder._find_recordings(DUMMY, "eeg")
     # subject 2 recorded set 2 (20180508) before set 1 (20180510): session_id follows the digit
     assert [(r.session_id, pathlib.Path(r.path).name) for r in recordings[2]] == [
-        (1, "2_1_20180510.cnt"), (2, "2_2_20180508.cnt"), (3, "2_3_20180517.cnt")
+        (1, "2_1_20180510.cnt"),
+        (2, "2_2_20180508.cnt"),
+        (3, "2_3_20180517.cnt"),
     ]
 
 
@@ -136,10 +149,16 @@ def test_npz_object_array_and_unsafe_pickles(tmp_path):
 def test_npz_label_mismatch(tmp_path):
     folder = tmp_path / "EEG_DE_features"
     folder.mkdir()
-    np.savez(folder / "3_123.npz", data=pickle.dumps({0: np.ones((2, 310))}), label=pickle.dumps({0: np.full(2, 3.0)}))
+    np.savez(
+        folder / "3_123.npz",
+        data=pickle.dumps({0: np.ones((2, 310))}),
+        label=pickle.dumps({0: np.full(2, 3.0)}),
+    )
     builder = tfds.builder("seed_v", config="de_lds", data_dir=tmp_path / "data")
     recording = builder._find_recordings(tmp_path, "features")[3][0]
-    with pytest.raises(CorpusFormatError, match=r"label\[0\]: has labels that disagree.*all equal to 4"):
+    with pytest.raises(
+        CorpusFormatError, match=r"label\[0\]: has labels that disagree.*all equal to 4"
+    ):
         list(builder._feature_trials(recording))
 
 
@@ -148,7 +167,9 @@ def test_cnt_errors(tmp_path, short_table):
     shutil.copytree(DUMMY / "EEG_raw", folder)
     builder = tfds.builder("seed_v", config="raw", data_dir=tmp_path / "data")
     (folder / "1_3_20180425.cnt").unlink()
-    with pytest.raises(CorpusFormatError, match=r"subject 1 has no cnt file for session\(s\) \[3\]"):
+    with pytest.raises(
+        CorpusFormatError, match=r"subject 1 has no cnt file for session\(s\) \[3\]"
+    ):
         builder._find_recordings(tmp_path, "eeg")
     # a channel missing
     make = _make_module()
@@ -168,7 +189,9 @@ def test_cnt_errors(tmp_path, short_table):
 def test_recording_shorter_than_session_table(tmp_path):
     builder = tfds.builder("seed_v", config="raw", data_dir=tmp_path)
     recording = builder._find_recordings(DUMMY, "eeg")[1][0]
-    with pytest.raises(CorpusFormatError, match=r"shorter than the session table: trial 1.*Found 250 samples"):
+    with pytest.raises(
+        CorpusFormatError, match=r"shorter than the session table: trial 1.*Found 250 samples"
+    ):
         list(builder._raw_trials(recording))
 
 

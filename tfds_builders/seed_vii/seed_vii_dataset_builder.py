@@ -12,13 +12,13 @@ import os
 import re
 
 import tensorflow_datasets as tfds
+from amigos_emo.tfds_builders import seed_common
+from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
 from etils import epath
 
 from amigos_emo.constants import seed_vii as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.matlab import load_mat
-from amigos_emo.tfds_builders import seed_common
-from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
 
 _VIDEO_KEY_REGEX = r"^(\d+)$"
 _DE_LDS_REGEX = r"^de_LDS_(\d+)$"
@@ -39,15 +39,22 @@ class Builder(seed_common.SeedFamilyBuilder):
     """
     BUILDER_CONFIGS = [
         SeedConfig(
-            name="raw", representation="raw", window_s=1.0,
+            name="raw",
+            representation="raw",
+            window_s=1.0,
             description="Non-overlapping 1 s windows (200 samples x 62 channels, microvolts) of EEG_preprocessed.",
         ),
         SeedConfig(
-            name="de", representation="de", window_s=1.0, n_steps=60,
+            name="de",
+            representation="de",
+            window_s=1.0,
+            n_steps=60,
             description="Trial-level DE sequences (60 x 310) computed by amigos_emo from EEG_preprocessed: 1 s windows, LDS-smoothed.",
         ),
         SeedConfig(
-            name="de_lds", representation="de_lds", n_steps=60,
+            name="de_lds",
+            representation="de_lds",
+            n_steps=60,
             description="Official de_LDS_<video> features of EEG_features ((W, 5, 62) -> channel-major) as 60 x 310 sequences.",
         ),
     ]
@@ -61,13 +68,17 @@ class Builder(seed_common.SeedFamilyBuilder):
         folder = constants.RAW_FOLDER if source == "eeg" else constants.FEATURE_FOLDER
         files = seed_common.find_files(manual_dir, constants.SUBJECT_FILE_REGEX, (folder,))
         if not files:
-            raise seed_common.no_files_error(manual_dir, "SEED-VII subject files", (folder,), "1.mat")
+            raise seed_common.no_files_error(
+                manual_dir, "SEED-VII subject files", (folder,), "1.mat"
+            )
         recordings = {}
         for path, match in files:
             subject = int(match.group(1))
             if subject in recordings:
                 raise CorpusFormatError(
-                    path, f"subject {subject} has two files", expected=f"one {subject}.mat in {folder}/",
+                    path,
+                    f"subject {subject} has two files",
+                    expected=f"one {subject}.mat in {folder}/",
                     found=f"also {recordings[subject][0].path}",
                 )
             recordings[subject] = [
@@ -83,7 +94,11 @@ class Builder(seed_common.SeedFamilyBuilder):
             keys = seed_common.numbered_keys(names, regex, recording.path, constants.N_VIDEOS, what)
             self._keys_cache = cached = ((recording.path, regex), keys)
         first = (recording.session_id - 1) * constants.N_TRIALS + 1
-        return [(video - first + 1, key) for video, key in cached[1] if first <= video < first + constants.N_TRIALS]
+        return [
+            (video - first + 1, key)
+            for video, key in cached[1]
+            if first <= video < first + constants.N_TRIALS
+        ]
 
     def _raw_trials(self, recording):
         for clip, key in self._session_keys(recording, _VIDEO_KEY_REGEX, "video keys '1'..'80'"):
@@ -92,7 +107,9 @@ class Builder(seed_common.SeedFamilyBuilder):
             yield clip, self._session_labels[recording.session_id][clip - 1], eeg
 
     def _feature_trials(self, recording):
-        for clip, key in self._session_keys(recording, _DE_LDS_REGEX, "feature keys de_LDS_<video>"):
+        for clip, key in self._session_keys(
+            recording, _DE_LDS_REGEX, "feature keys de_LDS_<video>"
+        ):
             array = load_mat(recording.path, variables=[key])[key]
             de = seed_common.check_official_de(array, recording.path, key, "wbc")
             yield clip, self._session_labels[recording.session_id][clip - 1], de
@@ -114,15 +131,18 @@ def read_label_xlsx(manual_dir):
     found = seed_common.find_files(manual_dir, re.escape(constants.LABEL_FILE))
     if not found:
         raise CorpusFormatError(
-            manual_dir, f"no {constants.LABEL_FILE} found (searched recursively)",
-            expected="the label spreadsheet shipped with SEED-VII", found="none",
+            manual_dir,
+            f"no {constants.LABEL_FILE} found (searched recursively)",
+            expected="the label spreadsheet shipped with SEED-VII",
+            found="none",
         )
     path = found[0][0]
     try:
         sheet = pd.read_excel(path, header=None, engine="openpyxl")
     except Exception as error:
         raise CorpusFormatError(
-            path, "could not be read as an .xlsx spreadsheet (truncated or corrupt?)",
+            path,
+            "could not be read as an .xlsx spreadsheet (truncated or corrupt?)",
             found=f"{type(error).__name__}: {error}",
         ) from error
     rows = {}
@@ -134,12 +154,17 @@ def read_label_xlsx(manual_dir):
     for session in range(1, constants.N_SESSIONS + 1):
         if session not in rows:
             raise CorpusFormatError(
-                path, f"has no row 'Session {session}'",
-                expected="rows 'Session 1'..'Session 4' in column A", found=f"rows {sorted(rows)}",
+                path,
+                f"has no row 'Session {session}'",
+                expected="rows 'Session 1'..'Session 4' in column A",
+                found=f"rows {sorted(rows)}",
             )
         if sheet.shape[1] < constants.N_TRIALS + 1:
             raise CorpusFormatError(
-                path, "has too few columns", expected="emotion names in columns B..U", found=f"{sheet.shape[1]} columns",
+                path,
+                "has too few columns",
+                expected="emotion names in columns B..U",
+                found=f"{sheet.shape[1]} columns",
             )
         names = []
         for clip in range(1, constants.N_TRIALS + 1):
@@ -147,13 +172,18 @@ def read_label_xlsx(manual_dir):
             name = str(sheet.iat[rows[session], clip]).strip().lower()
             if name not in constants.LABEL_CODES:
                 raise CorpusFormatError(
-                    path, f"unknown emotion name in Session {session}, clip {clip}", field=f"cell {cell}",
-                    expected=f"one of {', '.join(constants.LABEL_NAMES)} (any case)", found=repr(sheet.iat[rows[session], clip]),
+                    path,
+                    f"unknown emotion name in Session {session}, clip {clip}",
+                    field=f"cell {cell}",
+                    expected=f"one of {', '.join(constants.LABEL_NAMES)} (any case)",
+                    found=repr(sheet.iat[rows[session], clip]),
                 )
             expected = constants.SESSION_EMOTIONS[session][clip - 1]
             if name != expected:
                 raise CorpusFormatError(
-                    path, f"Session {session}, clip {clip} disagrees with the published order", field=f"cell {cell}",
+                    path,
+                    f"Session {session}, clip {clip} disagrees with the published order",
+                    field=f"cell {cell}",
                     expected=f"{expected!r} (FORMATS.md 7.4: {', '.join(constants.SESSION_EMOTIONS[session])})",
                     found=repr(name),
                 )

@@ -22,7 +22,10 @@ import numpy as np
 import scipy.io
 
 HERE = pathlib.Path(__file__).resolve().parent
-SUBJECTS = {1: ("djc", ("20131107", "20131027", "20131030")), 2: ("", ("20140404", "20140419", "20140413"))}
+SUBJECTS = {
+    1: ("djc", ("20131107", "20131027", "20131030")),
+    2: ("", ("20140404", "20140419", "20140413")),
+}
 TRIALS = {10: 2, 2: 1}  # trial -> duration in seconds (written in this order)
 LABELS = np.array([[1, 0, -1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 0, 1, -1]], dtype=np.int16)
 
@@ -42,7 +45,9 @@ def main():
                 key = f"{initials}_eeg{trial}" if initials else f"eeg_{trial}"
                 raw[key] = np.round(rng.normal(0.0, 4.0, (62, 200 * duration_s + 1)))
                 for name in ("de_movingAve", "de_LDS", "psd_LDS"):
-                    features[f"{name}{trial}"] = np.round(rng.normal(10.0, 2.0, (62, duration_s, 5)) * 4) / 4
+                    features[f"{name}{trial}"] = (
+                        np.round(rng.normal(10.0, 2.0, (62, duration_s, 5)) * 4) / 4
+                    )
             scipy.io.savemat(raw_dir / f"{subject}_{date}.mat", raw, do_compression=True)
             scipy.io.savemat(feature_dir / f"{subject}_{date}.mat", features, do_compression=True)
 

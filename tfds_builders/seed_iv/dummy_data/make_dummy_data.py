@@ -41,10 +41,14 @@ def main():
             raw, features = {}, {}
             for trial in (12, 3):
                 duration_s = 1.0 if trial == 3 else (4.5 if (subject, session) in LONG else 1.5)
-                raw[f"{INITIALS[subject]}_eeg{trial}"] = np.round(rng.normal(0.0, 2.0, (62, int(200 * duration_s))))
+                raw[f"{INITIALS[subject]}_eeg{trial}"] = np.round(
+                    rng.normal(0.0, 2.0, (62, int(200 * duration_s)))
+                )
                 n_windows = math.ceil(duration_s / 4.0)
                 for name in ("de_movingAve", "de_LDS", "psd_movingAve", "psd_LDS"):
-                    features[f"{name}{trial}"] = np.round(rng.normal(10.0, 2.0, (62, n_windows, 5)) * 4) / 4
+                    features[f"{name}{trial}"] = (
+                        np.round(rng.normal(10.0, 2.0, (62, n_windows, 5)) * 4) / 4
+                    )
             scipy.io.savemat(raw_dir / f"{subject}_{date}.mat", raw, do_compression=True)
             scipy.io.savemat(feature_dir / f"{subject}_{date}.mat", features, do_compression=True)
     (HERE / "ReadMe.txt").write_text("Dummy SEED-IV data for tests (random values).\n")

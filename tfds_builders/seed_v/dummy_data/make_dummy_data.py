@@ -30,22 +30,23 @@ import struct
 
 import numpy as np
 
+from amigos_emo.constants.seed import EEG_CHANNELS
+
 HERE = pathlib.Path(__file__).resolve().parent
 SESSION_LABELS = {
     1: (4, 1, 3, 2, 0, 4, 1, 3, 2, 0, 4, 1, 3, 2, 0),
     2: (2, 1, 3, 0, 4, 4, 0, 3, 2, 1, 3, 4, 1, 2, 0),
     3: (2, 1, 3, 0, 4, 4, 0, 3, 2, 1, 3, 4, 1, 2, 0),
 }
-EEG_CHANNELS = (
-    "FP1", "FPZ", "FP2", "AF3", "AF4", "F7", "F5", "F3", "F1", "FZ", "F2", "F4", "F6", "F8",
-    "FT7", "FC5", "FC3", "FC1", "FCZ", "FC2", "FC4", "FC6", "FT8", "T7", "C5", "C3", "C1", "CZ",
-    "C2", "C4", "C6", "T8", "TP7", "CP5", "CP3", "CP1", "CPZ", "CP2", "CP4", "CP6", "TP8", "P7",
-    "P5", "P3", "P1", "PZ", "P2", "P4", "P6", "P8", "PO7", "PO5", "PO3", "POZ", "PO4", "PO6",
-    "PO8", "CB1", "O1", "OZ", "O2", "CB2",
-)
 # (subject, session digit) -> date; session digit = stimulus set (11_2 recorded before 11_1).
-RAW_FILES = {(1, 1): "20180411", (1, 2): "20180418", (1, 3): "20180425",
-             (2, 2): "20180508", (2, 1): "20180510", (2, 3): "20180517"}
+RAW_FILES = {
+    (1, 1): "20180411",
+    (1, 2): "20180418",
+    (1, 3): "20180425",
+    (2, 2): "20180508",
+    (2, 1): "20180510",
+    (2, 3): "20180517",
+}
 N_SAMPLES = 250
 SFREQ = 1000
 EVENT_SAMPLES = ((20, 1), (110, 2), (120, 1), (240, 2))  # (sample, stim code)
@@ -55,8 +56,8 @@ def write_cnt(path, channel_names, data, sfreq, date="05/10/18", time="14:25:34"
     """Write a minimal Neuroscan CNT: int16 ``data`` (n_samples, n_chans), microvolt units."""
     n_samples, n_chans = data.shape
     header = bytearray(900)
-    header[225:225 + len(date)] = date.encode()
-    header[235:235 + len(time)] = time.encode()
+    header[225 : 225 + len(date)] = date.encode()
+    header[235 : 235 + len(time)] = time.encode()
     struct.pack_into("<H", header, 370, n_chans)
     struct.pack_into("<H", header, 376, int(sfreq))
     struct.pack_into("<i", header, 864, n_samples)
@@ -71,14 +72,28 @@ def write_cnt(path, channel_names, data, sfreq, date="05/10/18", time="14:25:34"
         record = bytearray(75)
         record[: len(name)] = name.encode()
         radius = 0.3 + 0.6 * (index % 7) / 7
-        struct.pack_into("<ff", record, 19, radius * np.cos(angles[index]), radius * np.sin(angles[index]))
+        struct.pack_into(
+            "<ff", record, 19, radius * np.cos(angles[index]), radius * np.sin(angles[index])
+        )
         struct.pack_into("<h", record, 47, 0)
         struct.pack_into("<f", record, 59, 204.8)
         struct.pack_into("<f", record, 71, 1.0)
         records += record
     samples = np.ascontiguousarray(data, dtype="<i2").tobytes()
     event_records = b"".join(
-        struct.pack("<HBclhhfccc", code, 0, b"\x00", data_offset + sample * n_chans * 2, 0, 0, 0.0, b"\x00", b"\x00", b"\x00")
+        struct.pack(
+            "<HBclhhfccc",
+            code,
+            0,
+            b"\x00",
+            data_offset + sample * n_chans * 2,
+            0,
+            0,
+            0.0,
+            b"\x00",
+            b"\x00",
+            b"\x00",
+        )
         for sample, code in events
     )
     teeg = struct.pack("<Bll", 2, len(event_records), 0)
@@ -101,7 +116,9 @@ def main():
             n_windows = 2 + k % 2
             data[k] = np.round(rng.normal(10.0, 2.0, (n_windows, 310)) * 4) / 4
             label[k] = np.full(n_windows, SESSION_LABELS[k // 15 + 1][k % 15], dtype=np.float64)
-        np.savez(feature_dir / f"{subject}_123.npz", data=pickle.dumps(data), label=pickle.dumps(label))
+        np.savez(
+            feature_dir / f"{subject}_123.npz", data=pickle.dumps(data), label=pickle.dumps(label)
+        )
 
     names = list(EEG_CHANNELS)
     rng.shuffle(names)

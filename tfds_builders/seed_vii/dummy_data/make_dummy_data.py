@@ -23,10 +23,54 @@ import scipy.io
 
 HERE = pathlib.Path(__file__).resolve().parent
 HALF = {
-    1: ("Happy", "Neutral", "Disgust", "Sad", "Anger", "Anger", "Sad", "Disgust", "Neutral", "Happy"),
-    2: ("Anger", "Sad", "Fear", "Neutral", "Surprise", "Surprise", "Neutral", "Fear", "Sad", "Anger"),
-    3: ("Happy", "Surprise", "Disgust", "Fear", "Anger", "Anger", "Fear", "Disgust", "Surprise", "Happy"),
-    4: ("Disgust", "Sad", "Fear", "Surprise", "Happy", "Happy", "Surprise", "Fear", "Sad", "Disgust"),
+    1: (
+        "Happy",
+        "Neutral",
+        "Disgust",
+        "Sad",
+        "Anger",
+        "Anger",
+        "Sad",
+        "Disgust",
+        "Neutral",
+        "Happy",
+    ),
+    2: (
+        "Anger",
+        "Sad",
+        "Fear",
+        "Neutral",
+        "Surprise",
+        "Surprise",
+        "Neutral",
+        "Fear",
+        "Sad",
+        "Anger",
+    ),
+    3: (
+        "Happy",
+        "Surprise",
+        "Disgust",
+        "Fear",
+        "Anger",
+        "Anger",
+        "Fear",
+        "Disgust",
+        "Surprise",
+        "Happy",
+    ),
+    4: (
+        "Disgust",
+        "Sad",
+        "Fear",
+        "Surprise",
+        "Happy",
+        "Happy",
+        "Surprise",
+        "Fear",
+        "Sad",
+        "Disgust",
+    ),
 }
 VIDEOS = (80, 1, 21, 2, 45)
 
@@ -53,10 +97,14 @@ def main():
             n_times = 400 if video == 2 else 250
             raw[str(video)] = np.round(rng.normal(0.0, 2.0, (62, n_times)))
             for name in ("de_LDS", "psd_LDS"):
-                features[f"{name}_{video}"] = np.round(rng.normal(10.0, 2.0, (n_times // 200, 5, 62)) * 4) / 4
+                features[f"{name}_{video}"] = (
+                    np.round(rng.normal(10.0, 2.0, (n_times // 200, 5, 62)) * 4) / 4
+                )
         scipy.io.savemat(raw_dir / f"{subject}.mat", raw, do_compression=True)
         scipy.io.savemat(feature_dir / f"{subject}.mat", features, do_compression=True)
-    write_label_xlsx(HERE / "emotion_label_and_stimuli_order.xlsx", {s: half * 2 for s, half in HALF.items()})
+    write_label_xlsx(
+        HERE / "emotion_label_and_stimuli_order.xlsx", {s: half * 2 for s, half in HALF.items()}
+    )
 
 
 if __name__ == "__main__":
