@@ -51,9 +51,17 @@ HARNESS_CASES = [
     ),
     HarnessCase(
         name="multimodal_lstm",
-        input_shapes={"eeg": (12, 14), "ecg": (12, 2), "gsr": (12, 1)},
-        build_kwargs={"preset": "moderate", "pool_size": 1, "use_batch_norm": False},
-        case_id="moderate-nopool",
+        input_shapes={"eeg": (6, 14), "ecg": (6, 2), "gsr": (6, 1)},
+        build_kwargs={
+            "preset": "moderate",
+            "pool_size": 1,
+            "use_batch_norm": False,
+            "dropout": 0.0,
+            "eeg_lstm_units": (5,),
+            "ecg_lstm_units": (3,),
+            "gsr_lstm_units": (3,),
+        },
+        case_id="single-lstm-nopool",
     ),
     # --- gru_classifier ---
     HarnessCase(
@@ -77,6 +85,21 @@ HARNESS_CASES = [
         n_outputs=4,
         build_kwargs={"preset": "tiny"},
         case_id="tiny",
+    ),
+    # --- gru_xnet ---
+    HarnessCase(
+        name="gru_xnet",
+        input_shapes={"stft": (3, 12, 10)},
+        n_outputs=3,
+        build_kwargs={"preset": "tiny"},
+        case_id="tiny-standard",
+    ),
+    HarnessCase(
+        name="gru_xnet",
+        input_shapes={"stft": (2, 9, 7)},
+        n_outputs=2,
+        build_kwargs={"preset": "tiny", "variant": "dynamic", "freq_pooling": "flatten"},
+        case_id="tiny-dynamic-flatten",
     ),
 ]
 

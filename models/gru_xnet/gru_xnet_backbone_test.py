@@ -1,0 +1,124 @@
+import keras
+import numpy as np
+import pytest
+
+from amigos_emo.models.gru_xnet.gru_xnet_backbone import GRUXNet, cnn_output_frames
+from amigos_emo.models.gru_xnet.gru_xnet_presets import GRU_XNET_PRESETS
+
+TINY = dict(GRU_XNET_PRESETS["tiny"])  # 3 channels, 12 frames, 10 freqs, filters 2/3/4
+
+
+def _inputs(batch=2, seed=0, shape=(3, 12, 10)):
+    return {"stft": np.random.default_rng(seed).normal(size=(batch, *shape)).astype("float32")}
+
+
+def _randomise_batch_norm(model, rng):
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            gamma, beta, mean, var = layer.get_weights()
+            layer.set_weights([rng.uniform(0.5, 2, gamma.shape), rng.normal(size=beta.shape),
+                               rng.normal(size=mean.shape), rng.uniform(0.5, 2, var.shape)])
+
+
+def _reference_channel_cnn(model, x):
+    """Float64 NumPy loop: one separate CNN per channel built from that channel's weight slices."""
+    features = []
+    for c in range(x.shape[1]):
+        h = x[:, c, :, :, None].astype(np.float64)  # (batch, frames, freqs, 1)
+        for block in (1, 2, 3):
+            (kernel,) = model.get_layer(f"channel_cnn{block}_conv").get_weights()
+            gamma, beta, mean, var = model.get_layer(f"channel_cnn{block}_bn").get_weights()
+            eps = model.get_layer(f"channel_cnn{block}_bn").epsilon
+            n_out = kernel.shape[-1] // x.shape[1]
+            own = slice(c * n_out, (c + 1) * n_out)
+            k = kernel[..., own].astype(np.float64)  # (3, 3, n_in_per_channel, n_out)
+            padded = np.pad(h, ((0, 0), (1, 1), (1, 1), (0, 0)))
+            conv = np.zeros(h.shape[:3] + (n_out,))
+            for di in range(3):
+                for dj in range(3):
+                    conv += padded[:, di:di + h.shape[1], dj:dj + h.shape[2], :] @ k[di, dj]
+            h = np.maximum((conv - mean[own]) / np.sqrt(var[own] + eps) * gamma[own] + beta[own], 0)
+            rows, cols = -(-h.shape[1] // 2) * 2, -(-h.shape[2] // 2) * 2
+            h = np.pad(h, ((0, 0), (0, rows - h.shape[1]), (0, cols - h.shape[2]), (0, 0)),
+                       constant_values=-np.inf)
+            h = h.reshape(h.shape[0], rows // 2, 2, cols // 2, 2, n_out).max(axis=(2, 4))
+        features.append(h)
+    return np.concatenate(features, axis=-1)  # channel-major filters, like the grouped conv
+
+
+def test_grouped_channel_cnn_equals_one_cnn_per_channel():
+    model = GRUXNet(**TINY)
+    _randomise_batch_norm(model, np.random.default_rng(3))
+    cnn = keras.Model(model.inputs, model.get_layer("channel_cnn3_pool").output)
+    x = _inputs(batch=2, seed=1)
+    got = np.asarray(cnn(x, training=False))
+    assert got.shape == (2, 2, 2, 3 * 4)
+    np.testing.assert_allclose(got, _reference_channel_cnn(model, x["stft"]), atol=1e-4)
+
+
+def test_channel_features_depend_only_on_their_own_channel():
+    model = GRUXNet(**TINY)
+    cnn = keras.Model(model.inputs, model.get_layer("channel_cnn3_pool").output)
+    x = _inputs(batch=1, seed=2)
+    base = np.asarray(cnn(x, training=False))
+    n_filters = TINY["cnn_filters"][-1]
+    for channel in range(3):
+        perturbed = {"stft": x["stft"].copy()}
+        perturbed["stft"][:, channel] += np.random.default_rng(channel).normal(size=(12, 10)) * 5
+        changed = np.abs(np.asarray(cnn(perturbed, training=False)) - base).max(axis=(0, 1, 2)) > 1e-6
+        own = np.zeros(3 * n_filters, bool)
+        own[channel * n_filters:(channel + 1) * n_filters] = True
+        assert not changed[~own].any(), f"channel {channel} leaked into other channels' features"
+        assert changed[own].any()
+
+
+@pytest.mark.parametrize("variant", ["standard", "dynamic"])
+def test_forward_shapes_dtypes_probabilities(variant):
+    model = GRUXNet(**{**TINY, "variant": variant})
+    out = model(_inputs(batch=3), training=False)
+    assert set(out) == {"label"}
+    probs = np.asarray(out["label"])
+    assert probs.shape == (3, 3) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
+
+
+def test_dynamic_variant_averages_per_frame_probabilities():
+    model = GRUXNet(**{**TINY, "variant": "dynamic"})
+    frames = keras.Model(model.inputs, model.get_layer("frame_probabilities").output)
+    x = _inputs(batch=2, seed=4)
+    per_frame = np.asarray(frames(x, training=False))
+    assert per_frame.shape == (2, cnn_output_frames(12), 3)
+    np.testing.assert_allclose(np.asarray(model(x, training=False)["label"]), per_frame.mean(axis=1), atol=1e-6)
+
+
+def test_flatten_frequency_pooling_feeds_every_bin_to_the_fusion():
+    model = GRUXNet(**{**TINY, "freq_pooling": "flatten"})
+    assert model.get_layer("channel_fusion").input.shape == (None, 2, 2 * 3 * 4)
+
+
+def test_cnn_output_frames():
+    assert [cnn_output_frames(n) for n in (1, 8, 9, 33, 51)] == [1, 1, 2, 5, 7]
+
+
+def test_config_round_trip():
+    model = GRUXNet(**{**TINY, "variant": "dynamic"}, name="gx")
+    clone = GRUXNet.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    clone.set_weights(model.get_weights())
+    x = _inputs()
+    np.testing.assert_allclose(np.asarray(clone(x)["label"]), np.asarray(model(x)["label"]), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"n_heads": 3}, "n_heads=3, gru_units=4"),
+        ({"variant": "static"}, "Received: variant='static'"),
+        ({"cnn_filters": [2, 3]}, "Received: cnn_filters=\\[2, 3\\]"),
+        ({"n_chans": 0}, "Received: n_chans=0"),
+        ({"freq_pooling": "max"}, "Received: freq_pooling='max'"),
+    ],
+)
+def test_bad_arguments_are_named(override, message):
+    with pytest.raises(ValueError, match=message):
+        GRUXNet(**{**TINY, **override})
