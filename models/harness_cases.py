@@ -49,20 +49,6 @@ HARNESS_CASES = [
         build_kwargs={"preset": "lightweight"},
         case_id="lightweight",
     ),
-    HarnessCase(
-        name="multimodal_lstm",
-        input_shapes={"eeg": (6, 14), "ecg": (6, 2), "gsr": (6, 1)},
-        build_kwargs={
-            "preset": "moderate",
-            "pool_size": 1,
-            "use_batch_norm": False,
-            "dropout": 0.0,
-            "eeg_lstm_units": (5,),
-            "ecg_lstm_units": (3,),
-            "gsr_lstm_units": (3,),
-        },
-        case_id="single-lstm-nopool",
-    ),
     # --- gru_classifier ---
     HarnessCase(
         name="gru_classifier",
