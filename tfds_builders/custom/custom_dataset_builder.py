@@ -92,7 +92,19 @@ def _read_csv(path, spec):
     import pandas as pd
 
     try:
-        table = pd.read_csv(path, sep=spec.csv_separator)
+        if spec.csv_column_names is None:
+            table = pd.read_csv(path, sep=spec.csv_separator)
+        else:
+            table = pd.read_csv(path, sep=spec.csv_separator, header=None)
+            if table.shape[1] != len(spec.csv_column_names):
+                raise CorpusFormatError(
+                    path, "unexpected number of columns", field="csv.column_names",
+                    expected=f"{len(spec.csv_column_names)} columns ({', '.join(spec.csv_column_names)})",
+                    found=f"{table.shape[1]} columns",
+                )
+            table.columns = list(spec.csv_column_names)
+    except CorpusFormatError:
+        raise
     except Exception as error:
         raise CorpusFormatError(
             path, "could not be read as CSV (truncated or corrupt?)", found=f"{type(error).__name__}: {error}"

@@ -196,3 +196,52 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
     with pytest.raises(CorpusFormatError, match="simulated failure midway"):
         Builder(config=config, data_dir=tmp_path).download_and_prepare()
     assert not Builder(config=config, data_dir=tmp_path).is_prepared()
+
+
+@pytest.mark.real_data
+def test_real_amigos_csvs_as_custom_data(shared_data, tmp_path):
+    """AMIGOS participant 1 (header-less CSVs, 128 Hz) described by a JSON kept elsewhere."""
+    source = shared_data / "amigos_p01"
+    ratings = pd.read_csv(source / "labels_all_participants_short_videos.csv", header=None).iloc[:16]
+    labels = pd.DataFrame(
+        {
+            "subject": 1,
+            "trial": np.arange(1, 17),
+            "valence": ratings[1],
+            "arousal": ratings[0],
+            "quadrant": [
+                ("LALV", "LAHV", "HALV", "HAHV")[2 * int(a >= 5) + int(v >= 5)]
+                for v, a in zip(ratings[1], ratings[0], strict=True)
+            ],
+        }
+    )
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    eeg = ["AF3", "F7", "F3", "FC5", "T7", "P7", "O1", "O2", "P8", "T8", "FC6", "F4", "F8", "AF4"]
+    columns = eeg + ["ECG_Right", "ECG_Left", "GSR"]
+    description = {
+        "name": "amigos_p01",
+        "root": str(source),
+        "file_pattern": "{subject}_{trial}.csv",
+        "channels": [{"name": n, "type": "eeg"} for n in eeg]
+        + [{"name": "ECG_Right", "type": "ecg"}, {"name": "ECG_Left", "type": "ecg"}, {"name": "GSR", "type": "gsr"}],
+        "sfreq": 128,
+        "labels_file": "labels.csv",
+        "labels": {
+            "quadrant": {"type": "categorical", "classes": ["LALV", "LAHV", "HALV", "HAHV"]},
+            "valence": {"type": "continuous"},
+            "arousal": {"type": "continuous"},
+        },
+        "window_s": 4.0,
+        "csv": {"header": False, "column_names": columns},
+    }
+    (tmp_path / "amigos_emo_dataset.json").write_text(json.dumps(description))
+    builder = _build(tmp_path, tmp_path / "data")
+    n_rows = {t: sum(1 for _ in open(source / f"1_{t}.csv")) for t in range(1, 17)}
+    assert builder.info.splits["subject_01"].num_examples == sum(n // 512 for n in n_rows.values())
+    examples = _examples(builder, "subject_01")
+    first = next(e for e in examples if e["trial_id"] == 3 and e["window_index"] == 1)
+    reference = np.loadtxt(source / "1_3.csv", delimiter=",", max_rows=1024)[512:1024]
+    np.testing.assert_allclose(first["eeg"], reference[:, :14], rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(first["gsr"][:, 0], reference[:, 16], rtol=1e-6)
+    assert first["label"] == ["LALV", "LAHV", "HALV", "HAHV"].index(labels.quadrant[2])
+    assert {int(e["trial_id"]) for e in examples} == set(range(1, 17))

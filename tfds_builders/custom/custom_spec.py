@@ -30,7 +30,7 @@ RESERVED_FEATURES = frozenset(
 _KNOWN_KEYS = frozenset(
     {
         "name", "description", "file_pattern", "format", "channels", "sfreq", "file_sfreq",
-        "resample", "labels_file", "labels", "label", "window_s", "step_s", "csv", "npz",
+        "resample", "labels_file", "labels", "label", "window_s", "step_s", "csv", "npz", "root",
     }
 )
 
@@ -49,7 +49,9 @@ class DatasetSpec:
     """The checked contents of ``amigos_emo_dataset.json``.
 
     Attributes:
-        path: the JSON file; relative paths in it are relative to its folder (``root``).
+        path: the JSON file; relative paths in it are relative to its folder.
+        recordings_root: the folder searched (recursively) for recordings (JSON key ``root``,
+            default the JSON's folder).
         name: dataset (config) name.
         description: free text.
         file_pattern: recording path relative to ``root`` with ``{subject}``, ``{trial}`` and
@@ -65,10 +67,13 @@ class DatasetSpec:
         window_s, step_s: window length and hop in seconds.
         csv_time_column: optional time column (seconds) checked against ``file_sfreq``.
         csv_separator: CSV field separator.
+        csv_column_names: column names of header-less CSV files (``None``: the first row is
+            the header).
         npz_data_key, npz_channels_key, npz_sfreq_key: array names inside ``.npz`` files.
     """
 
     path: pathlib.Path
+    recordings_root: pathlib.Path
     name: str
     description: str
     file_pattern: str
@@ -84,13 +89,14 @@ class DatasetSpec:
     step_s: float
     csv_time_column: str | None = None
     csv_separator: str = ","
+    csv_column_names: tuple | None = None
     npz_data_key: str = "data"
     npz_channels_key: str = "ch_names"
     npz_sfreq_key: str = "sfreq"
 
     @property
     def root(self) -> pathlib.Path:
-        return self.path.parent
+        return self.recordings_root
 
     @property
     def types(self) -> tuple:
@@ -263,8 +269,19 @@ def load_spec(path):
     npz_options = raw.get("npz", {}) or {}
     if not isinstance(csv_options, dict) or not isinstance(npz_options, dict):
         raise _error(path, "must be objects", "csv/npz", found=f"csv={csv_options!r}, npz={npz_options!r}")
+    column_names = None
+    if csv_options.get("header", True) is False:
+        column_names = csv_options.get("column_names")
+        if not isinstance(column_names, list) or not all(isinstance(c, str) for c in column_names):
+            raise _error(path, "header-less CSV files need their column names", "csv.column_names",
+                         expected='a list of names, e.g. ["Fp1", "Fp2", "ECG"]', found=repr(column_names))
+        column_names = tuple(column_names)
+    recordings_root = (path.parent / str(raw.get("root", "."))).resolve()
+    if not recordings_root.is_dir():
+        raise _error(path, "recordings folder not found", "root", found=str(recordings_root))
     return DatasetSpec(
         path=path,
+        recordings_root=recordings_root,
         name=str(raw.get("name", "default")),
         description=str(raw.get("description", "")),
         file_pattern=pattern,
@@ -280,6 +297,7 @@ def load_spec(path):
         step_s=step_s,
         csv_time_column=csv_options.get("time_column"),
         csv_separator=csv_options.get("separator", ","),
+        csv_column_names=column_names,
         npz_data_key=npz_options.get("data_key", "data"),
         npz_channels_key=npz_options.get("channels_key", "ch_names"),
         npz_sfreq_key=npz_options.get("sfreq_key", "sfreq"),

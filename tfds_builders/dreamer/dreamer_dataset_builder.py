@@ -150,6 +150,11 @@ def load_dreamer(path):
                 path, "unexpected sampling rate", field=f"DREAMER.{name}", expected=f"{expected:g} Hz",
                 found=f"{np.asarray(getattr(top, name)).ravel()[0]} Hz",
             )
+    if "noOfSubjects" in top._fieldnames and int(np.asarray(top.noOfSubjects).ravel()[0]) != len(subjects):
+        logger.warning(
+            "%s: DREAMER.noOfSubjects says %s but Data holds %d subjects; using Data.",
+            path, np.asarray(top.noOfSubjects).ravel()[0], len(subjects),
+        )
     electrodes = dreamer_constants.EEG_CHANNELS
     if "EEG_Electrodes" in top._fieldnames:
         names = tuple(str(n).strip() for n in np.asarray(top.EEG_Electrodes, dtype=object).ravel())

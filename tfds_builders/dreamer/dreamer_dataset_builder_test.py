@@ -213,3 +213,21 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
     with pytest.raises(CorpusFormatError, match="simulated failure midway"):
         _build("raw", tmp_path)
     assert not Builder(config="raw", data_dir=tmp_path).is_prepared()
+
+
+def test_grid_positions():
+    from amigos_emo.constants.grid import GRID_POSITIONS, GRID_SHAPE
+
+    assert len(set(GRID_POSITIONS.values())) == len(GRID_POSITIONS)  # one electrode per cell
+    assert all(0 <= r < GRID_SHAPE[0] and 0 <= c < GRID_SHAPE[1] for r, c in GRID_POSITIONS.values())
+    # Midline in column 4, left hemisphere (odd numbers) left of it, front at the top.
+    assert all(c == 4 for name, (r, c) in GRID_POSITIONS.items() if name.endswith("Z"))
+    assert GRID_POSITIONS["F3"][1] < 4 < GRID_POSITIONS["F4"][1]
+    assert GRID_POSITIONS["FP1"][0] < GRID_POSITIONS["CZ"][0] < GRID_POSITIONS["OZ"][0]
+    rows, cols = grid_indices(["fz", "T3", "Cz"])  # case-insensitive, old names accepted
+    np.testing.assert_array_equal(rows, [2, 4, 4])
+    np.testing.assert_array_equal(cols, [4, 0, 4])
+    with pytest.raises(ValueError, match=r"Received: 'XYZ'"):
+        grid_indices(["Fz", "XYZ"])
+    with pytest.raises(ValueError, match=r"distinct grid cells"):
+        grid_indices(["T7", "T3"])
