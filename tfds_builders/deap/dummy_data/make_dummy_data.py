@@ -126,7 +126,7 @@ def make_subject(seed: int, n_trials: int, ratings: np.ndarray, dtype=np.float32
     time_s = np.arange(N_SAMPLES) / 128.0
     freqs = rng.uniform(2.0, 30.0, size=(n_trials, N_CHANNELS, 1))
     data = 20.0 * np.sin(2 * np.pi * freqs * time_s) + rng.normal(0.0, 2.0, (n_trials, N_CHANNELS, N_SAMPLES))
-    data[:, 36] = 1e5 + 500.0 * rng.standard_normal((n_trials, N_SAMPLES)).cumsum(axis=1) / 30.0  # GSR, Ohm
+    data[:, 36] = 1e5 + 2000.0 * np.sin(2 * np.pi * 0.05 * time_s + rng.uniform(0, 6, (n_trials, 1)))  # GSR, Ohm
     data = np.round(data * 2.0) / 2.0
     return data.astype(dtype), np.asarray(ratings, dtype=np.float64).reshape(n_trials, 4)
 
