@@ -127,6 +127,12 @@ def find_subject_files(manual_dir):
             expected="data_preprocessed_python/s01.dat ... s32.dat or data_preprocessed_matlab/s01.mat ...",
             hint=_MANUAL_DOWNLOAD_INSTRUCTIONS.strip(),
         )
+    absent = sorted(set(range(1, deap_constants.N_SUBJECTS + 1)) - set(subjects))
+    if absent:
+        logger.warning(
+            "DEAP: no file for subject(s) %s below %s (the release has s01-s%02d); building the %d found.",
+            absent, manual_dir, deap_constants.N_SUBJECTS, len(subjects),
+        )
     files = {}
     for subject in subjects:
         if subject in found["python"]:
