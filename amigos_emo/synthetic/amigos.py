@@ -8,7 +8,7 @@ ratings in physiologically motivated ways (so that a model has something real to
   the skin-conductance-response rate and the tonic skin-conductance level (NeuroKit2
   ``eda_simulate``), lowers posterior/global EEG alpha amplitude and raises beta amplitude.
 - **Valence** shifts frontal alpha asymmetry: for the pairs F3/F4, AF3/AF4 and F7/F8,
-  ``log(alpha_amplitude_right / alpha_amplitude_left) = 0.25 * (valence - 5)`` (more relative
+  ``log(alpha_amplitude_right / alpha_amplitude_left) = 0.3 * (valence - 5)`` (more relative
   left-hemisphere activity, i.e. less left alpha, for pleasant videos).
 - Per-participant random offsets (heart rate, skin-conductance level, alpha gain, asymmetry)
   are clearly smaller than these rating effects.
@@ -52,7 +52,7 @@ SCR_PER_MINUTE_AT_1 = 1.0
 SCR_PER_MINUTE_PER_AROUSAL = 1.25  # 1 -> 11 responses per minute
 SKIN_CONDUCTANCE_AT_1_US = 2.0
 SKIN_CONDUCTANCE_PER_AROUSAL_US = 0.5  # tonic level 2 -> 6 microsiemens
-ALPHA_ASYMMETRY_PER_VALENCE = 0.25  # log(right / left) alpha amplitude per valence point
+ALPHA_ASYMMETRY_PER_VALENCE = 0.3  # log(right / left) alpha amplitude per valence point
 ALPHA_LOG_GAIN_PER_AROUSAL = -0.12  # alpha desynchronisation with arousal
 BETA_LOG_GAIN_PER_AROUSAL = 0.10
 PARTICIPANT_HEART_RATE_SD_BPM = 2.5
