@@ -128,7 +128,8 @@ def build_gru_classifier(input_shapes, n_outputs=None, preset=None, **overrides)
     Args:
         input_shapes: mapping with ``"features"``: ``(n_features,)`` (extra keys are ignored).
         n_outputs: number of classes (default 3: negative, neutral, positive).
-        preset: ``"fast"`` (default) or ``"seed"``.
+        preset: ``"fast"`` (default) or ``"seed"``. A preset's ``n_steps`` larger than
+            ``n_features`` is lowered to ``n_features`` (an explicit ``n_steps`` is not).
         **overrides: constructor arguments that replace the preset's.
 
     Returns:
@@ -159,6 +160,14 @@ def build_gru_classifier(input_shapes, n_outputs=None, preset=None, **overrides)
             f"{list(_TUNABLE_ARGUMENTS)}. Received: overrides={overrides!r}"
         )
     arguments = {**GRU_CLASSIFIER_PRESETS[preset], **overrides}
+    preset_steps = arguments["n_steps"]
+    if "n_steps" not in overrides and preset_steps is not None and preset_steps > shape[0]:
+        # A preset's chunk count cannot exceed a short vector: read one feature per step.
+        logger.info(
+            "gru_classifier preset %r has n_steps=%d > n_features=%d; using n_steps=%d",
+            preset, preset_steps, shape[0], shape[0],
+        )
+        arguments["n_steps"] = shape[0]
     return GRUClassifierBackbone(
         n_features=shape[0],
         n_outputs=DEFAULT_N_OUTPUTS if n_outputs is None else n_outputs,

@@ -1,0 +1,86 @@
+"""The registry contract: every registered model has a harness case; errors; presets."""
+
+import pytest
+
+from amigos_emo.models import build_model, get_model_entry, list_models, register_model
+from amigos_emo.models.harness_cases import HARNESS_CASES, cases_for
+
+KNOWN_TASKS = {"regression+binary", "classification", "binary"}
+
+
+def test_every_registered_model_has_a_harness_case():
+    missing = [name for name in list_models() if not cases_for(name)]
+    assert not missing, (
+        f"registered models without a case in models/harness_cases.py: {missing}; "
+        "add a HarnessCase with tiny input shapes for each"
+    )
+
+
+def test_every_harness_case_names_a_registered_model():
+    registered = set(list_models())
+    unknown = sorted({case.name for case in HARNESS_CASES} - registered)
+    assert not unknown, f"harness cases name unregistered models: {unknown}"
+
+
+def test_my_models_are_registered():
+    assert {"multimodal_lstm", "gru_classifier"} <= set(list_models())
+    entry = get_model_entry("multimodal_lstm")
+    assert entry.inputs == ("eeg", "ecg", "gsr")
+    assert entry.outputs == ("valence", "arousal", "transition")
+    assert entry.task == "regression+binary"
+    entry = get_model_entry("gru_classifier")
+    assert (entry.inputs, entry.outputs, entry.task) == (("features",), ("label",), "classification")
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_entry_contract(name):
+    entry = get_model_entry(name)
+    assert entry.name == name
+    assert entry.task in KNOWN_TASKS, f"{name}: task {entry.task!r} not in {sorted(KNOWN_TASKS)}"
+    assert entry.inputs and entry.outputs
+    assert callable(entry.build) and callable(entry.compile)
+    assert entry.description, f"{name} has no description"
+    assert entry.presets and all(isinstance(p, dict) for p in entry.presets.values())
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_unknown_preset_is_an_error_naming_it(name):
+    case = cases_for(name)[0]
+    kwargs = {k: v for k, v in case.build_kwargs.items() if k != "preset"}
+    with pytest.raises(ValueError, match="no_such_preset"):
+        build_model(name, case.input_shapes, n_outputs=case.n_outputs, preset="no_such_preset", **kwargs)
+
+
+def test_unknown_model_name():
+    with pytest.raises(ValueError, match=r"Unknown model.*multimodal_lstm.*Received: name='lstm'"):
+        get_model_entry("lstm")
+    with pytest.raises(ValueError, match="Received: name='lstm'"):
+        build_model("lstm", {"eeg": (8, 14)})
+
+
+def test_registering_a_different_model_under_a_taken_name_fails():
+    entry = get_model_entry("gru_classifier")
+    with pytest.raises(ValueError, match="already registered"):
+        register_model(
+            "gru_classifier",
+            build=lambda *a, **k: None,
+            compile=entry.compile,
+            inputs=entry.inputs,
+            outputs=entry.outputs,
+            task=entry.task,
+        )
+    assert get_model_entry("gru_classifier") is entry
+
+
+@pytest.mark.parametrize(
+    ("name", "input_shapes", "n_outputs"),
+    [
+        ("multimodal_lstm", {"eeg": (8, 14), "ecg": (8, 2), "gsr": (8, 1)}, None),
+        ("gru_classifier", {"features": (30,)}, 3),
+    ],
+)
+def test_every_preset_of_my_models_builds(name, input_shapes, n_outputs):
+    entry = get_model_entry(name)
+    for preset in entry.presets:
+        model = build_model(name, input_shapes, n_outputs=n_outputs, preset=preset)
+        assert tuple(sorted(model.output_names)) == tuple(sorted(entry.outputs)), preset
