@@ -23,7 +23,6 @@ import contextlib
 import pathlib
 
 import numpy as np
-
 from amigos_emo.models.harness_cases import HARNESS_CASES, HarnessCase
 from amigos_emo.models.registry import build_model, get_model_entry
 
@@ -99,7 +98,7 @@ def _named_outputs(model):
     """Output name -> symbolic output tensor, for dict- or list-output functional models."""
     outputs = model.outputs
     names = model.output_names
-    return dict(zip(names, outputs))
+    return dict(zip(names, outputs, strict=True))
 
 
 def _predict(model, inputs):
@@ -107,7 +106,7 @@ def _predict(model, inputs):
     outputs = model(inputs, training=False)
     if not isinstance(outputs, dict):
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        outputs = dict(zip(model.output_names, outputs))
+        outputs = dict(zip(model.output_names, outputs, strict=True))
     return {name: np.asarray(value) for name, value in outputs.items()}
 
 
@@ -183,7 +182,9 @@ def check_config_round_trip(case):
     )
     clone.set_weights(model.get_weights())
     inputs = make_inputs(case)
-    _assert_outputs_close(case, _predict(model, inputs), _predict(clone, inputs), "config round-trip")
+    _assert_outputs_close(
+        case, _predict(model, inputs), _predict(clone, inputs), "config round-trip"
+    )
 
 
 def check_keras_save_reload(case, tmp_dir):
@@ -198,7 +199,9 @@ def check_keras_save_reload(case, tmp_dir):
         f"[{case.test_id}] reloaded a {type(reloaded).__name__}, expected {type(model).__name__}"
     )
     inputs = make_inputs(case)
-    _assert_outputs_close(case, _predict(model, inputs), _predict(reloaded, inputs), ".keras reload", atol=0)
+    _assert_outputs_close(
+        case, _predict(model, inputs), _predict(reloaded, inputs), ".keras reload", atol=0
+    )
 
 
 def check_export(case, tmp_dir):
@@ -216,7 +219,7 @@ def check_export(case, tmp_dir):
     served = getattr(reloaded, SERVING_ENDPOINT)({k: tf.constant(v) for k, v in inputs.items()})
     if not isinstance(served, dict):
         served = served if isinstance(served, (list, tuple)) else [served]
-        served = dict(zip(model.output_names, served))
+        served = dict(zip(model.output_names, served, strict=True))
     served = {name: value.numpy() for name, value in served.items()}
     _assert_outputs_close(case, _predict(model, inputs), served, "SavedModel export", atol=1e-5)
 
@@ -232,7 +235,7 @@ def check_jit_train_step(case):
     logs = model.train_on_batch(inputs, targets, return_dict=True)
     assert np.isfinite(logs["loss"]), f"[{case.test_id}] training loss is not finite: {logs}"
     after = [w.numpy().copy() for w in model.trainable_weights]
-    changed = [not np.array_equal(b, a) for b, a in zip(before, after)]
+    changed = [not np.array_equal(b, a) for b, a in zip(before, after, strict=True)]
     assert any(changed), f"[{case.test_id}] no trainable weight changed after a training step"
     return logs
 
@@ -247,7 +250,9 @@ def check_mixed_precision(case, policies=("mixed_float16", "mixed_bfloat16")):
             assert value.dtype == np.float32, (
                 f"[{case.test_id}] under {policy} output {name!r} is {value.dtype}, expected float32"
             )
-            assert np.all(np.isfinite(value)), f"[{case.test_id}] under {policy} output {name!r} is not finite"
+            assert np.all(np.isfinite(value)), (
+                f"[{case.test_id}] under {policy} output {name!r} is not finite"
+            )
 
 
 CHECKS = {

@@ -1,7 +1,6 @@
 """The registry contract: every registered model has a harness case; errors; presets."""
 
 import pytest
-
 from amigos_emo.models import build_model, get_model_entry, list_models, register_model
 from amigos_emo.models.harness_cases import HARNESS_CASES, cases_for
 
@@ -29,7 +28,11 @@ def test_my_models_are_registered():
     assert entry.outputs == ("valence", "arousal", "transition")
     assert entry.task == "regression+binary"
     entry = get_model_entry("gru_classifier")
-    assert (entry.inputs, entry.outputs, entry.task) == (("features",), ("label",), "classification")
+    assert (entry.inputs, entry.outputs, entry.task) == (
+        ("features",),
+        ("label",),
+        "classification",
+    )
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -48,7 +51,9 @@ def test_unknown_preset_is_an_error_naming_it(name):
     case = cases_for(name)[0]
     kwargs = {k: v for k, v in case.build_kwargs.items() if k != "preset"}
     with pytest.raises(ValueError, match="no_such_preset"):
-        build_model(name, case.input_shapes, n_outputs=case.n_outputs, preset="no_such_preset", **kwargs)
+        build_model(
+            name, case.input_shapes, n_outputs=case.n_outputs, preset="no_such_preset", **kwargs
+        )
 
 
 def test_unknown_model_name():

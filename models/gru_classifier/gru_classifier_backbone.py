@@ -15,13 +15,13 @@ import math
 from collections.abc import Mapping
 
 import keras
-
-from amigos_emo._checks import check_option, check_positive, validate_type
-from amigos_emo._logging import logger
 from amigos_emo.models.gru_classifier.gru_classifier_presets import (
     DEFAULT_PRESET,
     GRU_CLASSIFIER_PRESETS,
 )
+
+from amigos_emo._checks import check_option, check_positive, validate_type
+from amigos_emo._logging import logger
 
 INPUT_NAMES = ("features",)
 OUTPUT_NAMES = ("label",)
@@ -55,11 +55,21 @@ class GRUClassifierBackbone(keras.Model):
         (None, 3)
     """
 
-    def __init__(self, n_features, n_outputs=DEFAULT_N_OUTPUTS, n_steps=None, gru_units=256, dropout=0.0, **kwargs):
+    def __init__(
+        self,
+        n_features,
+        n_outputs=DEFAULT_N_OUTPUTS,
+        n_steps=None,
+        gru_units=256,
+        dropout=0.0,
+        **kwargs,
+    ):
         n_features = _check_count(n_features, "n_features")
         n_outputs = _check_count(n_outputs, "n_outputs")
         if n_outputs < 2:
-            raise ValueError(f"n_outputs must be >= 2 classes for a softmax. Received: n_outputs={n_outputs}")
+            raise ValueError(
+                f"n_outputs must be >= 2 classes for a softmax. Received: n_outputs={n_outputs}"
+            )
         n_steps = _check_count(n_steps, "n_steps", allow_none=True)
         if n_steps is not None and n_steps > n_features:
             raise ValueError(
@@ -77,7 +87,9 @@ class GRUClassifierBackbone(keras.Model):
         # === Layers ===
         inputs = {"features": keras.Input(shape=(n_features,), name="features")}
         as_sequence = keras.layers.Reshape((n_features, 1), name="as_sequence")
-        padding = keras.layers.ZeroPadding1D((0, n_padding), name="pad_to_chunks") if n_padding else None
+        padding = (
+            keras.layers.ZeroPadding1D((0, n_padding), name="pad_to_chunks") if n_padding else None
+        )
         to_chunks = keras.layers.Reshape((sequence_length, chunk_size), name="to_chunks")
         gru = keras.layers.GRU(gru_units, return_sequences=True, name="gru")
         flatten = keras.layers.Flatten(name="flatten")
@@ -165,7 +177,10 @@ def build_gru_classifier(input_shapes, n_outputs=None, preset=None, **overrides)
         # A preset's chunk count cannot exceed a short vector: read one feature per step.
         logger.info(
             "gru_classifier preset %r has n_steps=%d > n_features=%d; using n_steps=%d",
-            preset, preset_steps, shape[0], shape[0],
+            preset,
+            preset_steps,
+            shape[0],
+            shape[0],
         )
         arguments["n_steps"] = shape[0]
     return GRUClassifierBackbone(
@@ -199,14 +214,18 @@ def compile_gru_classifier(
     """
     validate_type(model, keras.Model, "model")
     if "label" not in model.output_names:
-        raise ValueError(f"model must have an output 'label'. Received: model with outputs {model.output_names}")
+        raise ValueError(
+            f"model must have an output 'label'. Received: model with outputs {model.output_names}"
+        )
     steps_per_epoch = _check_count(steps_per_epoch, "steps_per_epoch")
     epochs = _check_count(epochs, "epochs")
     check_positive(learning_rate, "learning_rate")
     check_option(lr_schedule, ("constant", "cosine"), "lr_schedule")
     validate_type(label_smoothing, "numeric", "label_smoothing")
     if not 0 <= label_smoothing < 1:
-        raise ValueError(f"label_smoothing must be in [0, 1). Received: label_smoothing={label_smoothing!r}")
+        raise ValueError(
+            f"label_smoothing must be in [0, 1). Received: label_smoothing={label_smoothing!r}"
+        )
     if lr_schedule == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=learning_rate, decay_steps=steps_per_epoch * epochs, alpha=0.05

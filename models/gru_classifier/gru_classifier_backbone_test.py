@@ -5,7 +5,6 @@ import math
 import keras
 import numpy as np
 import pytest
-
 from amigos_emo.models import build_model
 from amigos_emo.models.gru_classifier import GRUClassifierBackbone, compile_gru_classifier
 
@@ -78,7 +77,10 @@ def test_n_outputs_and_config():
     ("kwargs", "match"),
     [
         ({"input_shapes": {"x": (10,)}}, "'features'"),
-        ({"input_shapes": {"features": (10, 2)}}, r"Received: input_shapes\['features'\]=\(10, 2\)"),
+        (
+            {"input_shapes": {"features": (10, 2)}},
+            r"Received: input_shapes\['features'\]=\(10, 2\)",
+        ),
         ({"n_outputs": 1}, "Received: n_outputs=1"),
         ({"n_steps": 11}, "Received: n_steps=11"),
         ({"gru_units": 0, "n_steps": 5}, "Received: gru_units=0"),
@@ -99,9 +101,18 @@ def test_compile_and_train_on_separable_classes():
     features = rng.standard_normal((96, 24)).astype("float32") + 2.0 * labels[:, None]
     targets = np.eye(3, dtype="float32")[labels]
     model = build_model("gru_classifier", {"features": (24,)}, n_steps=6, gru_units=8)
-    compile_gru_classifier(model, learning_rate=1e-2, label_smoothing=0.1, lr_schedule="cosine", steps_per_epoch=3, epochs=10)
+    compile_gru_classifier(
+        model,
+        learning_rate=1e-2,
+        label_smoothing=0.1,
+        lr_schedule="cosine",
+        steps_per_epoch=3,
+        epochs=10,
+    )
     assert model.loss["label"].get_config()["label_smoothing"] == pytest.approx(0.1)
-    history = model.fit({"features": features}, {"label": targets}, batch_size=32, epochs=10, verbose=0)
+    history = model.fit(
+        {"features": features}, {"label": targets}, batch_size=32, epochs=10, verbose=0
+    )
     assert history.history["loss"][-1] < 0.6 * history.history["loss"][0]
     assert history.history["accuracy"][-1] > 0.8
     with pytest.raises(ValueError, match="Received: lr_schedule='step'"):

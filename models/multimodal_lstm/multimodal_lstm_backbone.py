@@ -24,13 +24,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import keras
-
-from amigos_emo._checks import check_option, check_positive, validate_type
-from amigos_emo._logging import logger
 from amigos_emo.models.multimodal_lstm.multimodal_lstm_presets import (
     DEFAULT_PRESET,
     MULTIMODAL_LSTM_PRESETS,
 )
+
+from amigos_emo._checks import check_option, check_positive, validate_type
+from amigos_emo._logging import logger
 
 INPUT_NAMES = ("eeg", "ecg", "gsr")
 OUTPUT_NAMES = ("valence", "arousal", "transition")
@@ -173,7 +173,9 @@ class MultimodalLSTMBackbone(keras.Model):
                     layers.append(keras.layers.Dropout(dropout, name=f"{signal}_dropout_{index}"))
             branch_layers[signal] = layers
         concatenate = keras.layers.Concatenate(axis=-1, name="fusion_concat")
-        batch_norm = keras.layers.BatchNormalization(name="fusion_batch_norm") if use_batch_norm else None
+        batch_norm = (
+            keras.layers.BatchNormalization(name="fusion_batch_norm") if use_batch_norm else None
+        )
         fusion_layers = []
         for index, units in enumerate(fusion_units, start=1):
             fusion_layers.append(

@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-
 from amigos_emo.models import build_model
 from amigos_emo.models.multimodal_lstm import (
     MULTIMODAL_LSTM_PRESETS,
@@ -40,7 +39,12 @@ def test_preset_parameter_counts(preset, n_params, n_trainable):
 def test_maximum_preset_has_the_described_widths():
     model = build_model("multimodal_lstm", AMIGOS_SHAPES, preset="maximum")
     units = {layer.name: layer.units for layer in model.layers if hasattr(layer, "units")}
-    assert [units["eeg_lstm_1"], units["eeg_lstm_2"], units["eeg_dense_1"], units["eeg_dense_2"]] == [64, 32, 48, 24]
+    assert [
+        units["eeg_lstm_1"],
+        units["eeg_lstm_2"],
+        units["eeg_dense_1"],
+        units["eeg_dense_2"],
+    ] == [64, 32, 48, 24]
     for signal in ("ecg", "gsr"):
         assert [units[f"{signal}_lstm_{i}"] for i in (1, 2)] == [32, 16]
         assert [units[f"{signal}_dense_{i}"] for i in (1, 2)] == [20, 12]
@@ -48,12 +52,15 @@ def test_maximum_preset_has_the_described_widths():
 
 
 def test_pooling_front_end_averages_consecutive_samples():
-    model = build_model("multimodal_lstm", {k: (16, v[1]) for k, v in AMIGOS_SHAPES.items()}, pool_size=4)
+    model = build_model(
+        "multimodal_lstm", {k: (16, v[1]) for k, v in AMIGOS_SHAPES.items()}, pool_size=4
+    )
     probe = keras.Model(model.inputs, model.get_layer("eeg_pool").output)
     inputs = _inputs(16)
     pooled = np.asarray(probe(inputs))
     reference = np.stack(
-        [inputs["eeg"][:, 4 * k : 4 * k + 4, :].astype("float64").mean(axis=1) for k in range(4)], axis=1
+        [inputs["eeg"][:, 4 * k : 4 * k + 4, :].astype("float64").mean(axis=1) for k in range(4)],
+        axis=1,
     )
     assert pooled.shape == (3, 4, 14) and pooled.dtype == np.float32
     np.testing.assert_allclose(pooled, reference, atol=1e-6)
@@ -100,7 +107,10 @@ def test_l2_penalty_and_config():
     [
         ({"input_shapes": {"eeg": (8, 14), "ecg": (8, 2)}}, r"missing \['gsr'\]"),
         ({"input_shapes": {"eeg": (8, 14), "ecg": (4, 2), "gsr": (8, 1)}}, "share one n_times"),
-        ({"input_shapes": {"eeg": (8,), "ecg": (8, 2), "gsr": (8, 1)}}, r"input_shapes\['eeg'\]=\(8,\)"),
+        (
+            {"input_shapes": {"eeg": (8,), "ecg": (8, 2), "gsr": (8, 1)}},
+            r"input_shapes\['eeg'\]=\(8,\)",
+        ),
         ({"n_outputs": 2}, "Received: n_outputs=2"),
         ({"preset": "huge"}, "Received: preset='huge'"),
         ({"lstm_units": (3,)}, "Unknown multimodal_lstm arguments"),
@@ -127,7 +137,11 @@ def test_compile_losses_metrics_and_schedule():
     np.testing.assert_allclose(float(model.optimizer._learning_rate(0)), 2e-3, rtol=1e-6)
     np.testing.assert_allclose(float(model.optimizer._learning_rate(30)), 1e-4, rtol=1e-5)
     assert float(schedule) == pytest.approx(2e-3)
-    assert model.get_compile_config()["loss_weights"] == {"valence": 1.0, "arousal": 1.0, "transition": 0.5}
+    assert model.get_compile_config()["loss_weights"] == {
+        "valence": 1.0,
+        "arousal": 1.0,
+        "transition": 0.5,
+    }
     assert isinstance(model.loss["transition"], keras.losses.BinaryCrossentropy)
     assert isinstance(model.loss["valence"], keras.losses.MeanSquaredError)
     with pytest.raises(ValueError, match="Received: loss_weights="):
@@ -138,19 +152,27 @@ def test_compile_losses_metrics_and_schedule():
 
 def test_training_reduces_the_loss():
     keras.utils.set_random_seed(0)
+    # One LSTM per branch: tracing the train step costs seconds per LSTM on CPU.
     model = build_model(
-        "multimodal_lstm", {"eeg": (8, 14), "ecg": (8, 2), "gsr": (8, 1)}, dropout=0.0, pool_size=2
+        "multimodal_lstm",
+        {"eeg": (8, 14), "ecg": (8, 2), "gsr": (8, 1)},
+        dropout=0.0,
+        pool_size=2,
+        eeg_lstm_units=(8,),
+        ecg_lstm_units=(3,),
+        gsr_lstm_units=(3,),
+        l2=0.0,
     )
-    compile_multimodal_lstm(model, steps_per_epoch=40, epochs=1, learning_rate=1e-2)
+    compile_multimodal_lstm(model, steps_per_epoch=100, epochs=1, learning_rate=1e-2)
     inputs = _inputs(8, batch_size=16, seed=3)
-    signal = inputs["eeg"].mean(axis=(1, 2)) * 4  # a target the EEG branch can learn
+    signal = inputs["eeg"].mean(axis=(1, 2)) * 10  # a target the EEG branch can learn (std ~1)
     targets = {
         "valence": signal[:, None],
         "arousal": -signal[:, None],
         "transition": (signal > 0).astype("float32")[:, None],
     }
     first = model.train_on_batch(inputs, targets, return_dict=True)["loss"]
-    for _ in range(39):
+    for _ in range(99):
         last = model.train_on_batch(inputs, targets, return_dict=True)
-    assert np.isfinite(last["loss"]) and last["loss"] < 0.7 * first
+    assert np.isfinite(last["loss"]) and last["loss"] < 0.5 * first
     assert set(last) >= {"valence_mae", "arousal_mae", "transition_auc", "transition_accuracy"}
