@@ -87,6 +87,13 @@ HARNESS_CASES = [
         build_kwargs={"preset": "tiny", "variant": "dynamic", "freq_pooling": "flatten"},
         case_id="tiny-dynamic-flatten",
     ),
+    # --- vae_gnn ---
+    HarnessCase(
+        name="vae_gnn",
+        input_shapes={"eeg_grid": (64, 9, 9), "node_features": (5, 4, 3), "adjacency": (5, 4, 4)},
+        build_kwargs={"preset": "tiny"},
+        case_id="tiny",
+    ),
 ]
 
 

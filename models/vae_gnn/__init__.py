@@ -1,0 +1,39 @@
+"""VAE-GNN (``vae_gnn``): 3-D conv VAE on the electrode grid + per-band graph convs (DREAMER).
+
+Inputs ``eeg_grid`` (1280, 9, 9), ``node_features`` (5, 14, n_node_feats), ``adjacency``
+(5, 14, 14) (normalised outside the model by
+:func:`amigos_emo.signal.graph.normalize_adjacency`); outputs ``valence`` and ``arousal``
+(sigmoid, task ``"binary"``). The composite loss (focal + triplet-center + VAE) is the model's
+own ``compute_loss``; see :mod:`.vae_gnn_backbone`.
+"""
+
+from amigos_emo.models.registry import register_model
+from amigos_emo.models.vae_gnn.vae_gnn_backbone import VAEGNN, BandSlice
+from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
+from amigos_emo.models.vae_gnn.vae_gnn_losses import BinaryFocalLoss, vae_loss_per_example
+from amigos_emo.models.vae_gnn.vae_gnn_presets import VAE_GNN_PRESETS
+from amigos_emo.models.vae_gnn.vae_gnn_task import build, compile
+
+register_model(
+    "vae_gnn",
+    build=build,
+    compile=compile,
+    inputs=("eeg_grid", "node_features", "adjacency"),
+    outputs=("valence", "arousal"),
+    task="binary",
+    presets=VAE_GNN_PRESETS,
+    description="VAE-GNN: 3-D conv VAE on the EEG grid + per-band graph convs and a GRU (DREAMER).",
+)
+
+__all__ = [
+    "BandSlice",
+    "BinaryFocalLoss",
+    "GaussianSampling",
+    "GraphConv",
+    "TripletCenterLoss",
+    "VAEGNN",
+    "VAE_GNN_PRESETS",
+    "build",
+    "compile",
+    "vae_loss_per_example",
+]
