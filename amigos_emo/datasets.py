@@ -45,9 +45,17 @@ def get_builder(dataset, data_dir=None, manual_dir=None):
     known = list_datasets()
     if name not in known:
         raise ValueError(f"Unknown dataset. Expected one of: {', '.join(known)}. Received: dataset={dataset!r}")
-    importlib.import_module(f"amigos_emo.tfds_builders.{name}")
+    module = importlib.import_module(f"amigos_emo.tfds_builders.{name}")
     kwargs = {"data_dir": os.fspath(data_dir or DEFAULT_DATA_DIR)}
-    if config:
+    if name == "custom":
+        # A user's own recordings: the JSON description in manual_dir defines the features.
+        if not manual_dir:
+            raise ValueError(
+                "dataset 'custom' (bring your own data) needs --manual-dir pointing at the folder that holds "
+                "amigos_emo_dataset.json (or at the JSON file itself); see tfds_builders/custom/README.md."
+            )
+        kwargs["config"] = module.CustomConfig.from_json(manual_dir, name=config)
+    elif config:
         kwargs["config"] = config
     builder = tfds.builder(name, **kwargs)
     download_config = tfds.download.DownloadConfig(manual_dir=os.fspath(manual_dir) if manual_dir else None)

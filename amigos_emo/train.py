@@ -68,6 +68,9 @@ def build_parser():
 
 def main(argv=None):
     import dataclasses
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out
 
     from amigos_emo.training.runner import RunConfig, RunDirectoryError, run
 

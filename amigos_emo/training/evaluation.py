@@ -37,7 +37,12 @@ def classification_metrics(y_true, y_pred, class_names, train_majority):
         class_names: names in index order.
         train_majority: the most frequent class among the training examples.
     """
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        f1_score,
+        precision_recall_fscore_support,
+    )
 
     labels = list(range(len(class_names)))
     y_true = np.asarray(y_true, np.int64).ravel()
@@ -51,7 +56,7 @@ def classification_metrics(y_true, y_pred, class_names, train_majority):
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
         "per_class": {
             name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for name, p, r, f, s in zip(class_names, precision, recall, f1, support)
+            for name, p, r, f, s in zip(class_names, precision, recall, f1, support, strict=False)
         },
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         "class_names": list(class_names),

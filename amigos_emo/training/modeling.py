@@ -54,15 +54,15 @@ def wrap_model(core, input_stats, regression_stats, name):
     core_outputs = core(normalised)
     if not isinstance(core_outputs, dict):
         names = list(core.output_names)
-        core_outputs = dict(zip(names, core_outputs if isinstance(core_outputs, list | tuple) else [core_outputs]))
+        core_outputs = dict(zip(names, core_outputs if isinstance(core_outputs, list | tuple) else [core_outputs], strict=False))
     outputs = {}
     for output_name, tensor in core_outputs.items():
         if output_name in regression_stats:
             mean, std = regression_stats[output_name]
             tensor = keras.layers.Rescaling(
-                scale=float(std), offset=float(mean), dtype="float32", name=f"rescale_{output_name}"
+                scale=float(std), offset=float(mean), dtype="float32", name=output_name
             )(tensor)
         else:
-            tensor = keras.layers.Identity(dtype="float32", name=f"output_{output_name}")(tensor)
+            tensor = keras.layers.Identity(dtype="float32", name=output_name)(tensor)
         outputs[output_name] = tensor
     return keras.Model(inputs=inputs, outputs=outputs, name=name)

@@ -55,7 +55,7 @@ def plot_training_curves(histories, path, title):
     n_cols = min(3, len(keys))
     n_rows = int(np.ceil(len(keys) / n_cols))
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(4.2 * n_cols, 3.2 * n_rows), squeeze=False)
-    for ax, key in zip(axes.ravel(), keys):
+    for ax, key in zip(axes.ravel(), keys, strict=False):
         for fold, history in enumerate(histories):
             colour = f"C{fold % 10}"
             if key in history:

@@ -238,24 +238,85 @@ def _atomic_export(model, path):
     os.replace(tmp, path)
 
 
-def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
-    """Train, select, evaluate and export one fold; returns its metrics dict."""
-    import keras
+@dataclasses.dataclass
+class FoldData:
+    """Everything fitted on one fold's training subjects, and its input pipelines.
 
-    from amigos_emo.training import evaluation, pipeline
-    from amigos_emo.training.modeling import wrap_model
+    Used by :func:`run_fold` and by the tuner (``amigos_emo.tuning``), so both train on exactly
+    the same data with the same train-only statistics.
+    """
+
+    fold: object
+    entry: object
+    specs: list
+    input_shapes: dict
+    n_outputs: int | None
+    input_stats: dict
+    regression_stats: dict
+    majority: dict
+    class_weight_spec: tuple | None
+    n_train: int
+    steps_per_epoch: int
+    batch_size: int
+    cache: bool
+    train_raw: object
+    val_raw: object
+    test_raw: object
+
+    def train_dataset(self, epoch_seed):
+        """Shuffled, batched training data; ``epoch_seed`` fixes the order (resumable)."""
+        from amigos_emo.training import pipeline
+
+        return pipeline.make_dataset(self.train_raw, self.entry.inputs, self.specs, self.batch_size,
+                                     shuffle=True, seed=epoch_seed, sample_weights=self.class_weight_spec)
+
+    def eval_dataset(self, part):
+        """Batched ``"validation"`` or ``"test"`` data in a fixed order."""
+        from amigos_emo.training import pipeline
+
+        raw = {"validation": self.val_raw, "test": self.test_raw}[part]
+        return pipeline.make_dataset(raw, self.entry.inputs, self.specs, self.batch_size)
+
+    def targets(self, part):
+        """Encoded targets (class indices, 0/1 or floats) of ``"validation"`` or ``"test"``."""
+        from amigos_emo.training import pipeline
+
+        raw = {"validation": self.val_raw, "test": self.test_raw}[part]
+        values = pipeline.collect_targets(raw, self.specs)
+        return {s.name: pipeline.encode_target_numpy(s, values[s.name]) for s in self.specs}
+
+    def wrap(self, core):
+        """Put the train-only normalisation and the regression rescaling around ``core``."""
+        from amigos_emo.training.modeling import wrap_model
+
+        return wrap_model(core, self.input_stats, self.regression_stats, name=f"{self.entry.name}_trained")
+
+    def evaluate(self, model):
+        """Test-set metrics of ``model`` beside the trivial baselines, head by head."""
+        from amigos_emo.training import evaluation
+
+        predictions = model.predict(self.eval_dataset("test"), verbose=0)
+        truth = self.targets("test")
+        metrics = {}
+        for spec in self.specs:
+            y_pred = _decode_prediction(spec, predictions[spec.name])
+            if spec.kind == "regression":
+                metrics[spec.name] = evaluation.regression_metrics(truth[spec.name], y_pred, self.regression_stats[spec.name][0])
+            else:
+                metrics[spec.name] = evaluation.classification_metrics(truth[spec.name], y_pred, spec.class_names, self.majority[spec.name])
+        return metrics
+
+
+def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced"):
+    """Load one fold's splits and fit every statistic on its training subjects only."""
+    from amigos_emo.training import pipeline
     from amigos_emo.training.tasks import target_specs
 
-    os.makedirs(fold_dir, exist_ok=True)
-    logger.info(fold.describe())
     specs = target_specs(entry, builder.info.features, dataset_name=builder.name)
     train_raw, val_raw, test_raw = _load_fold_data(builder, fold)
     n_train = _count_examples(builder, fold.train)
     if fold.leaky:
         n_train = int(n_train * fold.window_fractions[0])
-    steps_per_epoch = max(1, int(np.ceil(n_train / config.batch_size)))
-
-    # --- statistics from the training subjects only ----------------------------------------
     input_stats = pipeline.fit_input_stats(train_raw, entry.inputs)
     train_targets = pipeline.collect_targets(train_raw, specs)
     regression_stats, majority, class_weight_spec = {}, {}, None
@@ -266,18 +327,37 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
             regression_stats[spec.name] = (float(values.mean()), std)
         else:
             majority[spec.name] = _majority(values)
-            if spec.kind == "classification" and config.class_weights == "balanced":
+            if spec.kind == "classification" and class_weights == "balanced":
                 from sklearn.utils.class_weight import compute_class_weight
 
                 present = np.unique(values)
                 weights = np.ones(spec.n_classes)
                 weights[present] = compute_class_weight("balanced", classes=present, y=values)
                 class_weight_spec = (spec.name, weights)
-
-    # --- model ---------------------------------------------------------------------------
-    keras.mixed_precision.set_global_policy(policy)
     input_shapes = {name: tuple(builder.info.features[name].shape) for name in entry.inputs}
-    n_outputs = next((s.n_classes for s in specs if s.kind == "classification"), None)
+    size_bytes = n_train * sum(int(np.prod(s)) * 4 for s in input_shapes.values())
+    cache = size_bytes < 2 * 1024**3
+    return FoldData(
+        fold=fold, entry=entry, specs=specs, input_shapes=input_shapes,
+        n_outputs=next((s.n_classes for s in specs if s.kind == "classification"), None),
+        input_stats=input_stats, regression_stats=regression_stats, majority=majority,
+        class_weight_spec=class_weight_spec, n_train=n_train,
+        steps_per_epoch=max(1, int(np.ceil(n_train / batch_size))), batch_size=batch_size, cache=cache,
+        train_raw=train_raw.cache() if cache else train_raw,
+        val_raw=val_raw.cache() if cache else val_raw, test_raw=test_raw,
+    )
+
+
+def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
+    """Train, select, evaluate and export one fold; returns its metrics dict."""
+    import keras
+
+    os.makedirs(fold_dir, exist_ok=True)
+    logger.info(fold.describe())
+    data = prepare_fold(builder, fold, entry, config.batch_size, config.class_weights)
+    specs = data.specs
+
+    # --- model (or the interrupted run's last checkpoint) ---------------------------------
     last_path = os.path.join(fold_dir, "last.keras")
     state_path = os.path.join(fold_dir, "state.json")
     best_path = os.path.join(fold_dir, "best.keras")
@@ -288,30 +368,26 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
         model = keras.saving.load_model(last_path)
         logger.info("Resuming fold %d after epoch %d", fold.index, state["epochs_completed"])
     else:
-        core = entry.build(input_shapes, n_outputs=n_outputs, preset=config.preset)
-        model = wrap_model(core, input_stats, regression_stats, name=f"{entry.name}_trained")
-        entry.compile(model, steps_per_epoch=steps_per_epoch, epochs=config.epochs, jit_compile=jit_compile)
-    keras.mixed_precision.set_global_policy("float32")
+        keras.mixed_precision.set_global_policy(policy)
+        try:
+            core = entry.build(data.input_shapes, n_outputs=data.n_outputs, preset=config.preset)
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+        model = data.wrap(core)
+        entry.compile(model, steps_per_epoch=data.steps_per_epoch, epochs=config.epochs, jit_compile=jit_compile)
 
-    size_bytes = n_train * sum(int(np.prod(s)) * 4 for s in input_shapes.values())
-    cache = size_bytes < 2 * 1024**3
-    val_ds = pipeline.make_dataset(val_raw, entry.inputs, specs, config.batch_size, cache=cache)
-    val_truth = {s.name: pipeline.encode_target_numpy(s, v) for s, v in zip(specs, pipeline.collect_targets(val_raw, specs).values())}
+    val_ds = data.eval_dataset("validation")
     tensorboard_dir = os.path.join(fold_dir, "tensorboard")
     callbacks = [
         keras.callbacks.TensorBoard(log_dir=tensorboard_dir, write_graph=False),
-        _ConfusionMatrixImages.make(tensorboard_dir, val_ds, specs, val_truth),
+        _ConfusionMatrixImages.make(tensorboard_dir, val_ds, specs, data.targets("validation")),
     ]
     verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
     history = state["history"]
-    train_cached = train_raw.cache() if cache else train_raw
     for epoch in range(state["epochs_completed"], config.epochs):
-        train_ds = pipeline.make_dataset(
-            train_cached, entry.inputs, specs, config.batch_size, shuffle=True,
-            seed=config.seed * 10_000 + epoch, sample_weights=class_weight_spec,
-        )
+        train_ds = data.train_dataset(epoch_seed=config.seed * 10_000 + epoch)
         result = model.fit(train_ds, validation_data=val_ds, initial_epoch=epoch, epochs=epoch + 1,
-                           callbacks=callbacks, verbose=verbose)
+                           callbacks=callbacks, verbose=verbose, shuffle=False)
         for key, values in result.history.items():
             history.setdefault(key, []).extend(float(v) for v in values)
         val_loss = float(result.history["val_loss"][-1])
@@ -328,17 +404,9 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
 
     # --- test on held-out subjects ----------------------------------------------------------
     best = keras.saving.load_model(best_path)
-    test_ds = pipeline.make_dataset(test_raw, entry.inputs, specs, config.batch_size)
-    predictions = best.predict(test_ds, verbose=0)
-    truth = pipeline.collect_targets(test_raw, specs)
-    metrics = {}
+    metrics = data.evaluate(best)
     for spec in specs:
-        y_true = pipeline.encode_target_numpy(spec, truth[spec.name])
-        y_pred = _decode_prediction(spec, predictions[spec.name])
-        if spec.kind == "regression":
-            metrics[spec.name] = evaluation.regression_metrics(y_true, y_pred, regression_stats[spec.name][0])
-        else:
-            metrics[spec.name] = evaluation.classification_metrics(y_true, y_pred, spec.class_names, majority[spec.name])
+        if spec.kind != "regression":
             reports.plot_confusion_matrix(
                 metrics[spec.name]["confusion_matrix"], spec.class_names,
                 os.path.join(fold_dir, f"confusion_{spec.name}.png"),
@@ -351,10 +419,11 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
         "test": list(fold.test),
         "leaky": fold.leaky,
         "best_epoch": state["best_epoch"],
-        "n_train_examples": n_train,
+        "n_train_examples": data.n_train,
         "kinds": {s.name: s.kind for s in specs},
         "metrics": metrics,
-        "input_normalisation": {k: (v.to_json() if v is not None else None) for k, v in input_stats.items()},
+        "training_targets": {"regression_mean_std": data.regression_stats, "majority_class": data.majority},
+        "input_normalisation": {k: (v.to_json() if v is not None else None) for k, v in data.input_stats.items()},
     }
     if config.export:
         _atomic_export(best, os.path.join(fold_dir, "saved_model"))
@@ -375,8 +444,13 @@ def _write_history_csv(history, path):
             handle.write(f"{i + 1}," + ",".join(row) + "\n")
 
 
-def run(config):
-    """Run ``config`` and return the final results dict (also written to metrics.json)."""
+def run(config, builder=None):
+    """Run ``config`` and return the final results dict (also written to metrics.json).
+
+    Args:
+        config: a :class:`RunConfig`.
+        builder: an already prepared TFDS builder to use instead of ``config.dataset`` (tests).
+    """
     import keras
     import tensorflow as tf
 
@@ -403,7 +477,8 @@ def run(config):
     tf.config.experimental.enable_op_determinism()
     policy, jit_compile = resolve_speed_switches(config)
     entry = get_model_entry(config.model)
-    builder = datasets.prepare(config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir)
+    if builder is None:
+        builder = datasets.prepare(config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir)
     subjects = datasets.subject_splits(builder)
     folds = make_folds(config.protocol, subjects, seed=config.seed, n_folds=config.n_folds)
     if config.max_folds is not None:
