@@ -159,23 +159,48 @@ def _count_examples(builder, splits):
 
 
 def _load_fold_data(builder, fold):
-    """(train, validation, test) unbatched example datasets of one fold."""
+    """(train, validation, test) unbatched example datasets of one fold, filters applied."""
     import tensorflow as tf
 
-    read = builder.as_dataset
-    if not fold.leaky:
-        return tuple(read(split=_split_string(part), shuffle_files=False) for part in (fold.train, fold.validation, fold.test))
     from amigos_emo.training.pipeline import window_hash_fraction
 
-    everything = read(split=_split_string(fold.train), shuffle_files=False)
-    train_fraction, val_fraction, _ = fold.window_fractions
-    low = {"train": 0.0, "val": train_fraction, "test": train_fraction + val_fraction}
-    high = {"train": train_fraction, "val": train_fraction + val_fraction, "test": 1.01}
+    def part(name, splits):
+        dataset = builder.as_dataset(split=_split_string(splits), shuffle_files=False)
+        for field, allowed in ((fold.select or {}).get(name) or {}).items():
+            if field == "window_fraction":
+                low, high = float(allowed[0]), float(allowed[1])
+                dataset = dataset.filter(
+                    lambda e, low=low, high=high: tf.logical_and(window_hash_fraction(e) >= low, window_hash_fraction(e) < high)
+                )
+            else:
+                values = tf.constant(list(allowed), dtype=tf.int32)
+                dataset = dataset.filter(
+                    lambda e, field=field, values=values: tf.reduce_any(tf.equal(tf.cast(e[field], tf.int32), values))
+                )
+        return dataset
 
-    def part(name):
-        return everything.filter(lambda e: tf.logical_and(window_hash_fraction(e) >= low[name], window_hash_fraction(e) < high[name]))
+    return part("train", fold.train), part("validation", fold.validation), part("test", fold.test)
 
-    return part("train"), part("val"), part("test")
+
+def _count_train_examples(builder, fold):
+    """Number of training examples (counted when filters apply, else from the split sizes)."""
+    if not fold.select or not fold.select.get("train"):
+        return _count_examples(builder, fold.train)
+    train, _, _ = _load_fold_data(builder, fold)
+    return int(train.reduce(0, lambda count, _: count + 1).numpy())
+
+
+def subject_trials(builder, subjects):
+    """subject split -> sorted unique (session_id, trial_id), reading only those two fields."""
+    import tensorflow_datasets as tfds
+
+    decoders = tfds.decode.PartialDecoding({"session_id": True, "trial_id": True})
+    result = {}
+    for subject in subjects:
+        dataset = builder.as_dataset(split=subject, decoders=decoders, shuffle_files=False)
+        pairs = {(int(e["session_id"]), int(e["trial_id"])) for e in dataset.as_numpy_iterator()}
+        result[subject] = sorted(pairs)
+    return result
 
 
 def _majority(values):
@@ -314,9 +339,7 @@ def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced"):
 
     specs = target_specs(entry, builder.info.features, dataset_name=builder.name)
     train_raw, val_raw, test_raw = _load_fold_data(builder, fold)
-    n_train = _count_examples(builder, fold.train)
-    if fold.leaky:
-        n_train = int(n_train * fold.window_fractions[0])
+    n_train = _count_train_examples(builder, fold)
     input_stats = pipeline.fit_input_stats(train_raw, entry.inputs)
     train_targets = pipeline.collect_targets(train_raw, specs)
     regression_stats, majority, class_weight_spec = {}, {}, None
@@ -457,7 +480,7 @@ def run(config, builder=None):
     from amigos_emo import datasets
     from amigos_emo.models import get_model_entry
     from amigos_emo.training.evaluation import aggregate_folds
-    from amigos_emo.training.protocols import LEAKY_PROTOCOLS, make_folds
+    from amigos_emo.training.protocols import LEAKY_PROTOCOLS, TRIAL_PROTOCOLS, make_folds
     from amigos_emo.training.tasks import DEFAULT_MODELS
 
     name, dataset_config = datasets.split_dataset_name(config.dataset)
@@ -480,7 +503,8 @@ def run(config, builder=None):
     if builder is None:
         builder = datasets.prepare(config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir)
     subjects = datasets.subject_splits(builder)
-    folds = make_folds(config.protocol, subjects, seed=config.seed, n_folds=config.n_folds)
+    trials = subject_trials(builder, subjects) if config.protocol in TRIAL_PROTOCOLS else None
+    folds = make_folds(config.protocol, subjects, seed=config.seed, n_folds=config.n_folds, trials=trials)
     if config.max_folds is not None:
         folds = folds[: config.max_folds]
     leaky = config.protocol in LEAKY_PROTOCOLS

@@ -45,3 +45,41 @@ def test_errors_name_the_argument():
         make_folds("random", SUBJECTS)
     with pytest.raises(ValueError, match="at least 3 subjects"):
         make_folds("loso", SUBJECTS[:2])
+
+
+TRIALS = {s: [(session, t) for session in (1, 2, 3) for t in range(1, 16)] for s in SUBJECTS[:3]}
+
+
+def test_within_subject_groups_trials_and_never_splits_one():
+    folds = make_folds("within-subject", SUBJECTS[:3], n_folds=5, trials=TRIALS)
+    assert len(folds) == 3 * 5
+    for fold in folds:
+        assert fold.train == fold.validation == fold.test and len(fold.train) == 1
+        parts = [set(fold.select[p]["trial_id"]) for p in ("train", "validation", "test")]
+        assert all(not (a & b) for a, b in itertools.combinations(parts, 2))
+        assert set().union(*parts) == set(range(1, 16))
+    tested = sorted(t for f in folds[:5] for t in f.select["test"]["trial_id"])
+    assert tested == list(range(1, 16))
+
+
+def test_leave_one_trial_out_when_folds_exceed_trials():
+    folds = make_folds("within-subject", SUBJECTS[:1], n_folds=99, trials=TRIALS)
+    assert [f.select["test"]["trial_id"] for f in folds] == [[t] for t in range(1, 16)]
+
+
+def test_front_back_is_seed_9_6():
+    (fold, *_rest) = make_folds("front-back", SUBJECTS[:3], trials=TRIALS)
+    assert fold.select["train"]["trial_id"] == list(range(1, 9))
+    assert fold.select["validation"]["trial_id"] == [9]
+    assert fold.select["test"]["trial_id"] == list(range(10, 16))
+
+
+def test_cross_session_leaves_each_session_out():
+    folds = make_folds("cross-session", SUBJECTS[:3], trials=TRIALS)
+    assert [f.select["test"]["session_id"] for f in folds] == [[1], [2], [3]]
+    assert all(s not in f.select["train"]["session_id"] for f, s in zip(folds, (1, 2, 3), strict=True))
+
+
+def test_trial_protocols_need_trials():
+    with pytest.raises(ValueError, match="needs each subject's trial ids"):
+        make_folds("front-back", SUBJECTS)
