@@ -54,11 +54,15 @@ def _check_int(value, name, minimum=1):
 
 def _check_int_list(values, name, length=None):
     validate_type(values, (list, tuple), name)
-    if (length is not None and len(values) != length) or not values or any(
-        isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values
+    if (
+        (length is not None and len(values) != length)
+        or not values
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values)
     ):
         size = f"{length} " if length is not None else ""
-        raise ValueError(f"{name} must be a list of {size}positive ints. Received: {name}={values!r}")
+        raise ValueError(
+            f"{name} must be a list of {size}positive ints. Received: {name}={values!r}"
+        )
     return [int(v) for v in values]
 
 
@@ -147,7 +151,11 @@ class GRUXNet(keras.Model):
             cnn_blocks.append(
                 [
                     keras.layers.Conv2D(
-                        n_chans * filters, 3, padding="same", groups=n_chans, use_bias=False,
+                        n_chans * filters,
+                        3,
+                        padding="same",
+                        groups=n_chans,
+                        use_bias=False,
                         name=f"channel_cnn{block}_conv",
                     ),
                     keras.layers.BatchNormalization(name=f"channel_cnn{block}_bn"),

@@ -1,7 +1,6 @@
 import keras
 import numpy as np
 import pytest
-
 from amigos_emo.models.gru_xnet.gru_xnet_backbone import GRUXNet, cnn_output_frames
 from amigos_emo.models.gru_xnet.gru_xnet_presets import GRU_XNET_PRESETS
 
@@ -16,8 +15,14 @@ def _randomise_batch_norm(model, rng):
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             gamma, beta, mean, var = layer.get_weights()
-            layer.set_weights([rng.uniform(0.5, 2, gamma.shape), rng.normal(size=beta.shape),
-                               rng.normal(size=mean.shape), rng.uniform(0.5, 2, var.shape)])
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 2, gamma.shape),
+                    rng.normal(size=beta.shape),
+                    rng.normal(size=mean.shape),
+                    rng.uniform(0.5, 2, var.shape),
+                ]
+            )
 
 
 def _reference_channel_cnn(model, x):
@@ -36,11 +41,14 @@ def _reference_channel_cnn(model, x):
             conv = np.zeros(h.shape[:3] + (n_out,))
             for di in range(3):
                 for dj in range(3):
-                    conv += padded[:, di:di + h.shape[1], dj:dj + h.shape[2], :] @ k[di, dj]
+                    conv += padded[:, di : di + h.shape[1], dj : dj + h.shape[2], :] @ k[di, dj]
             h = np.maximum((conv - mean[own]) / np.sqrt(var[own] + eps) * gamma[own] + beta[own], 0)
             rows, cols = -(-h.shape[1] // 2) * 2, -(-h.shape[2] // 2) * 2
-            h = np.pad(h, ((0, 0), (0, rows - h.shape[1]), (0, cols - h.shape[2]), (0, 0)),
-                       constant_values=-np.inf)
+            h = np.pad(
+                h,
+                ((0, 0), (0, rows - h.shape[1]), (0, cols - h.shape[2]), (0, 0)),
+                constant_values=-np.inf,
+            )
             h = h.reshape(h.shape[0], rows // 2, 2, cols // 2, 2, n_out).max(axis=(2, 4))
         features.append(h)
     return np.concatenate(features, axis=-1)  # channel-major filters, like the grouped conv
@@ -65,9 +73,11 @@ def test_channel_features_depend_only_on_their_own_channel():
     for channel in range(3):
         perturbed = {"stft": x["stft"].copy()}
         perturbed["stft"][:, channel] += np.random.default_rng(channel).normal(size=(12, 10)) * 5
-        changed = np.abs(np.asarray(cnn(perturbed, training=False)) - base).max(axis=(0, 1, 2)) > 1e-6
+        changed = (
+            np.abs(np.asarray(cnn(perturbed, training=False)) - base).max(axis=(0, 1, 2)) > 1e-6
+        )
         own = np.zeros(3 * n_filters, bool)
-        own[channel * n_filters:(channel + 1) * n_filters] = True
+        own[channel * n_filters : (channel + 1) * n_filters] = True
         assert not changed[~own].any(), f"channel {channel} leaked into other channels' features"
         assert changed[own].any()
 
@@ -88,7 +98,9 @@ def test_dynamic_variant_averages_per_frame_probabilities():
     x = _inputs(batch=2, seed=4)
     per_frame = np.asarray(frames(x, training=False))
     assert per_frame.shape == (2, cnn_output_frames(12), 3)
-    np.testing.assert_allclose(np.asarray(model(x, training=False)["label"]), per_frame.mean(axis=1), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(model(x, training=False)["label"]), per_frame.mean(axis=1), atol=1e-6
+    )
 
 
 def test_flatten_frequency_pooling_feeds_every_bin_to_the_fusion():
@@ -106,7 +118,9 @@ def test_config_round_trip():
     assert clone.get_config() == model.get_config()
     clone.set_weights(model.get_weights())
     x = _inputs()
-    np.testing.assert_allclose(np.asarray(clone(x)["label"]), np.asarray(model(x)["label"]), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(clone(x)["label"]), np.asarray(model(x)["label"]), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize(

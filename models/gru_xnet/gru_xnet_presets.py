@@ -35,9 +35,16 @@ GRU_XNET_PRESETS = {
     "seed_iv": {**_DEFAULTS, "n_chans": 62, "n_frames": 9, "n_freqs": 51, "n_outputs": 4},
     "tiny": {
         **_DEFAULTS,
-        "n_chans": 3, "n_frames": 12, "n_freqs": 10, "n_outputs": 3,
-        "cnn_filters": [2, 3, 4], "fusion_units": 8, "gru_units": 4, "n_gru_layers": 1,
-        "n_heads": 2, "head_units": [8, 8],
+        "n_chans": 3,
+        "n_frames": 12,
+        "n_freqs": 10,
+        "n_outputs": 3,
+        "cnn_filters": [2, 3, 4],
+        "fusion_units": 8,
+        "gru_units": 4,
+        "n_gru_layers": 1,
+        "n_heads": 2,
+        "head_units": [8, 8],
     },
 }
 

@@ -8,10 +8,10 @@ accuracy metric.
 from __future__ import annotations
 
 import keras
-
-from amigos_emo._checks import check_option
 from amigos_emo.models.gru_xnet.gru_xnet_backbone import GRUXNet
 from amigos_emo.models.gru_xnet.gru_xnet_presets import DEFAULT_PRESET, GRU_XNET_PRESETS
+
+from amigos_emo._checks import check_option
 
 INPUT_NAME = "stft"
 OUTPUT_NAME = "label"
@@ -38,14 +38,16 @@ def build(input_shapes, n_outputs=None, preset=None, **overrides):
     preset = DEFAULT_PRESET if preset is None else preset
     if preset not in GRU_XNET_PRESETS:
         known = ", ".join(sorted(GRU_XNET_PRESETS))
-        raise ValueError(f"Unknown gru_xnet preset. Expected one of: {known}. Received: preset={preset!r}")
+        raise ValueError(
+            f"Unknown gru_xnet preset. Expected one of: {known}. Received: preset={preset!r}"
+        )
     shape = input_shapes.get(INPUT_NAME) if isinstance(input_shapes, dict) else None
     if shape is None or len(tuple(shape)) != 3:
         raise ValueError(
             f"input_shapes must map {INPUT_NAME!r} to (n_chans, n_frames, n_freqs). "
             f"Received: input_shapes={input_shapes!r}"
         )
-    data_params = dict(zip(_SIGNAL_PARAMS, (int(s) for s in shape)))
+    data_params = dict(zip(_SIGNAL_PARAMS, (int(s) for s in shape), strict=True))
     for key, value in data_params.items():
         if key in overrides and overrides[key] != value:
             raise ValueError(

@@ -1,14 +1,17 @@
 import keras
 import numpy as np
 import pytest
-
 from amigos_emo.models import build_model, get_model_entry
 
 
 def test_registered_entry_and_preset_shapes():
     entry = get_model_entry("gru_xnet")
-    assert entry.inputs == ("stft",) and entry.outputs == ("label",) and entry.task == "classification"
-    shapes = {name: (p["n_chans"], p["n_frames"], p["n_freqs"]) for name, p in entry.presets.items()}
+    assert (
+        entry.inputs == ("stft",) and entry.outputs == ("label",) and entry.task == "classification"
+    )
+    shapes = {
+        name: (p["n_chans"], p["n_frames"], p["n_freqs"]) for name, p in entry.presets.items()
+    }
     assert shapes["deap"] == (32, 33, 23)
     assert shapes["gameemo"] == (14, 9, 23)
     assert shapes["seed_iv"] == (62, 9, 51)
@@ -39,8 +42,13 @@ def test_compile_cosine_schedule_and_fit_lowers_loss():
     assert schedule.decay_steps == 20 and schedule.initial_learning_rate == 1e-2
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 64)
-    x = {"stft": rng.normal(size=(64, 3, 12, 10)).astype("float32") + (2 * y - 1)[:, None, None, None]}
-    history = model.fit(x, {"label": np.eye(2, dtype="float32")[y]}, epochs=5, batch_size=16, verbose=0)
+    x = {
+        "stft": rng.normal(size=(64, 3, 12, 10)).astype("float32")
+        + (2 * y - 1)[:, None, None, None]
+    }
+    history = model.fit(
+        x, {"label": np.eye(2, dtype="float32")[y]}, epochs=5, batch_size=16, verbose=0
+    )
     losses = history.history["loss"]
     assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
     with pytest.raises(ValueError, match="Received: lr_schedule='linear'"):

@@ -28,9 +28,9 @@ because it follows a ReLU). Batch norm uses PyTorch's epsilon 1e-5 and momentum 
 from __future__ import annotations
 
 import keras
+from amigos_emo.models.res_attention_net.res_attention_net_layers import AttentionPooling1D
 
 from amigos_emo._checks import check_positive, validate_type
-from amigos_emo.models.res_attention_net.res_attention_net_layers import AttentionPooling1D
 
 _BN_KWARGS = {"epsilon": 1e-5, "momentum": 0.9}  # PyTorch momentum 0.1 == Keras momentum 0.9.
 
@@ -50,7 +50,9 @@ def _basic_block(x, filters, stride, name):
         shortcut = keras.layers.Conv1D(
             filters, 1, strides=stride, use_bias=False, name=f"{name}_shortcut_conv"
         )(x)
-        shortcut = keras.layers.BatchNormalization(name=f"{name}_shortcut_bn", **_BN_KWARGS)(shortcut)
+        shortcut = keras.layers.BatchNormalization(name=f"{name}_shortcut_bn", **_BN_KWARGS)(
+            shortcut
+        )
     y = keras.layers.ZeroPadding1D(1, name=f"{name}_pad1")(x)
     y = keras.layers.Conv1D(filters, 3, strides=stride, use_bias=False, name=f"{name}_conv1")(y)
     y = keras.layers.BatchNormalization(name=f"{name}_bn1", **_BN_KWARGS)(y)
@@ -145,7 +147,9 @@ class ResAttentioNet(keras.Model):
         for stage, multiplier in enumerate((1, 2, 4, 8), start=1):
             for block in (1, 2):
                 stride = 2 if (stage > 1 and block == 1) else 1
-                x = _basic_block(x, base_width * multiplier, stride, name=f"stage{stage}_block{block}")
+                x = _basic_block(
+                    x, base_width * multiplier, stride, name=f"stage{stage}_block{block}"
+                )
         x = attention_pool(feature_dropout(x))
         x = classifier_dropout(hidden(x))
         outputs = {output_name: output_layer(x)}

@@ -1,7 +1,6 @@
 import keras
 import numpy as np
 import pytest
-
 from amigos_emo.models.res_attention_net.res_attention_net_backbone import ResAttentioNet
 
 TINY = {"n_steps": 40, "n_chans": 4, "n_bands": 5, "base_width": 4, "hidden_units": 8}
@@ -20,9 +19,17 @@ def test_parameter_count_matches_pytorch_original_for_four_classes():
     assert model.count_params() == 359_940 + 2 * n_bn_channels
     assert model.input_shape == (None, 60, 310)
     # Sequence lengths as in PyTorch: 60 -> conv 30 -> pool 15 -> 15 -> 8 -> 4 -> 2.
-    lengths = [model.get_layer(n).output.shape[1] for n in
-               ("stem_conv", "stem_pool", "stage1_block2_out", "stage2_block2_out",
-                "stage3_block2_out", "stage4_block2_out")]
+    lengths = [
+        model.get_layer(n).output.shape[1]
+        for n in (
+            "stem_conv",
+            "stem_pool",
+            "stage1_block2_out",
+            "stage2_block2_out",
+            "stage3_block2_out",
+            "stage4_block2_out",
+        )
+    ]
     assert lengths == [30, 15, 15, 8, 4, 2]
 
 
@@ -43,7 +50,9 @@ def test_config_round_trip_gives_same_outputs():
     clone = ResAttentioNet.from_config(model.get_config())
     clone.set_weights(model.get_weights())
     x = {"de": np.random.default_rng(1).normal(size=(2, 40, 20)).astype("float32")}
-    np.testing.assert_allclose(np.asarray(clone(x)["label"]), np.asarray(model(x)["label"]), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(clone(x)["label"]), np.asarray(model(x)["label"]), atol=1e-6
+    )
     assert clone.get_config() == model.get_config()
 
 
@@ -54,7 +63,9 @@ def test_keras_file_round_trip(tmp_path):
     restored = keras.saving.load_model(path)
     assert isinstance(restored, ResAttentioNet)
     x = {"de": np.random.default_rng(2).normal(size=(2, 40, 20)).astype("float32")}
-    np.testing.assert_allclose(np.asarray(restored(x)["label"]), np.asarray(model(x)["label"]), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(restored(x)["label"]), np.asarray(model(x)["label"]), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize(

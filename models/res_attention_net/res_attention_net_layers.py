@@ -101,10 +101,16 @@ class AttentionPooling1D(keras.layers.Layer):
     def call(self, inputs):
         batch, n_steps, dim = ops.shape(inputs)[0], ops.shape(inputs)[1], inputs.shape[-1]
         head_dim = dim // self.n_heads
-        query = ops.reshape(self._project(ops.cast(self.query, inputs.dtype), "query"), (self.n_heads, head_dim))
+        query = ops.reshape(
+            self._project(ops.cast(self.query, inputs.dtype), "query"), (self.n_heads, head_dim)
+        )
         keys = ops.reshape(self._project(inputs, "key"), (batch, n_steps, self.n_heads, head_dim))
-        values = ops.reshape(self._project(inputs, "value"), (batch, n_steps, self.n_heads, head_dim))
-        scores = ops.einsum("hd,bthd->bht", query, keys) / ops.sqrt(ops.cast(head_dim, inputs.dtype))
+        values = ops.reshape(
+            self._project(inputs, "value"), (batch, n_steps, self.n_heads, head_dim)
+        )
+        scores = ops.einsum("hd,bthd->bht", query, keys) / ops.sqrt(
+            ops.cast(head_dim, inputs.dtype)
+        )
         weights = ops.cast(ops.softmax(ops.cast(scores, "float32"), axis=-1), inputs.dtype)
         context = ops.einsum("bht,bthd->bhd", weights, values)
         return self._project(ops.reshape(context, (batch, dim)), "output")

@@ -1,7 +1,6 @@
 import keras
 import numpy as np
 import pytest
-
 from amigos_emo.models.res_attention_net.res_attention_net_layers import AttentionPooling1D
 
 
@@ -34,7 +33,9 @@ def test_attention_pooling_matches_numpy_reference(n_heads):
     out = layer(x)
     assert out.shape == (3, 8)
     assert keras.backend.standardize_dtype(out.dtype) == "float32"
-    np.testing.assert_allclose(np.asarray(out), _reference_pool(x.astype(np.float64), layer), atol=1e-4)
+    np.testing.assert_allclose(
+        np.asarray(out), _reference_pool(x.astype(np.float64), layer), atol=1e-4
+    )
 
 
 def test_attention_pooling_parameter_count_matches_torch_multihead_attention():

@@ -12,8 +12,15 @@ RES_ATTENTION_NET_PRESETS = {
     "seed_iv": {**_SEED_FAMILY, "n_outputs": 4},
     "seed_v": {**_SEED_FAMILY, "n_outputs": 5},
     "seed_vii": {**_SEED_FAMILY, "n_outputs": 7},
-    "tiny": {"n_steps": 40, "n_chans": 4, "n_bands": 5, "base_width": 4, "n_heads": 2,
-             "hidden_units": 8, "n_outputs": 3},
+    "tiny": {
+        "n_steps": 40,
+        "n_chans": 4,
+        "n_bands": 5,
+        "base_width": 4,
+        "n_heads": 2,
+        "hidden_units": 8,
+        "n_outputs": 3,
+    },
 }
 
 DEFAULT_PRESET = "seed_iv"

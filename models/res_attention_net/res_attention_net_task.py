@@ -12,7 +12,6 @@ example instead: ``fit(..., sample_weight=class_weights[y_int])``.
 from __future__ import annotations
 
 import keras
-
 from amigos_emo.models.res_attention_net.res_attention_net_backbone import ResAttentioNet
 from amigos_emo.models.res_attention_net.res_attention_net_presets import (
     DEFAULT_PRESET,
@@ -42,7 +41,9 @@ def build(input_shapes, n_outputs=None, preset=None, **overrides):
     preset = DEFAULT_PRESET if preset is None else preset
     if preset not in RES_ATTENTION_NET_PRESETS:
         known = ", ".join(sorted(RES_ATTENTION_NET_PRESETS))
-        raise ValueError(f"Unknown res_attention_net preset. Expected one of: {known}. Received: preset={preset!r}")
+        raise ValueError(
+            f"Unknown res_attention_net preset. Expected one of: {known}. Received: preset={preset!r}"
+        )
     if INPUT_NAME not in input_shapes:
         raise ValueError(
             f"input_shapes must have the key {INPUT_NAME!r} with shape (n_steps, n_chans * n_bands). "

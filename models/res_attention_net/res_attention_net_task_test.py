@@ -1,7 +1,6 @@
 import keras
 import numpy as np
 import pytest
-
 from amigos_emo.models import build_model, get_model_entry
 from amigos_emo.models.res_attention_net import default_callbacks
 
@@ -50,5 +49,10 @@ def test_compile_and_fit_reduce_loss_on_separable_toy_data():
 def test_default_callbacks_hold_the_seed_schedule():
     (plateau,) = default_callbacks()
     assert isinstance(plateau, keras.callbacks.ReduceLROnPlateau)
-    assert (plateau.monitor, plateau.factor, plateau.patience, plateau.min_lr) == ("val_loss", 0.5, 5, 1e-6)
+    assert (plateau.monitor, plateau.factor, plateau.patience, plateau.min_lr) == (
+        "val_loss",
+        0.5,
+        5,
+        1e-6,
+    )
     assert default_callbacks()[0] is not plateau

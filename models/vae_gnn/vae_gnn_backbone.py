@@ -46,11 +46,11 @@ from __future__ import annotations
 import math
 
 import keras
+from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
+from amigos_emo.models.vae_gnn.vae_gnn_losses import BinaryFocalLoss, vae_loss_per_example
 from keras import ops
 
 from amigos_emo._checks import check_positive, validate_type
-from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
-from amigos_emo.models.vae_gnn.vae_gnn_losses import BinaryFocalLoss, vae_loss_per_example
 
 OUTPUT_NAMES = ("valence", "arousal")
 INPUT_NAMES = ("eeg_grid", "node_features", "adjacency")
@@ -66,8 +66,12 @@ def _check_int(value, name, minimum=1):
 
 def _check_int_list(values, name, length):
     validate_type(values, (list, tuple), name)
-    if len(values) != length or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
-        raise ValueError(f"{name} must be a list of {length} positive ints. Received: {name}={values!r}")
+    if len(values) != length or any(
+        isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values
+    ):
+        raise ValueError(
+            f"{name} must be a list of {length} positive ints. Received: {name}={values!r}"
+        )
     return [int(v) for v in values]
 
 
@@ -139,17 +143,30 @@ class VAEGNN(keras.Model):
         triplet_margin=1.0,
         **kwargs,
     ):
-        for name, value in (("n_times", n_times), ("n_rows", n_rows), ("n_cols", n_cols),
-                            ("n_bands", n_bands), ("n_nodes", n_nodes), ("n_node_feats", n_node_feats),
-                            ("spatial_stride", spatial_stride), ("latent_dim", latent_dim),
-                            ("gcn_units", gcn_units), ("n_gcn_layers", n_gcn_layers),
-                            ("gru_units", gru_units)):
+        for name, value in (
+            ("n_times", n_times),
+            ("n_rows", n_rows),
+            ("n_cols", n_cols),
+            ("n_bands", n_bands),
+            ("n_nodes", n_nodes),
+            ("n_node_feats", n_node_feats),
+            ("spatial_stride", spatial_stride),
+            ("latent_dim", latent_dim),
+            ("gcn_units", gcn_units),
+            ("n_gcn_layers", n_gcn_layers),
+            ("gru_units", gru_units),
+        ):
             _check_int(value, name)
         vae_filters = _check_int_list(vae_filters, "vae_filters", 3)
         time_strides = _check_int_list(time_strides, "time_strides", 3)
-        for name, value in (("beta_focal", beta_focal), ("beta_triplet", beta_triplet),
-                            ("beta_vae", beta_vae), ("kl_weight", kl_weight),
-                            ("focal_gamma", focal_gamma), ("triplet_margin", triplet_margin)):
+        for name, value in (
+            ("beta_focal", beta_focal),
+            ("beta_triplet", beta_triplet),
+            ("beta_vae", beta_vae),
+            ("kl_weight", kl_weight),
+            ("focal_gamma", focal_gamma),
+            ("triplet_margin", triplet_margin),
+        ):
             check_positive(value, name, allow_zero=True)
         check_positive(dropout, "dropout", allow_zero=True)
         if dropout >= 1:
@@ -167,48 +184,86 @@ class VAEGNN(keras.Model):
                 f"grid {n_rows}x{n_cols}"
             )
         kernels = [(8, 3, 3), (8, 3, 3), (4, 3, 3)]
-        block_strides = [(time_strides[0], 1, 1), (time_strides[1], 1, 1),
-                         (time_strides[2], spatial_stride, spatial_stride)]
-        code_shape = (n_times // math.prod(time_strides), n_rows // spatial_stride,
-                      n_cols // spatial_stride, vae_filters[2])
+        block_strides = [
+            (time_strides[0], 1, 1),
+            (time_strides[1], 1, 1),
+            (time_strides[2], spatial_stride, spatial_stride),
+        ]
+        code_shape = (
+            n_times // math.prod(time_strides),
+            n_rows // spatial_stride,
+            n_cols // spatial_stride,
+            vae_filters[2],
+        )
 
         # === Layers ===
         add_grid_channel = keras.layers.Reshape((n_times, n_rows, n_cols, 1), name="grid_channel")
         encoder = [
-            keras.layers.Conv3D(f, k, strides=s, padding="same", activation="relu", name=f"encoder_conv{i}")
-            for i, (f, k, s) in enumerate(zip(vae_filters, kernels, block_strides), start=1)
+            keras.layers.Conv3D(
+                f, k, strides=s, padding="same", activation="relu", name=f"encoder_conv{i}"
+            )
+            for i, (f, k, s) in enumerate(
+                zip(vae_filters, kernels, block_strides, strict=True), start=1
+            )
         ]
         flatten = keras.layers.Flatten(name="encoder_flatten")
         z_mean_layer = keras.layers.Dense(latent_dim, dtype="float32", name="z_mean")
         z_log_var_layer = keras.layers.Dense(latent_dim, dtype="float32", name="z_log_var")
         sampling = GaussianSampling(dtype="float32", name="z")
-        decoder_dense = keras.layers.Dense(math.prod(code_shape), activation="relu", name="decoder_dense")
+        decoder_dense = keras.layers.Dense(
+            math.prod(code_shape), activation="relu", name="decoder_dense"
+        )
         decoder_reshape = keras.layers.Reshape(code_shape, name="decoder_reshape")
         decoder = [
-            keras.layers.Conv3DTranspose(vae_filters[1], kernels[2], strides=block_strides[2],
-                                         padding="same", activation="relu", name="decoder_deconv1"),
-            keras.layers.Conv3DTranspose(vae_filters[0], kernels[1], strides=block_strides[1],
-                                         padding="same", activation="relu", name="decoder_deconv2"),
-            keras.layers.Conv3DTranspose(1, kernels[0], strides=block_strides[0], padding="same",
-                                         dtype="float32", name="decoder_deconv3"),
+            keras.layers.Conv3DTranspose(
+                vae_filters[1],
+                kernels[2],
+                strides=block_strides[2],
+                padding="same",
+                activation="relu",
+                name="decoder_deconv1",
+            ),
+            keras.layers.Conv3DTranspose(
+                vae_filters[0],
+                kernels[1],
+                strides=block_strides[1],
+                padding="same",
+                activation="relu",
+                name="decoder_deconv2",
+            ),
+            keras.layers.Conv3DTranspose(
+                1,
+                kernels[0],
+                strides=block_strides[0],
+                padding="same",
+                dtype="float32",
+                name="decoder_deconv3",
+            ),
         ]
-        remove_grid_channel = keras.layers.Reshape((n_times, n_rows, n_cols), dtype="float32",
-                                                   name="reconstruction")
+        remove_grid_channel = keras.layers.Reshape(
+            (n_times, n_rows, n_cols), dtype="float32", name="reconstruction"
+        )
         node_slices = [BandSlice(b, name=f"band{b}_nodes") for b in range(n_bands)]
         adjacency_slices = [BandSlice(b, name=f"band{b}_adjacency") for b in range(n_bands)]
         graph_convs = [
-            [GraphConv(gcn_units, activation="relu", name=f"band{b}_gcn{layer}")
-             for layer in range(1, n_gcn_layers + 1)]
+            [
+                GraphConv(gcn_units, activation="relu", name=f"band{b}_gcn{layer}")
+                for layer in range(1, n_gcn_layers + 1)
+            ]
             for b in range(n_bands)
         ]
-        band_embeddings = [keras.layers.Reshape((1, n_nodes * gcn_units), name=f"band{b}_embedding")
-                           for b in range(n_bands)]
+        band_embeddings = [
+            keras.layers.Reshape((1, n_nodes * gcn_units), name=f"band{b}_embedding")
+            for b in range(n_bands)
+        ]
         band_sequence = keras.layers.Concatenate(axis=1, name="band_sequence")
         band_gru = keras.layers.GRU(gru_units, name="band_gru")
         fusion = keras.layers.Concatenate(name="fusion", dtype="float32")
         head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
-        heads = {name: keras.layers.Dense(1, activation="sigmoid", dtype="float32", name=name)
-                 for name in OUTPUT_NAMES}
+        heads = {
+            name: keras.layers.Dense(1, activation="sigmoid", dtype="float32", name=name)
+            for name in OUTPUT_NAMES
+        }
 
         # === Functional Model ===
         inputs = {
@@ -237,10 +292,17 @@ class VAEGNN(keras.Model):
         dropped = head_dropout(fused)
         outputs = {name: heads[name](dropped) for name in OUTPUT_NAMES}
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        full_outputs = {**outputs, "fusion": fused, "reconstruction": reconstruction,
-                        "z_mean": z_mean, "z_log_var": z_log_var}
+        full_outputs = {
+            **outputs,
+            "fusion": fused,
+            "reconstruction": reconstruction,
+            "z_mean": z_mean,
+            "z_log_var": z_log_var,
+        }
         # Not tracked: it shares every layer (and weight) with this model.
-        object.__setattr__(self, "_full_graph", keras.Model(inputs, full_outputs, name=f"{self.name}_full"))
+        object.__setattr__(
+            self, "_full_graph", keras.Model(inputs, full_outputs, name=f"{self.name}_full")
+        )
         object.__setattr__(self, "_aux", None)
         self.triplet_center = TripletCenterLoss(4, margin=triplet_margin, name="triplet_center")
         self.triplet_center.build((None, gru_units + latent_dim))
@@ -289,8 +351,14 @@ class VAEGNN(keras.Model):
         """
         if aux is None:
             aux = self._full_graph(x, training=training)
-        targets = {name: ops.reshape(ops.cast(y[name], "float32"), (-1, 1)) for name in OUTPUT_NAMES}
-        weights = None if sample_weight is None else ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+        targets = {
+            name: ops.reshape(ops.cast(y[name], "float32"), (-1, 1)) for name in OUTPUT_NAMES
+        }
+        weights = (
+            None
+            if sample_weight is None
+            else ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+        )
 
         def weighted_mean(per_example):
             if weights is None:
@@ -304,11 +372,19 @@ class VAEGNN(keras.Model):
         quadrant = ops.cast(2.0 * targets["arousal"][:, 0] + targets["valence"][:, 0], "int32")
         triplet = weighted_mean(self.triplet_center(aux["fusion"], quadrant))
         vae = weighted_mean(
-            vae_loss_per_example(x["eeg_grid"], aux["reconstruction"], aux["z_mean"],
-                                 aux["z_log_var"], kl_weight=self.kl_weight)
+            vae_loss_per_example(
+                x["eeg_grid"],
+                aux["reconstruction"],
+                aux["z_mean"],
+                aux["z_log_var"],
+                kl_weight=self.kl_weight,
+            )
         )
-        return {"focal": self.beta_focal * focal, "triplet": self.beta_triplet * triplet,
-                "vae": self.beta_vae * vae}
+        return {
+            "focal": self.beta_focal * focal,
+            "triplet": self.beta_triplet * triplet,
+            "vae": self.beta_vae * vae,
+        }
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """``beta_focal * focal + beta_triplet * triplet-center + beta_vae * VAE`` (+ any

@@ -1,7 +1,6 @@
 import keras
 import numpy as np
 import pytest
-
 from amigos_emo.models.vae_gnn.vae_gnn_backbone import VAEGNN
 from amigos_emo.models.vae_gnn.vae_gnn_presets import VAE_GNN_PRESETS
 
@@ -19,7 +18,10 @@ def _data(n=8, seed=0, learnable=False):
     if learnable:  # the labels are written into the node features of two bands
         x["node_features"][:, 0] += 2.0 * (2 * valence - 1)[:, None, None]
         x["node_features"][:, 1] += 2.0 * (2 * arousal - 1)[:, None, None]
-    y = {"valence": valence[:, None].astype("float32"), "arousal": arousal[:, None].astype("float32")}
+    y = {
+        "valence": valence[:, None].astype("float32"),
+        "arousal": arousal[:, None].astype("float32"),
+    }
     return x, y
 
 
@@ -55,9 +57,15 @@ def test_compute_loss_is_the_weighted_sum_of_its_terms_and_honours_sample_weight
     np.testing.assert_allclose(total, sum(terms.values()), rtol=1e-5)
     # Zero weight on the last three examples == the loss of the first three alone.
     weights = np.array([1, 1, 1, 0, 0, 0], "float32")
-    weighted = float(model.compute_loss(x, y, model(x, training=False), sample_weight=weights, training=False))
+    weighted = float(
+        model.compute_loss(x, y, model(x, training=False), sample_weight=weights, training=False)
+    )
     first = {k: v[:3] for k, v in x.items()}
-    alone = float(model.compute_loss(first, {k: v[:3] for k, v in y.items()}, model(first, training=False), training=False))
+    alone = float(
+        model.compute_loss(
+            first, {k: v[:3] for k, v in y.items()}, model(first, training=False), training=False
+        )
+    )
     np.testing.assert_allclose(weighted, alone, rtol=1e-5)
 
 
@@ -75,8 +83,10 @@ def test_twenty_training_steps_on_random_data_stay_finite():
 def test_loss_decreases_and_heads_learn_on_a_learnable_toy_problem():
     keras.utils.set_random_seed(1)
     model = VAEGNN(**{**TINY, "dropout": 0.0})
-    model.compile(optimizer=keras.optimizers.Adam(3e-3, clipnorm=1.0),
-                  metrics={"valence": ["binary_accuracy"], "arousal": ["binary_accuracy"]})
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3, clipnorm=1.0),
+        metrics={"valence": ["binary_accuracy"], "arousal": ["binary_accuracy"]},
+    )
     x, y = _data(64, seed=4, learnable=True)
     before = {k: float(v) for k, v in model.loss_terms(x, y, training=False).items()}
     history = model.fit(x, y, batch_size=16, epochs=12, verbose=0).history
@@ -85,19 +95,29 @@ def test_loss_decreases_and_heads_learn_on_a_learnable_toy_problem():
     # falls and the label-driven terms fall a lot.
     assert history["loss"][-1] < history["loss"][0]
     assert after["focal"] < 0.5 * before["focal"] and after["triplet"] < before["triplet"]
-    assert history["valence_binary_accuracy"][-1] > 0.8 and history["arousal_binary_accuracy"][-1] > 0.8
+    assert (
+        history["valence_binary_accuracy"][-1] > 0.8
+        and history["arousal_binary_accuracy"][-1] > 0.8
+    )
 
 
 def test_keras_round_trip_keeps_the_triplet_centers(tmp_path):
     model = VAEGNN(**TINY)
-    model.triplet_center.centers.assign(np.random.default_rng(5).normal(size=(4, 16)).astype("float32"))
+    model.triplet_center.centers.assign(
+        np.random.default_rng(5).normal(size=(4, 16)).astype("float32")
+    )
     path = tmp_path / "vae_gnn.keras"
     model.save(path)
     restored = keras.saving.load_model(path)
-    np.testing.assert_array_equal(restored.triplet_center.centers.numpy(), model.triplet_center.centers.numpy())
+    np.testing.assert_array_equal(
+        restored.triplet_center.centers.numpy(), model.triplet_center.centers.numpy()
+    )
     x, y = _data(2)
-    np.testing.assert_allclose(float(restored.compute_loss(x, y, restored(x), training=False)),
-                               float(model.compute_loss(x, y, model(x), training=False)), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(restored.compute_loss(x, y, restored(x), training=False)),
+        float(model.compute_loss(x, y, model(x), training=False)),
+        rtol=1e-6,
+    )
 
 
 @pytest.mark.parametrize(

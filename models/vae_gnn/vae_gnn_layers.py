@@ -83,8 +83,10 @@ class GraphConv(keras.layers.Layer):
         self.bias_constraint = keras.constraints.get(bias_constraint)
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or not all(
-            isinstance(s, (list, tuple)) for s in input_shape
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) != 2
+            or not all(isinstance(s, (list, tuple)) for s in input_shape)
         ):
             raise ValueError(
                 f"GraphConv expects two inputs [x, a]. Received: input_shape={input_shape!r}"

@@ -1,8 +1,8 @@
 import keras
 import numpy as np
 import pytest
-
 from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
+
 from amigos_emo.signal.graph import normalize_adjacency
 
 RNG = np.random.default_rng(0)
@@ -26,7 +26,9 @@ def test_graph_conv_mixed_mode_matches_dense_reference():
     layer = GraphConv(4, bias_initializer="random_normal", name="gcn")
     out = np.asarray(layer([x, a]))
     kernel, bias = _weights(layer)
-    expected = np.stack([a.astype(np.float64) @ x[b].astype(np.float64) @ kernel + bias for b in range(6)])
+    expected = np.stack(
+        [a.astype(np.float64) @ x[b].astype(np.float64) @ kernel + bias for b in range(6)]
+    )
     assert out.shape == (6, 5, 4) and out.dtype == np.float32
     np.testing.assert_allclose(out, expected, atol=1e-5)
 
@@ -37,7 +39,9 @@ def test_graph_conv_batch_mode_matches_dense_reference_with_activation():
     layer = GraphConv(7, activation="relu", bias_initializer="random_normal", name="gcn")
     out = np.asarray(layer([x, a]))
     kernel, bias = _weights(layer)
-    expected = np.stack([np.maximum(a[b].astype(np.float64) @ x[b] @ kernel + bias, 0) for b in range(3)])
+    expected = np.stack(
+        [np.maximum(a[b].astype(np.float64) @ x[b] @ kernel + bias, 0) for b in range(3)]
+    )
     np.testing.assert_allclose(out, expected, atol=1e-5)
 
 
@@ -78,12 +82,14 @@ def test_gaussian_sampling_is_deterministic_at_inference_and_matches_moments_in_
     np.testing.assert_allclose(z.mean(0), [1.0, -2.0, 0.5], atol=0.05)
     np.testing.assert_allclose(z.std(0), [0.5, 1.0, 2.0], rtol=0.05)
     # Extreme log-variances are clipped, so exp() cannot overflow.
-    assert np.all(np.isfinite(np.asarray(layer([mean[:2], np.full((2, 3), 1e4, "float32")], training=True))))
+    assert np.all(
+        np.isfinite(np.asarray(layer([mean[:2], np.full((2, 3), 1e4, "float32")], training=True)))
+    )
 
 
 def _reference_triplet_center(features, labels, centers, margin):
     losses = []
-    for f, y in zip(features.astype(np.float64), labels):
+    for f, y in zip(features.astype(np.float64), labels, strict=True):
         d = [float(np.sum((f - c) ** 2)) for c in centers.astype(np.float64)]
         nearest_other = min(d[k] for k in range(len(centers)) if k != y)
         losses.append(max(0.0, margin + d[y] - nearest_other))
@@ -98,13 +104,18 @@ def test_triplet_center_loss_matches_numpy_reference(margin):
     out = np.asarray(layer(features, labels))
     (centers,) = layer.get_weights()
     assert out.shape == (16,) and out.dtype == np.float32
-    np.testing.assert_allclose(out, _reference_triplet_center(features, labels, centers, margin), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        out, _reference_triplet_center(features, labels, centers, margin), rtol=1e-5, atol=1e-5
+    )
     assert (out > 0).any()
 
 
 def test_triplet_center_loss_centers_are_learnable():
     layer = TripletCenterLoss(4, margin=1.0, name="tcl")
     layer.build((None, 3))
-    assert [w.name for w in layer.trainable_weights] == ["centers"] and layer.centers.shape == (4, 3)
+    assert [w.name for w in layer.trainable_weights] == ["centers"] and layer.centers.shape == (
+        4,
+        3,
+    )
     with pytest.raises(ValueError, match="Received: n_classes=1"):
         TripletCenterLoss(1)

@@ -34,7 +34,9 @@ class BinaryFocalLoss(keras.losses.BinaryFocalCrossentropy):
         return config
 
 
-def vae_loss_per_example(grid, reconstruction, z_mean, z_log_var, kl_weight=1e-3, log_var_limit=10.0):
+def vae_loss_per_example(
+    grid, reconstruction, z_mean, z_log_var, kl_weight=1e-3, log_var_limit=10.0
+):
     """VAE loss per example: mean-squared reconstruction error + ``kl_weight`` * KL divergence.
 
     Args:

@@ -1,7 +1,6 @@
 import keras
 import numpy as np
 import pytest
-
 from amigos_emo.models.vae_gnn.vae_gnn_losses import BinaryFocalLoss, vae_loss_per_example
 
 RNG = np.random.default_rng(1)
@@ -19,7 +18,9 @@ def test_binary_focal_loss_matches_numpy_reference(alpha, gamma):
     y = RNG.integers(0, 2, (32, 1)).astype("float32")
     p = RNG.uniform(0.01, 0.99, (32, 1)).astype("float32")
     per_example = np.asarray(BinaryFocalLoss(alpha=alpha, gamma=gamma, reduction=None)(y, p))
-    np.testing.assert_allclose(per_example, _reference_focal(y, p, alpha, gamma), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        per_example, _reference_focal(y, p, alpha, gamma), rtol=1e-4, atol=1e-6
+    )
     mean = float(BinaryFocalLoss(alpha=alpha, gamma=gamma)(y, p))
     np.testing.assert_allclose(mean, _reference_focal(y, p, alpha, gamma).mean(), rtol=1e-4)
 
@@ -38,9 +39,13 @@ def test_vae_loss_matches_numpy_reference():
     log_var = RNG.normal(size=(4, 5)).astype("float32")
     out = np.asarray(vae_loss_per_example(grid, recon, mean, log_var, kl_weight=0.1))
     mse = ((grid.astype(np.float64) - recon) ** 2).reshape(4, -1).mean(-1)
-    kl = -0.5 * (1 + log_var.astype(np.float64) - mean.astype(np.float64) ** 2 - np.exp(log_var)).sum(-1)
+    kl = -0.5 * (
+        1 + log_var.astype(np.float64) - mean.astype(np.float64) ** 2 - np.exp(log_var)
+    ).sum(-1)
     assert out.shape == (4,)
     np.testing.assert_allclose(out, mse + 0.1 * kl, rtol=1e-5)
     # KL vanishes for the prior itself.
     zeros = np.zeros((4, 5), "float32")
-    np.testing.assert_allclose(np.asarray(vae_loss_per_example(grid, grid, zeros, zeros)), 0.0, atol=1e-7)
+    np.testing.assert_allclose(
+        np.asarray(vae_loss_per_example(grid, grid, zeros, zeros)), 0.0, atol=1e-7
+    )

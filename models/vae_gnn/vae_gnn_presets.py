@@ -26,11 +26,29 @@ _DEFAULTS = {
 }
 
 VAE_GNN_PRESETS = {
-    "dreamer": {**_DEFAULTS, "n_times": 1280, "n_rows": 9, "n_cols": 9, "n_bands": 5,
-                "n_nodes": 14, "n_node_feats": 10},
-    "tiny": {**_DEFAULTS, "n_times": 64, "n_rows": 9, "n_cols": 9, "n_bands": 5, "n_nodes": 4,
-             "n_node_feats": 3, "vae_filters": [2, 3, 4], "latent_dim": 8, "gcn_units": 4,
-             "n_gcn_layers": 1, "gru_units": 8},
+    "dreamer": {
+        **_DEFAULTS,
+        "n_times": 1280,
+        "n_rows": 9,
+        "n_cols": 9,
+        "n_bands": 5,
+        "n_nodes": 14,
+        "n_node_feats": 10,
+    },
+    "tiny": {
+        **_DEFAULTS,
+        "n_times": 64,
+        "n_rows": 9,
+        "n_cols": 9,
+        "n_bands": 5,
+        "n_nodes": 4,
+        "n_node_feats": 3,
+        "vae_filters": [2, 3, 4],
+        "latent_dim": 8,
+        "gcn_units": 4,
+        "n_gcn_layers": 1,
+        "gru_units": 8,
+    },
 }
 
 DEFAULT_PRESET = "dreamer"

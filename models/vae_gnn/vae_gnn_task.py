@@ -9,7 +9,6 @@ float32, shape (batch,) or (batch, 1).
 from __future__ import annotations
 
 import keras
-
 from amigos_emo.models.vae_gnn.vae_gnn_backbone import INPUT_NAMES, OUTPUT_NAMES, VAEGNN
 from amigos_emo.models.vae_gnn.vae_gnn_presets import DEFAULT_PRESET, VAE_GNN_PRESETS
 
@@ -34,8 +33,14 @@ def _shape_params(input_shapes):
             f"Received: {shapes['adjacency']}"
         )
     n_times, n_rows, n_cols = shapes["eeg_grid"]
-    return {"n_times": n_times, "n_rows": n_rows, "n_cols": n_cols, "n_bands": n_bands,
-            "n_nodes": n_nodes, "n_node_feats": n_node_feats}
+    return {
+        "n_times": n_times,
+        "n_rows": n_rows,
+        "n_cols": n_cols,
+        "n_bands": n_bands,
+        "n_nodes": n_nodes,
+        "n_node_feats": n_node_feats,
+    }
 
 
 def build(input_shapes, n_outputs=None, preset=None, **overrides):
@@ -59,7 +64,9 @@ def build(input_shapes, n_outputs=None, preset=None, **overrides):
     preset = DEFAULT_PRESET if preset is None else preset
     if preset not in VAE_GNN_PRESETS:
         known = ", ".join(sorted(VAE_GNN_PRESETS))
-        raise ValueError(f"Unknown vae_gnn preset. Expected one of: {known}. Received: preset={preset!r}")
+        raise ValueError(
+            f"Unknown vae_gnn preset. Expected one of: {known}. Received: preset={preset!r}"
+        )
     if n_outputs is not None:
         raise ValueError(
             "vae_gnn has two fixed binary heads (valence, arousal); leave n_outputs at None. "
@@ -74,7 +81,9 @@ def build(input_shapes, n_outputs=None, preset=None, **overrides):
     return VAEGNN(**{**VAE_GNN_PRESETS[preset], **overrides, **data_params})
 
 
-def compile(model, *, steps_per_epoch=100, epochs=10, jit_compile=False, learning_rate=1e-3, clipnorm=1.0):
+def compile(
+    model, *, steps_per_epoch=100, epochs=10, jit_compile=False, learning_rate=1e-3, clipnorm=1.0
+):
     """Compile ``model`` with Adam, gradient clipping and per-head metrics (in place).
 
     Args:

@@ -1,6 +1,5 @@
 import keras
 import pytest
-
 from amigos_emo.models import build_model, get_model_entry
 
 SHAPES = {"eeg_grid": (64, 9, 9), "node_features": (5, 4, 3), "adjacency": (5, 4, 4)}
@@ -11,7 +10,12 @@ def test_registered_entry():
     assert entry.inputs == ("eeg_grid", "node_features", "adjacency")
     assert entry.outputs == ("valence", "arousal") and entry.task == "binary"
     dreamer = entry.presets["dreamer"]
-    assert (dreamer["n_times"], dreamer["n_bands"], dreamer["n_nodes"], dreamer["n_node_feats"]) == (1280, 5, 14, 10)
+    assert (
+        dreamer["n_times"],
+        dreamer["n_bands"],
+        dreamer["n_nodes"],
+        dreamer["n_node_feats"],
+    ) == (1280, 5, 14, 10)
 
 
 def test_build_takes_shapes_from_input_shapes_and_compile_clips_gradients():
