@@ -5,9 +5,11 @@ Inputs are time-major windows (AMIGOS: 4 s at 128 Hz, so ``n_times=512``, but an
 - ``eeg`` ``(n_times, n_eeg_chans)`` (14 channels), ``ecg`` ``(n_times, n_ecg_chans)`` (2),
   ``gsr`` ``(n_times, n_gsr_chans)`` (1), all float32 and already normalised by the trainer.
 
-Each branch optionally averages ``pool_size`` consecutive samples first (an in-model temporal
-average-pooling front-end: ``pool_size=4`` turns 128 Hz into 32 Hz, which divides the LSTM
-steps by four and keeps CPU training fast; ``pool_size=1`` disables it), then runs two stacked
+Each branch first shortens the sequence by ``pool_size`` (``pool_size=4`` turns 128 Hz into
+32 Hz, which divides the LSTM steps by four and keeps CPU training fast): ECG and GSR average
+``pool_size`` consecutive samples; EEG passes through a learnable per-channel FIR filter bank
+with ReLU rectification and stride ``pool_size`` (``eeg_filter_taps``; 0 falls back to
+averaging), so band power such as frontal alpha asymmetry reaches the LSTM. Then it runs two stacked
 LSTMs (the second returns its last state only) and two ReLU dense layers. The three branch
 vectors are concatenated, batch-normalised, and fused by three ReLU dense layers. Three float32
 heads read the fused vector:
@@ -73,6 +75,12 @@ class MultimodalLSTMBackbone(keras.Model):
         n_ecg_chans: ECG leads (2 on AMIGOS).
         n_gsr_chans: GSR channels (1 on AMIGOS).
         pool_size: samples averaged by the temporal pooling front-end (1 disables it).
+        eeg_filter_taps: taps of the EEG branch's learnable front-end, a per-channel FIR
+            filter bank with ReLU rectification (``DepthwiseConv1D`` with stride
+            ``pool_size``) that replaces plain averaging for EEG; 0 keeps averaging. Band-limited
+            rhythms (alpha asymmetry, the valence cue) need a filter and a rectifier before an
+            LSTM can integrate their power: averaging alone left valence unlearned in our
+            synthetic-corpus runs, while 16 taps (14 x 17 = 238 weights) learned it.
         eeg_lstm_units: widths of the stacked EEG LSTMs; the last returns its final state.
         eeg_dense_units: widths of the EEG dense layers after the LSTMs.
         ecg_lstm_units, ecg_dense_units, gsr_lstm_units, gsr_dense_units: likewise.
@@ -95,6 +103,7 @@ class MultimodalLSTMBackbone(keras.Model):
         n_ecg_chans=2,
         n_gsr_chans=1,
         pool_size=4,
+        eeg_filter_taps=16,
         eeg_lstm_units=(64, 32),
         eeg_dense_units=(48, 24),
         ecg_lstm_units=(32, 16),
@@ -114,6 +123,8 @@ class MultimodalLSTMBackbone(keras.Model):
             "gsr": _check_count(n_gsr_chans, "n_gsr_chans"),
         }
         pool_size = _check_count(pool_size, "pool_size")
+        validate_type(eeg_filter_taps, int, "eeg_filter_taps")
+        check_positive(eeg_filter_taps, "eeg_filter_taps", allow_zero=True)
         if n_times is not None and n_times < pool_size:
             raise ValueError(
                 f"n_times must be >= pool_size ({pool_size}) so that pooling leaves at least one "
@@ -147,7 +158,17 @@ class MultimodalLSTMBackbone(keras.Model):
         branch_layers = {}
         for signal in INPUT_NAMES:
             layers = []
-            if pool_size > 1:
+            if signal == "eeg" and eeg_filter_taps > 0:
+                layers.append(
+                    keras.layers.DepthwiseConv1D(
+                        kernel_size=eeg_filter_taps,
+                        strides=pool_size,
+                        padding="same",
+                        activation="relu",
+                        name="eeg_filter_bank",
+                    )
+                )
+            elif pool_size > 1:
                 layers.append(
                     keras.layers.AveragePooling1D(pool_size=pool_size, name=f"{signal}_pool")
                 )
@@ -217,6 +238,7 @@ class MultimodalLSTMBackbone(keras.Model):
         self.n_ecg_chans = n_chans["ecg"]
         self.n_gsr_chans = n_chans["gsr"]
         self.pool_size = pool_size
+        self.eeg_filter_taps = int(eeg_filter_taps)
         self.eeg_lstm_units = lstm_units["eeg"]
         self.eeg_dense_units = dense_units["eeg"]
         self.ecg_lstm_units = lstm_units["ecg"]
@@ -237,6 +259,7 @@ class MultimodalLSTMBackbone(keras.Model):
             "n_ecg_chans": self.n_ecg_chans,
             "n_gsr_chans": self.n_gsr_chans,
             "pool_size": self.pool_size,
+            "eeg_filter_taps": self.eeg_filter_taps,
             "eeg_lstm_units": list(self.eeg_lstm_units),
             "eeg_dense_units": list(self.eeg_dense_units),
             "ecg_lstm_units": list(self.ecg_lstm_units),
@@ -257,6 +280,7 @@ class MultimodalLSTMBackbone(keras.Model):
 # Constructor arguments a preset or an override may set (the shapes come from input_shapes).
 _TUNABLE_ARGUMENTS = (
     "pool_size",
+    "eeg_filter_taps",
     "eeg_lstm_units",
     "eeg_dense_units",
     "ecg_lstm_units",

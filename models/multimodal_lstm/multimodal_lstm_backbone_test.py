@@ -24,7 +24,7 @@ def _inputs(n_times, batch_size=3, seed=0):
 
 @pytest.mark.parametrize(
     ("preset", "n_params", "n_trainable"),
-    [("lightweight", 3321, 3297), ("moderate", 5006, 4978), ("maximum", 57675, 57579)],
+    [("lightweight", 3559, 3535), ("moderate", 5244, 5216), ("maximum", 57913, 57817)],
 )
 def test_preset_parameter_counts(preset, n_params, n_trainable):
     model = build_model("multimodal_lstm", AMIGOS_SHAPES, preset=preset)
@@ -55,17 +55,50 @@ def test_pooling_front_end_averages_consecutive_samples():
     model = build_model(
         "multimodal_lstm", {k: (16, v[1]) for k, v in AMIGOS_SHAPES.items()}, pool_size=4
     )
-    probe = keras.Model(model.inputs, model.get_layer("eeg_pool").output)
+    probe = keras.Model(model.inputs, model.get_layer("ecg_pool").output)
     inputs = _inputs(16)
     pooled = np.asarray(probe(inputs))
     reference = np.stack(
-        [inputs["eeg"][:, 4 * k : 4 * k + 4, :].astype("float64").mean(axis=1) for k in range(4)],
+        [inputs["ecg"][:, 4 * k : 4 * k + 4, :].astype("float64").mean(axis=1) for k in range(4)],
         axis=1,
     )
-    assert pooled.shape == (3, 4, 14) and pooled.dtype == np.float32
+    assert pooled.shape == (3, 4, 2) and pooled.dtype == np.float32
     np.testing.assert_allclose(pooled, reference, atol=1e-6)
     # The LSTM reads the pooled sequence: 16 samples -> 4 steps.
-    assert model.get_layer("eeg_lstm_1").input.shape[1] == 4
+    assert model.get_layer("ecg_lstm_1").input.shape[1] == 4
+
+
+def test_eeg_filter_bank_is_a_strided_rectified_fir_per_channel():
+    taps, stride, n_times = 16, 4, 32
+    model = build_model(
+        "multimodal_lstm", {k: (n_times, v[1]) for k, v in AMIGOS_SHAPES.items()},
+        pool_size=stride, eeg_filter_taps=taps,
+    )
+    layer = model.get_layer("eeg_filter_bank")
+    kernel, bias = (np.asarray(w, np.float64) for w in layer.get_weights())
+    bias = bias + np.random.default_rng(1).normal(size=bias.shape)  # non-zero bias is tested too
+    layer.set_weights([kernel, bias])
+    probe = keras.Model(model.inputs, layer.output)
+    inputs = _inputs(n_times)
+    got = np.asarray(probe(inputs))
+    x = inputs["eeg"].astype(np.float64)
+    n_out = n_times // stride
+    pad_left = ((n_out - 1) * stride + taps - n_times) // 2
+    reference = np.zeros((x.shape[0], n_out, x.shape[2]))
+    for t in range(n_out):  # plain loop over output steps, taps and channels
+        for j in range(taps):
+            i = t * stride + j - pad_left
+            if 0 <= i < n_times:
+                reference[:, t, :] += x[:, i, :] * kernel[j, :, 0]
+    reference = np.maximum(reference + bias[np.newaxis, np.newaxis, :], 0.0)
+    assert got.shape == (3, n_out, 14)
+    np.testing.assert_allclose(got, reference, atol=1e-5)
+    assert "eeg_pool" not in [layer.name for layer in model.layers]
+    # eeg_filter_taps=0 falls back to averaging.
+    plain = build_model(
+        "multimodal_lstm", {k: (n_times, v[1]) for k, v in AMIGOS_SHAPES.items()}, eeg_filter_taps=0
+    )
+    assert "eeg_pool" in [layer.name for layer in plain.layers]
 
 
 def test_options_single_lstm_no_pool_no_batch_norm_variable_length():

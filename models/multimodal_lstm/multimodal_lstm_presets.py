@@ -4,13 +4,14 @@ Parameter counts (``model.count_params()``, trainable in brackets; the rest are 
 moving statistics) for the AMIGOS inputs (14 EEG, 2 ECG, 1 GSR channels); they do not depend on
 ``n_times``:
 
-- ``lightweight``: 3,321 (3,297) parameters. The default: on 2 CPU cores it trains a subject-independent
+- ``lightweight``: 3,559 (3,535) parameters. The default: on 2 CPU cores it trains a subject-independent
   fold in a few minutes and is the least prone to over-fitting the small corpus.
-- ``moderate``: 5,006 (4,978) parameters.
-- ``maximum``: 57,675 (57,579) parameters, the widths of the original description (EEG LSTM 64 -> 32,
+- ``moderate``: 5,244 (5,216) parameters.
+- ``maximum``: 57,913 (57,817) parameters, the widths of the original description (EEG LSTM 64 -> 32,
   Dense 48 -> 24; ECG and GSR LSTM 32 -> 16, Dense 20 -> 12; fusion 64 -> 32 -> 16).
 
-All presets share ``pool_size=4`` (128 Hz windows averaged to 32 Hz before the LSTMs).
+All presets share ``pool_size=4`` (128 Hz windows shortened to 32 Hz before the LSTMs) and the
+16-tap EEG filter bank (238 of those parameters; see the backbone's ``eeg_filter_taps``).
 """
 
 MULTIMODAL_LSTM_PRESETS = {
