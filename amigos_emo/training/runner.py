@@ -53,6 +53,7 @@ class RunConfig:
     max_folds: int | None = None
     epochs: int = 12
     batch_size: int = 64
+    learning_rate: float | None = None
     seed: int = 0
     output_dir: str | None = None
     data_dir: str | None = None
@@ -397,7 +398,9 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
         finally:
             keras.mixed_precision.set_global_policy("float32")
         model = data.wrap(core)
-        entry.compile(model, steps_per_epoch=data.steps_per_epoch, epochs=config.epochs, jit_compile=jit_compile)
+        compile_overrides = {} if config.learning_rate is None else {"learning_rate": config.learning_rate}
+        entry.compile(model, steps_per_epoch=data.steps_per_epoch, epochs=config.epochs, jit_compile=jit_compile,
+                      **compile_overrides)
 
     val_ds = data.eval_dataset("validation")
     tensorboard_dir = os.path.join(fold_dir, "tensorboard")
