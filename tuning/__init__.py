@@ -9,6 +9,11 @@ configuration) is :mod:`amigos_emo.tuning.search`. See ``tuning/README.md``.
 """
 
 from amigos_emo.tuning.base_hypermodel import RegistryHyperModel
-from amigos_emo.tuning.registry import HYPERMODELS, get_hypermodel_class, list_hypermodels, make_hypermodel
+from amigos_emo.tuning.registry import (
+    HYPERMODELS,
+    get_hypermodel_class,
+    list_hypermodels,
+    make_hypermodel,
+)
 
 __all__ = ["HYPERMODELS", "RegistryHyperModel", "get_hypermodel_class", "list_hypermodels", "make_hypermodel"]

@@ -6,9 +6,9 @@ import keras
 import keras_tuner
 import numpy as np
 import pytest
-from amigos_emo.tuning import HYPERMODELS, get_hypermodel_class, make_hypermodel
 
 from amigos_emo.models import get_model_entry, list_models
+from amigos_emo.tuning import HYPERMODELS, get_hypermodel_class, make_hypermodel
 
 # Tiny per-family cases: (preset, input shapes, n_outputs, hp.Fixed name, value, how to read it back).
 CASES = {

@@ -18,7 +18,12 @@ from __future__ import annotations
 
 from amigos_emo.models.multimodal_lstm.multimodal_lstm_backbone import MultimodalLSTMBackbone
 from amigos_emo.models.multimodal_lstm.multimodal_lstm_presets import DEFAULT_PRESET
-from amigos_emo.tuning.base_hypermodel import RegistryHyperModel, float_range, int_choice, layer_widths
+from amigos_emo.tuning.base_hypermodel import (
+    RegistryHyperModel,
+    float_range,
+    int_choice,
+    layer_widths,
+)
 
 LSTM_WIDTHS = (4, 8, 12, 16, 24, 32, 48, 64)
 DENSE_WIDTHS = (3, 6, 12, 24, 48)
