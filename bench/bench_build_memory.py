@@ -40,8 +40,15 @@ RESULT_PREFIX = "BUILD_RESULT "
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 and 4 participants, 10 s videos")
-    parser.add_argument("--participants", default=None, help="comma-separated counts (default 2,4,8,16)")
-    parser.add_argument("--video-s", type=float, default=None, help="short-video length, s (default 30; 10 with --quick)")
+    parser.add_argument(
+        "--participants", default=None, help="comma-separated counts (default 2,4,8,16)"
+    )
+    parser.add_argument(
+        "--video-s",
+        type=float,
+        default=None,
+        help="short-video length, s (default 30; 10 with --quick)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary build directory")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", default=None, help=argparse.SUPPRESS)
@@ -51,13 +58,17 @@ def parse_args(argv=None):
     try:
         args.participants = [int(p) for p in str(args.participants).split(",") if p.strip()]
     except ValueError:
-        parser.error(f"--participants must be comma-separated integers. Received: participants={args.participants!r}")
+        parser.error(
+            f"--participants must be comma-separated integers. Received: participants={args.participants!r}"
+        )
     if not args.participants or min(args.participants) < 1:
         parser.error(f"--participants must be positive. Received: participants={args.participants}")
     if args.video_s is None:
         args.video_s = 10.0 if args.quick else 30.0
     if args.video_s < 10.0:
-        parser.error(f"--video-s must be >= 10 (baseline 5 s + one 4 s window). Received: video_s={args.video_s}")
+        parser.error(
+            f"--video-s must be >= 10 (baseline 5 s + one 4 s window). Received: video_s={args.video_s}"
+        )
     return args
 
 
@@ -73,9 +84,11 @@ def parse_child_result(stdout):
     """The child's JSON result from its stdout (the last line starting with ``BUILD_RESULT``)."""
     lines = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if not lines:
-        raise RuntimeError(f"the build subprocess printed no {RESULT_PREFIX.strip()} line; its output ended with:\n"
-                           + "\n".join(stdout.splitlines()[-20:]))
-    return json.loads(lines[-1][len(RESULT_PREFIX):])
+        raise RuntimeError(
+            f"the build subprocess printed no {RESULT_PREFIX.strip()} line; its output ended with:\n"
+            + "\n".join(stdout.splitlines()[-20:])
+        )
+    return json.loads(lines[-1][len(RESULT_PREFIX) :])
 
 
 def growth(values):
@@ -100,8 +113,12 @@ def child(n_participants, video_s, data_dir):
     tf.constant(0.0).numpy()  # initialise the TF runtime before reading the baseline
     import_rss = maxrss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     config = AmigosConfig(
-        name=f"memory_n{n_participants}", synthetic=True, n_participants=n_participants, seed=0,
-        video_s=video_s, long_video_s=1.5 * video_s,
+        name=f"memory_n{n_participants}",
+        synthetic=True,
+        n_participants=n_participants,
+        seed=0,
+        video_s=video_s,
+        long_video_s=1.5 * video_s,
     )
     start = time.perf_counter()
     builder = Builder(config=config, data_dir=data_dir)
@@ -124,8 +141,16 @@ def child(n_participants, video_s, data_dir):
 
 def run_build(n_participants, video_s, data_dir):
     """One build in a fresh subprocess -> result dict with ``peak_rss_mb`` from ``os.wait4``."""
-    command = [sys.executable, os.path.abspath(__file__), "--child", str(n_participants),
-               "--video-s", str(video_s), "--data-dir", os.fspath(data_dir)]
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--child",
+        str(n_participants),
+        "--video-s",
+        str(video_s),
+        "--data-dir",
+        os.fspath(data_dir),
+    ]
     with tempfile.TemporaryFile(mode="w+") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True)
         _, status, usage = os.wait4(process.pid, 0)
@@ -133,8 +158,10 @@ def run_build(n_participants, video_s, data_dir):
         output.seek(0)
         text = output.read()
     if process.returncode != 0:
-        raise RuntimeError(f"build of {n_participants} participants failed (exit {process.returncode}):\n"
-                           + "\n".join(text.splitlines()[-30:]))
+        raise RuntimeError(
+            f"build of {n_participants} participants failed (exit {process.returncode}):\n"
+            + "\n".join(text.splitlines()[-30:])
+        )
     result = parse_child_result(text)
     result["peak_rss_mb"] = maxrss_mb(usage.ru_maxrss)
     return result
@@ -149,30 +176,65 @@ def main(argv=None):
     from bench_input_pipeline import format_table
 
     root = pathlib.Path(tempfile.mkdtemp(prefix="amigos_emo_build_memory_"))
-    print(f"Synthetic AMIGOS builds, short videos {args.video_s:g} s, long {1.5 * args.video_s:g} s; "
-          f"each in a fresh subprocess under {root}", flush=True)
+    print(
+        f"Synthetic AMIGOS builds, short videos {args.video_s:g} s, long {1.5 * args.video_s:g} s; "
+        f"each in a fresh subprocess under {root}",
+        flush=True,
+    )
     results = []
     try:
         for n in args.participants:
             result = run_build(n, args.video_s, root / f"n{n}")
             results.append(result)
-            print(f"  {n:2d} participants: {result['examples']} examples, {result['seconds']:.1f} s, "
-                  f"peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
+            print(
+                f"  {n:2d} participants: {result['examples']} examples, {result['seconds']:.1f} s, "
+                f"peak RSS {result['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
-    rows = [[r["participants"], r["examples"], f"{r['mat_mb']:.0f}", f"{r['tfrecord_mb']:.0f}",
-             f"{r['seconds']:.1f}", f"{r['import_rss_mb']:.0f}", f"{r['peak_rss_mb']:.0f}",
-             f"{r['peak_rss_mb'] - r['import_rss_mb']:.0f}"] for r in results]
+    rows = [
+        [
+            r["participants"],
+            r["examples"],
+            f"{r['mat_mb']:.0f}",
+            f"{r['tfrecord_mb']:.0f}",
+            f"{r['seconds']:.1f}",
+            f"{r['import_rss_mb']:.0f}",
+            f"{r['peak_rss_mb']:.0f}",
+            f"{r['peak_rss_mb'] - r['import_rss_mb']:.0f}",
+        ]
+        for r in results
+    ]
     print()
-    print(format_table(["participants", "examples", ".mat MB", "TFRecord MB", "seconds",
-                        "RSS after imports MB", "peak RSS MB", "build increment MB"], rows))
+    print(
+        format_table(
+            [
+                "participants",
+                "examples",
+                ".mat MB",
+                "TFRecord MB",
+                "seconds",
+                "RSS after imports MB",
+                "peak RSS MB",
+                "build increment MB",
+            ],
+            rows,
+        )
+    )
     peaks = [r["peak_rss_mb"] for r in results]
     examples = [r["examples"] for r in results]
     print()
-    print(f"Summary: {args.participants[0]} -> {args.participants[-1]} participants: examples "
-          f"{growth(examples):+.0%}, peak RSS {growth(peaks):+.0%} ({peaks[0]:.0f} -> {peaks[-1]:.0f} MB): "
-          + ("flat (examples streamed trial by trial)." if growth(peaks) < 0.25 else "NOT flat: memory grows with the corpus."))
+    print(
+        f"Summary: {args.participants[0]} -> {args.participants[-1]} participants: examples "
+        f"{growth(examples):+.0%}, peak RSS {growth(peaks):+.0%} ({peaks[0]:.0f} -> {peaks[-1]:.0f} MB): "
+        + (
+            "flat (examples streamed trial by trial)."
+            if growth(peaks) < 0.25
+            else "NOT flat: memory grows with the corpus."
+        )
+    )
     return 0
 
 

@@ -59,8 +59,15 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: small corpus, few steps")
     parser.add_argument("--batch-size", type=int, default=64, help="default 64 (RunConfig's)")
-    parser.add_argument("--epochs", type=int, default=None, help="pipeline epochs timed (default 3, 1 with --quick)")
-    parser.add_argument("--steps", type=int, default=None, help="train_on_batch/fit steps (default 20, 3 with --quick)")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="pipeline epochs timed (default 3, 1 with --quick)"
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="train_on_batch/fit steps (default 20, 3 with --quick)",
+    )
     parser.add_argument(
         "--data-dir",
         default=os.path.join(tempfile.gettempdir(), "amigos_emo_bench", "data"),
@@ -73,7 +80,9 @@ def parse_args(argv=None):
         args.steps = 3 if args.quick else 20
     for name in ("batch_size", "epochs", "steps"):
         if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1. Received: {name}={getattr(args, name)}")
+            parser.error(
+                f"--{name.replace('_', '-')} must be >= 1. Received: {name}={getattr(args, name)}"
+            )
     return args
 
 
@@ -108,7 +117,9 @@ def format_table(header, rows):
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     lines = []
     for index, row in enumerate(cells):
-        parts = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        parts = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
         lines.append("  ".join(parts))
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -126,8 +137,9 @@ def amigos_builder(data_dir, quick):
 
     if not quick:
         return datasets.prepare("amigos/synthetic", data_dir=data_dir), "amigos/synthetic"
-    config = AmigosConfig(name="bench_quick", synthetic=True, n_participants=3, seed=0,
-                          video_s=12.0, long_video_s=9.0)
+    config = AmigosConfig(
+        name="bench_quick", synthetic=True, n_participants=3, seed=0, video_s=12.0, long_video_s=9.0
+    )
     builder = Builder(config=config, data_dir=os.fspath(data_dir))
     if not builder.is_prepared():
         builder.download_and_prepare(download_config=tfds.download.DownloadConfig())
@@ -143,7 +155,9 @@ def muse_builder(data_dir):
     else:
         manual, label, folder = MUSE_DUMMY, "muse/features (builder dummy data)", "muse_dummy"
     # A separate data_dir per source: both would otherwise share one prepared muse/features.
-    builder = datasets.prepare("muse/features", data_dir=os.path.join(data_dir, folder), manual_dir=manual)
+    builder = datasets.prepare(
+        "muse/features", data_dir=os.path.join(data_dir, folder), manual_dir=manual
+    )
     return builder, label
 
 
@@ -198,7 +212,9 @@ def measure(builder, model_name, batch_size, epochs, steps, seed=0):
 
     keras.utils.set_random_seed(seed)
     subjects = datasets.subject_splits(builder)
-    fold = Fold(0, tuple(subjects), (subjects[0],), (subjects[0],), note="benchmark: every subject trains")
+    fold = Fold(
+        0, tuple(subjects), (subjects[0],), (subjects[0],), note="benchmark: every subject trains"
+    )
     entry = get_model_entry(model_name)
     start = time.perf_counter()
     data = prepare_fold(builder, fold, entry, batch_size)
@@ -236,7 +252,14 @@ def measure(builder, model_name, batch_size, epochs, steps, seed=0):
     model.fit(train, steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
     clock = _BatchClock()
     start = time.perf_counter()
-    model.fit(train, steps_per_epoch=steps + 1, epochs=1, verbose=0, shuffle=False, callbacks=[clock.callback()])
+    model.fit(
+        train,
+        steps_per_epoch=steps + 1,
+        epochs=1,
+        verbose=0,
+        shuffle=False,
+        callbacks=[clock.callback()],
+    )
     fit_rate = rate(batch_size * steps, clock.ends[-1] - clock.ends[0])
     first_batch_s = clock.ends[0] - start
 
@@ -261,39 +284,66 @@ def main(argv=None):
     tfds.disable_progress_bar()
     data_dir = pathlib.Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, CPU threads: "
-          f"{os.cpu_count()}, batch size {args.batch_size}, data dir {data_dir}")
+    print(
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, CPU threads: "
+        f"{os.cpu_count()}, batch size {args.batch_size}, data dir {data_dir}"
+    )
     cases = [("amigos", "multimodal_lstm"), ("muse", "gru_classifier")]
     rows, verdicts = [], []
     for corpus, model_name in cases:
         start = time.perf_counter()
-        builder, label = amigos_builder(data_dir, args.quick) if corpus == "amigos" else muse_builder(data_dir)
+        builder, label = (
+            amigos_builder(data_dir, args.quick) if corpus == "amigos" else muse_builder(data_dir)
+        )
         print(f"{label}: ready in {time.perf_counter() - start:.1f} s", flush=True)
         result = measure(builder, model_name, args.batch_size, args.epochs, args.steps)
         shapes = ", ".join(f"{k} {tuple(v)}" for k, v in result["input_shapes"].items())
-        print(f"  {model_name}: {result['n_train']} training examples ({shapes}); fold prepared in "
-              f"{result['prepare_s']:.1f} s", flush=True)
+        print(
+            f"  {model_name}: {result['n_train']} training examples ({shapes}); fold prepared in "
+            f"{result['prepare_s']:.1f} s",
+            flush=True,
+        )
         verdict = bottleneck(result)
         verdicts.append(f"{corpus}: {verdict}")
-        rows.append([
-            label, model_name, result["n_train"],
-            f"{result['read']:.0f}", f"{result['pipeline']:.0f}", f"{result['consume']:.0f}",
-            f"{result['fit']:.0f}", f"{result['first_batch_s']:.2f}",
-            f"{result['pipeline'] / result['consume']:.1f}x",
-        ])
+        rows.append(
+            [
+                label,
+                model_name,
+                result["n_train"],
+                f"{result['read']:.0f}",
+                f"{result['pipeline']:.0f}",
+                f"{result['consume']:.0f}",
+                f"{result['fit']:.0f}",
+                f"{result['first_batch_s']:.2f}",
+                f"{result['pipeline'] / result['consume']:.1f}x",
+            ]
+        )
     print()
-    print(format_table(
-        ["corpus", "model", "train ex", "TFDS read ex/s", "pipeline ex/s", "train_on_batch ex/s",
-         "fit ex/s", "first batch s", "pipeline/consume"],
-        rows,
-    ))
+    print(
+        format_table(
+            [
+                "corpus",
+                "model",
+                "train ex",
+                "TFDS read ex/s",
+                "pipeline ex/s",
+                "train_on_batch ex/s",
+                "fit ex/s",
+                "first batch s",
+                "pipeline/consume",
+            ],
+            rows,
+        )
+    )
     print()
     for line in verdicts:
         print(line)
     worst = min(float(r[-1].rstrip("x")) for r in rows)
     status = "keeps up with" if worst >= 1.0 else "is SLOWER than"
-    print(f"Summary: the input pipeline {status} the model on every corpus (smallest headroom {worst:.1f}x, "
-          f"batch {args.batch_size}, CPU).")
+    print(
+        f"Summary: the input pipeline {status} the model on every corpus (smallest headroom {worst:.1f}x, "
+        f"batch {args.batch_size}, CPU)."
+    )
     return 0
 
 
