@@ -1,0 +1,337 @@
+"""Tests of ``amigos_emo.evaluate`` and ``amigos_emo.predict`` on a tiny SYNTHETIC AMIGOS corpus.
+
+The module fixtures build a 2-participant corpus with short videos through the real AMIGOS
+builder and wrap the lightweight multimodal LSTM exactly as the runner does (normalisation and
+rating rescaling fitted on participant 1), untrained to keep the default suite fast: these tests
+check that the right numbers reach the model and the metrics, not what it learnt. The slow test
+trains one epoch through the full runner and checks evaluate and predict against its outputs.
+"""
+
+import json
+import os
+import pathlib
+
+import numpy as np
+import pytest
+import scipy.io
+import tensorflow_datasets as tfds
+
+from amigos_emo.constants import amigos as amigos_constants
+
+SFREQ = amigos_constants.SFREQ_HZ
+BASELINE = int(amigos_constants.BASELINE_S * SFREQ)
+WINDOW = 512
+
+
+def _tiny_builder(data_dir, n_participants=2, name="tiny_predict"):
+    from amigos_emo.tfds_builders.amigos.amigos_dataset_builder import AmigosConfig, Builder
+
+    config = AmigosConfig(name=name, synthetic=True, n_participants=n_participants, seed=5, video_s=12.0,
+                          long_video_s=9.0)
+    builder = Builder(config=config, data_dir=os.fspath(data_dir))
+    builder.download_and_prepare()
+    return builder
+
+
+def _examples(builder, split):
+    examples = list(tfds.as_numpy(builder.as_dataset(split=split, shuffle_files=False)))
+    return sorted(examples, key=lambda e: (e["trial_id"], e["window_index"]))
+
+
+def _participant_file(builder, participant):
+    (path,) = pathlib.Path(builder.data_dir).parents[2].joinpath("downloads").rglob(
+        f"Data_Preprocessed_P{participant:02d}.mat"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return _tiny_builder(tmp_path_factory.mktemp("tiny_amigos"))
+
+
+@pytest.fixture(scope="module")
+def trained(corpus, tmp_path_factory):
+    """A run-like fold directory: best.keras (statistics of subject_01) and metrics.json."""
+    import keras
+
+    from amigos_emo.models import get_model_entry
+    from amigos_emo.training import pipeline
+    from amigos_emo.training.modeling import wrap_model
+    from amigos_emo.training.tasks import target_specs
+
+    keras.utils.set_random_seed(0)
+    entry = get_model_entry("multimodal_lstm")
+    specs = target_specs(entry, corpus.info.features, dataset_name=corpus.name)
+    train = corpus.as_dataset(split="subject_01", shuffle_files=False)
+    stats = pipeline.fit_input_stats(train, entry.inputs)
+    targets = pipeline.collect_targets(train, specs)
+    regression = {s.name: (float(targets[s.name].mean()), float(targets[s.name].std())) for s in specs
+                  if s.kind == "regression"}
+    shapes = {name: tuple(corpus.info.features[name].shape) for name in entry.inputs}
+    model = wrap_model(entry.build(shapes, preset="lightweight"), stats, regression, name="multimodal_lstm_trained")
+    entry.compile(model, steps_per_epoch=1, epochs=1)
+    run_dir = tmp_path_factory.mktemp("run")
+    fold_dir = run_dir / "fold_00"
+    fold_dir.mkdir()
+    model.save(fold_dir / "best.keras")
+    majority = int(np.bincount(targets["transition"].astype(int)).argmax())
+    metrics = {"fold": 0, "train": ["subject_01"], "validation": [], "test": ["subject_02"],
+               "training_targets": {"regression_mean_std": regression, "majority_class": {"transition": majority}}}
+    (fold_dir / "metrics.json").write_text(json.dumps(metrics))
+    (run_dir / "config.json").write_text(json.dumps({"dataset": {"name": "amigos"}}))
+    return {"model": model, "run_dir": run_dir, "fold_dir": fold_dir, "regression": regression,
+            "majority": majority}
+
+
+def _reference_predictions(model, examples):
+    batch = {name: np.stack([e[name] for e in examples]) for name in ("eeg", "ecg", "gsr")}
+    return {k: np.asarray(v) for k, v in model.predict(batch, verbose=0).items()}
+
+
+# --- evaluate ---------------------------------------------------------------------------------
+
+
+def test_evaluate_matches_hand_computed_metrics(corpus, trained):
+    from amigos_emo.evaluate import evaluate_model, load_fold_metrics
+
+    fold_metrics = load_fold_metrics(trained["fold_dir"] / "best.keras")
+    result = evaluate_model(trained["model"], corpus, "subject_02", fold_metrics=fold_metrics)
+    examples = _examples(corpus, "subject_02")
+    reference = _reference_predictions(trained["model"], examples)
+    assert result["n_examples"] == len(examples) == corpus.info.splits["subject_02"].num_examples
+    assert result["kinds"] == {"valence": "regression", "arousal": "regression", "transition": "binary"}
+    for head in ("valence", "arousal"):
+        truth = np.array([e[head] for e in examples], np.float64)
+        predicted = reference[head][:, 0].astype(np.float64)
+        mean = trained["regression"][head][0]
+        assert result["metrics"][head]["mae"] == pytest.approx(np.mean(np.abs(truth - predicted)), rel=1e-4)
+        assert result["metrics"][head]["baseline_mae"] == pytest.approx(np.mean(np.abs(truth - mean)), rel=1e-6)
+        assert result["baseline_source"][head] == "training mean (fold metrics.json)"
+    truth = np.array([e["transition"] for e in examples])
+    predicted = (reference["transition"][:, 0] >= 0.5).astype(int)
+    assert result["metrics"]["transition"]["accuracy"] == pytest.approx(np.mean(truth == predicted))
+    assert result["metrics"]["transition"]["baseline_accuracy"] == pytest.approx(np.mean(truth == trained["majority"]))
+    assert result["notes"] == []
+
+
+def test_evaluate_without_metrics_json_labels_the_fallback(corpus, trained):
+    from amigos_emo.evaluate import evaluate_model, format_report
+
+    result = evaluate_model(trained["model"], corpus, "subject_02", fold_metrics=None)
+    # The regression mean comes from the model's own Rescaling layer: the same training mean.
+    assert "rescaling layer" in result["baseline_source"]["valence"]
+    truth = np.array([e["valence"] for e in _examples(corpus, "subject_02")], np.float64)
+    expected = np.mean(np.abs(truth - trained["regression"]["valence"][0]))
+    assert result["metrics"]["valence"]["baseline_mae"] == pytest.approx(expected, rel=1e-6)
+    assert "EVALUATED split" in result["baseline_source"]["transition"]
+    assert any("no fold metrics.json" in note for note in result["notes"])
+    assert "NOTE:" in format_report(result)
+
+
+def test_evaluate_flags_training_subjects_as_leak(corpus, trained):
+    from amigos_emo.evaluate import evaluate_model, load_fold_metrics
+
+    result = evaluate_model(trained["model"], corpus, "subject_01+subject_02",
+                            fold_metrics=load_fold_metrics(trained["fold_dir"] / "best.keras"))
+    assert result["n_examples"] == sum(corpus.info.splits[s].num_examples for s in ("subject_01", "subject_02"))
+    assert any(note.startswith("LEAK: subject_01") for note in result["notes"])
+
+
+def test_evaluate_cli_run_dir_and_fold(corpus, trained, tmp_path, capsys):
+    from amigos_emo.evaluate import main
+
+    output = tmp_path / "scores.json"
+    code = main(["--model", os.fspath(trained["run_dir"]), "--fold", "0", "--dataset", "amigos/tiny_predict",
+                 "--split", "subject_02", "--output", os.fspath(output)], builder=corpus)
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "valence" in printed and "training mean (fold metrics.json)" in printed
+    saved = json.loads(output.read_text())
+    assert saved["split"] == "subject_02" and saved["model"] == "multimodal_lstm_trained"
+    assert saved["model_path"].endswith(os.path.join("fold_00", "best.keras"))
+
+
+def test_evaluate_errors(corpus, trained, tmp_path, capsys):
+    from amigos_emo.evaluate import evaluate_model, main, resolve_model_path
+
+    with pytest.raises(ValueError, match="subject_09 not in .*Available: subject_01, subject_02"):
+        evaluate_model(trained["model"], corpus, "subject_09")
+    with pytest.raises(FileNotFoundError, match="fold_03.*has: fold_00"):
+        resolve_model_path(trained["run_dir"], fold=3)
+    (tmp_path / "fold_00").mkdir()
+    (tmp_path / "fold_01").mkdir()
+    with pytest.raises(FileNotFoundError, match="2 folds .*pass --fold K"):
+        resolve_model_path(tmp_path)
+    assert main(["--model", os.fspath(tmp_path / "nope.keras"), "--dataset", "amigos", "--split", "subject_01"],
+                builder=corpus) == 2
+    assert "no such file or directory" in capsys.readouterr().err
+
+
+# --- predict ----------------------------------------------------------------------------------
+
+
+def _trial(corpus, participant=2, trial=1):
+    mat = scipy.io.loadmat(_participant_file(corpus, participant))
+    return mat["joined_data"][0, trial - 1]
+
+
+def _write_csv(path, data, names=amigos_constants.JOINED_DATA_COLUMNS, time_column=False):
+    header = list(names)
+    if time_column:
+        data = np.concatenate([np.arange(len(data))[:, None] / SFREQ, data], axis=1)
+        header = ["time"] + header
+    np.savetxt(path, data, delimiter=",", header=",".join(header), comments="", fmt="%.17g")
+    return path
+
+
+def test_predict_csv_equals_builder_windows(corpus, trained, tmp_path):
+    """Windows cut from the raw trial equal the builder's examples (baseline removed), so the
+    predictions equal the model's on those examples."""
+    from amigos_emo.predict import predict_recording, read_recording
+
+    data = _trial(corpus)
+    path = _write_csv(tmp_path / "trial.csv", data, time_column=True)
+    recording = read_recording(path)
+    assert recording.sfreq == pytest.approx(SFREQ)
+    assert recording.ch_names == list(amigos_constants.JOINED_DATA_COLUMNS)
+    predictions = predict_recording(trained["fold_dir"] / "best.keras", recording)
+    examples = [e for e in _examples(corpus, "subject_02") if e["trial_id"] == 1]
+    assert len(examples) == (len(data) - BASELINE) // WINDOW
+    np.testing.assert_allclose(predictions["start_s"], 5.0 + 4.0 * np.arange(len(examples)))
+    reference = _reference_predictions(trained["model"], examples)
+    for head in ("valence", "arousal", "transition"):
+        assert predictions[head].dtype == np.float32 and predictions[head].shape == (len(examples), 1)
+        np.testing.assert_allclose(predictions[head], reference[head], atol=1e-5)
+
+
+def test_predict_savedmodel_equals_keras_and_npz_columns_shuffled(corpus, trained, tmp_path):
+    from amigos_emo.predict import load_trained_model, predict_recording, read_recording
+
+    saved = tmp_path / "saved_model"
+    trained["model"].export(os.fspath(saved), format="tf_saved_model", verbose=False)
+    data = _trial(corpus, trial=2)
+    order = np.random.default_rng(0).permutation(data.shape[1])  # mapping is by name, not position
+    names = np.array(amigos_constants.JOINED_DATA_COLUMNS)[order]
+    np.savez(tmp_path / "trial.npz", data=data[:, order], ch_names=names, sfreq=SFREQ)
+    recording = read_recording(tmp_path / "trial.npz")
+    from_keras = predict_recording(trained["fold_dir"] / "best.keras", recording, step_s=2.0)
+    model = load_trained_model(saved)
+    assert model.input_shapes == {"eeg": (512, 14), "ecg": (512, 2), "gsr": (512, 1)}
+    from_saved = predict_recording(model, recording, model_sfreq_hz=SFREQ, step_s=2.0)
+    assert len(from_keras["start_s"]) == (len(data) - BASELINE - WINDOW) // 256 + 1
+    for head in ("valence", "arousal", "transition"):
+        np.testing.assert_allclose(from_saved[head], from_keras[head], atol=1e-5)
+
+
+def test_predict_edf_via_mne(corpus, trained, tmp_path):
+    import mne
+
+    from amigos_emo.predict import predict_recording, read_recording
+
+    data = _trial(corpus, trial=1)
+    types = ["eeg"] * 14 + ["ecg"] * 2 + ["misc"]
+    scale = np.array([1e-6] * 16 + [1.0])  # MNE keeps EEG/ECG in volts; GSR (ohms) as is
+    info = mne.create_info(list(amigos_constants.JOINED_DATA_COLUMNS), SFREQ, types)
+    raw = mne.io.RawArray((data * scale).T, info, verbose="error")
+    path = tmp_path / "trial.edf"
+    mne.export.export_raw(os.fspath(path), raw, fmt="edf", verbose="error")
+    recording = read_recording(path)
+    assert recording.sfreq == SFREQ and recording.ch_names[:2] == ["AF3", "F7"]
+    n = min(len(data), len(recording.data))
+    # EDF stores 16-bit integers and an 8-character physical range: values come back to within
+    # about a quantisation step (the rounded range adds up to ~25% of one here).
+    step = (data.max(axis=0) - data.min(axis=0)) / 65535
+    assert np.all(np.abs(recording.data[:n] - data[:n]) <= 2 * step)
+    assert np.abs(recording.data[:n, :16] - data[:n, :16]).max() < 0.01  # microvolts, not volts
+    from_edf = predict_recording(trained["fold_dir"] / "best.keras", recording)
+    from_csv = predict_recording(trained["fold_dir"] / "best.keras",
+                                 read_recording(_write_csv(tmp_path / "t.csv", data), sfreq=SFREQ))
+    for head in ("valence", "arousal", "transition"):
+        np.testing.assert_allclose(from_edf[head], from_csv[head], atol=2e-3)
+
+
+def test_predict_resamples_a_faster_recording(corpus, trained, tmp_path):
+    from amigos_emo.predict import predict_recording, read_recording
+    from amigos_emo.signal.filters import resample
+
+    data = _trial(corpus, trial=1)
+    fast = resample(data, SFREQ, 2 * SFREQ)
+    names = [f"EEG {n}" if i < 14 else n for i, n in enumerate(amigos_constants.JOINED_DATA_COLUMNS)]
+    recording = read_recording(_write_csv(tmp_path / "fast.csv", fast, names=[n.lower() for n in names]),
+                               sfreq=2 * SFREQ)
+    model = trained["fold_dir"] / "best.keras"
+    slow = predict_recording(model, read_recording(_write_csv(tmp_path / "slow.csv", data), sfreq=SFREQ))
+    upsampled = predict_recording(model, recording)
+    np.testing.assert_allclose(upsampled["start_s"], slow["start_s"])
+    for head in ("valence", "arousal"):
+        np.testing.assert_allclose(upsampled[head], slow[head], atol=0.05)
+
+
+def test_predict_cli_writes_table_and_csv(corpus, trained, tmp_path, capsys):
+    from amigos_emo.predict import main
+
+    path = _write_csv(tmp_path / "trial.csv", _trial(corpus))
+    out = tmp_path / "predictions.csv"
+    assert main(["--model", os.fspath(trained["fold_dir"] / "best.keras"), "--recording", os.fspath(path),
+                 "--sfreq", "128", "--window-s", "4", "--csv", os.fspath(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.split()[:4] == ["start_s", "arousal", "transition", "valence"]
+    table = np.genfromtxt(out, delimiter=",", names=True)
+    assert table.dtype.names == ("start_s", "arousal", "transition", "valence")
+    assert table["start_s"][0] == 5.0 and np.all((table["transition"] >= 0) & (table["transition"] <= 1))
+
+
+def test_predict_errors_name_the_problem(corpus, trained, tmp_path, capsys):
+    from amigos_emo.predict import main, predict_recording, read_recording
+
+    model = os.fspath(trained["fold_dir"] / "best.keras")
+    data = _trial(corpus)
+    names = list(amigos_constants.JOINED_DATA_COLUMNS)
+    partial = _write_csv(tmp_path / "partial.csv", data[:, 2:], names=names[2:])
+    with pytest.raises(ValueError, match=r"lacks channel\(s\) the model needs: AF3 \(eeg\), F7 \(eeg\)"):
+        predict_recording(model, read_recording(partial, sfreq=SFREQ))
+    bare = tmp_path / "bare.csv"
+    np.savetxt(bare, data[:600], delimiter=",")
+    with pytest.raises(ValueError, match="does not name its 17 channel"):
+        read_recording(bare, sfreq=SFREQ)
+    with pytest.raises(ValueError, match="--channels names 3 channel"):
+        read_recording(bare, channels=["a", "b", "c"], sfreq=SFREQ)
+    with pytest.raises(ValueError, match="pass --sfreq"):
+        read_recording(bare, channels=names)
+    short = read_recording(bare, channels=names, sfreq=SFREQ)
+    with pytest.raises(ValueError, match="one window needs 5 s of baseline"):
+        predict_recording(model, short)
+    with pytest.raises(ValueError, match="unknown format '.mat'"):
+        read_recording(_participant_file(corpus, 1))
+    assert main(["--model", model, "--recording", os.fspath(bare), "--channels", *names, "--sfreq", "128",
+                 "--window-s", "2"]) == 2
+    assert "the model takes windows of 512 samples" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_runner_trained_model_evaluate_and_predict(tmp_path):
+    """End to end: the runner trains 1 epoch and exports; evaluate reproduces its test metrics;
+    the SavedModel and best.keras give the same per-window predictions."""
+    from amigos_emo.evaluate import main as evaluate_main
+    from amigos_emo.predict import load_trained_model, predict_recording, read_recording
+    from amigos_emo.training.runner import RunConfig, run
+
+    builder = _tiny_builder(tmp_path / "data", n_participants=3, name="tiny_runner")
+    results = run(RunConfig(dataset="amigos/tiny_runner", model="multimodal_lstm", epochs=1, batch_size=32,
+                            output_dir=os.fspath(tmp_path / "run"), verbose=0), builder=builder)
+    fold = results["folds"][0]
+    output = tmp_path / "scores.json"
+    assert evaluate_main(["--model", os.fspath(tmp_path / "run"), "--fold", "0", "--dataset", "amigos/tiny_runner",
+                          "--split", "+".join(fold["test"]), "--output", os.fspath(output)], builder=builder) == 0
+    scores = json.loads(output.read_text())
+    for head, values in fold["metrics"].items():
+        for metric in ("mae", "accuracy", "baseline_mae", "baseline_accuracy"):
+            if metric in values:
+                assert scores["metrics"][head][metric] == pytest.approx(values[metric], rel=1e-5)
+    subject = int(fold["test"][0].split("_")[1])
+    recording = read_recording(_write_csv(tmp_path / "trial.csv", _trial(builder, subject, trial=2)), sfreq=SFREQ)
+    from_keras = predict_recording(tmp_path / "run" / "fold_00" / "best.keras", recording)
+    from_saved = predict_recording(load_trained_model(tmp_path / "run" / "fold_00" / "saved_model"), recording)
+    for head in ("valence", "arousal", "transition"):
+        np.testing.assert_allclose(from_saved[head], from_keras[head], atol=1e-5)
