@@ -65,4 +65,59 @@ def wrap_model(core, input_stats, regression_stats, name):
         else:
             tensor = keras.layers.Identity(dtype="float32", name=output_name)(tensor)
         outputs[output_name] = tensor
-    return keras.Model(inputs=inputs, outputs=outputs, name=name)
+    return attach_core_loss(keras.Model(inputs=inputs, outputs=outputs, name=name))
+
+
+def _core_of(model):
+    """The registered architecture nested inside a wrapped model (or None)."""
+    import keras
+
+    nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return nested[0] if len(nested) == 1 else None
+
+
+def attach_core_loss(model):
+    """Let a wrapped model train with its architecture's own ``compute_loss``.
+
+    Some architectures (VAE-GNN: focal + triplet-center + VAE terms) define the loss in
+    ``compute_loss`` rather than per output. The wrapper forwards to it, with the inputs
+    normalised exactly as the architecture saw them in the forward pass. Not serialised: call it
+    again after loading a ``.keras`` file to continue training (:func:`load_trained_model` does).
+    """
+    import keras
+
+    core = _core_of(model)
+    if core is None or type(core).compute_loss is keras.Model.compute_loss:
+        return model
+    normalisers = {}
+    for tensor in model.inputs:
+        name = tensor.name.split(":")[0]
+        try:
+            normalisers[name] = model.get_layer(f"normalise_{name}")
+        except ValueError:
+            continue
+
+    def compute_loss(x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        normalised = {k: (normalisers[k](v) if k in normalisers else v) for k, v in x.items()}
+        return core.compute_loss(x=normalised, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
+
+    object.__setattr__(model, "compute_loss", compute_loss)
+    return model
+
+
+def load_trained_model(path, compile=True):
+    """Load a trained ``.keras`` file (``best.keras``) with every package object registered.
+
+    Args:
+        path: the ``.keras`` file written by ``python -m amigos_emo.train``.
+        compile: restore the optimiser and losses too (needed to continue training).
+
+    Returns:
+        The model: raw signals in, predictions on the targets' own scale out.
+    """
+    import keras
+
+    from amigos_emo.models import list_models
+
+    list_models()  # imports every model family, registering their custom objects
+    return attach_core_loss(keras.saving.load_model(path, compile=compile))

@@ -183,12 +183,14 @@ def _load_fold_data(builder, fold):
     return part("train", fold.train), part("validation", fold.validation), part("test", fold.test)
 
 
-def _count_train_examples(builder, fold):
-    """Number of training examples (counted when filters apply, else from the split sizes)."""
-    if not fold.select or not fold.select.get("train"):
-        return _count_examples(builder, fold.train)
-    train, _, _ = _load_fold_data(builder, fold)
-    return int(train.reduce(0, lambda count, _: count + 1).numpy())
+def _count_part(builder, fold, part, dataset=None):
+    """Examples in one part of a fold (counted when filters apply, else from split sizes)."""
+    splits = {"train": fold.train, "validation": fold.validation, "test": fold.test}[part]
+    if not fold.select or not fold.select.get(part):
+        return _count_examples(builder, splits)
+    if dataset is None:
+        dataset = dict(zip(("train", "validation", "test"), _load_fold_data(builder, fold), strict=True))[part]
+    return int(dataset.reduce(0, lambda count, _: count + 1).numpy())
 
 
 def subject_trials(builder, subjects):
@@ -340,7 +342,15 @@ def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced"):
 
     specs = target_specs(entry, builder.info.features, dataset_name=builder.name)
     train_raw, val_raw, test_raw = _load_fold_data(builder, fold)
-    n_train = _count_train_examples(builder, fold)
+    n_train = _count_part(builder, fold, "train", train_raw)
+    for part, raw in (("train", train_raw), ("validation", val_raw), ("test", test_raw)):
+        count = n_train if part == "train" else _count_part(builder, fold, part, raw)
+        if count == 0:
+            raise ValueError(
+                f"fold {fold.index}: the {part} part is empty ({fold.describe()}). The prepared dataset "
+                f"{builder.info.full_name} has too few subjects, trials or windows for this protocol; "
+                "choose another --protocol or a larger corpus."
+            )
     input_stats = pipeline.fit_input_stats(train_raw, entry.inputs)
     train_targets = pipeline.collect_targets(train_raw, specs)
     regression_stats, majority, class_weight_spec = {}, {}, None
@@ -376,6 +386,8 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
     """Train, select, evaluate and export one fold; returns its metrics dict."""
     import keras
 
+    from amigos_emo.training.modeling import load_trained_model
+
     os.makedirs(fold_dir, exist_ok=True)
     logger.info(fold.describe())
     data = prepare_fold(builder, fold, entry, config.batch_size, config.class_weights)
@@ -389,7 +401,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
     if config.resume and os.path.exists(state_path) and os.path.exists(last_path):
         with open(state_path) as handle:
             state = json.load(handle)
-        model = keras.saving.load_model(last_path)
+        model = load_trained_model(last_path)
         logger.info("Resuming fold %d after epoch %d", fold.index, state["epochs_completed"])
     else:
         keras.mixed_precision.set_global_policy(policy)
@@ -429,7 +441,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
     _write_history_csv(history, os.path.join(fold_dir, "history.csv"))
 
     # --- test on held-out subjects ----------------------------------------------------------
-    best = keras.saving.load_model(best_path)
+    best = load_trained_model(best_path)
     metrics = data.evaluate(best)
     for spec in specs:
         if spec.kind != "regression":
