@@ -1,0 +1,52 @@
+"""The trained-model wrapper: train-only normalisation and rescaling baked in, own losses kept."""
+
+import numpy as np
+
+from amigos_emo.models import get_model_entry
+from amigos_emo.training.modeling import load_trained_model, wrap_model
+from amigos_emo.training.pipeline import InputStats
+
+
+def test_wrapper_normalises_inputs_and_rescales_regression_heads():
+    entry = get_model_entry("multimodal_lstm")
+    shapes = {"eeg": (16, 14), "ecg": (16, 2), "gsr": (16, 1)}
+    core = entry.build(shapes, preset="lightweight")
+    rng = np.random.default_rng(0)
+    stats = {
+        name: InputStats(rng.normal(size=(1, shape[1])).astype("float32"),
+                         rng.uniform(0.5, 3.0, size=(1, shape[1])).astype("float32"))
+        for name, shape in shapes.items()
+    }
+    model = wrap_model(core, stats, {"valence": (5.0, 2.0), "arousal": (4.0, 0.5)}, name="w")
+    assert sorted(model.output_names) == ["arousal", "transition", "valence"]
+    x = {name: rng.normal(size=(3, *shape)).astype("float32") * 4 for name, shape in shapes.items()}
+    normalised = {name: (x[name] - stats[name].mean) / stats[name].std for name in shapes}
+    expected = core.predict(normalised, verbose=0)
+    got = model.predict(x, verbose=0)
+    np.testing.assert_allclose(got["valence"], expected["valence"] * 2.0 + 5.0, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got["arousal"], expected["arousal"] * 0.5 + 4.0, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got["transition"], expected["transition"], atol=1e-5)
+
+
+def test_architecture_with_its_own_loss_trains_behind_the_wrapper(tmp_path):
+    entry = get_model_entry("vae_gnn")
+    shapes = {"eeg_grid": (64, 9, 9), "node_features": (5, 4, 3), "adjacency": (5, 4, 4)}
+    core = entry.build(shapes, preset="tiny")
+    rng = np.random.default_rng(1)
+    stats = {
+        "eeg_grid": InputStats(np.zeros((1, 9, 9), "float32"), np.full((1, 9, 9), 2.0, "float32")),
+        "node_features": InputStats(np.zeros((5, 4, 1), "float32"), np.ones((5, 4, 1), "float32")),
+        "adjacency": None,
+    }
+    model = wrap_model(core, stats, {}, name="vae_gnn_trained")
+    entry.compile(model)
+    x = {name: rng.normal(size=(8, *shape)).astype("float32") for name, shape in shapes.items()}
+    y = {"valence": rng.integers(0, 2, (8, 1)).astype("float32"), "arousal": rng.integers(0, 2, (8, 1)).astype("float32")}
+    history = model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    losses = history.history["loss"]
+    assert len(losses) == 2 and all(np.isfinite(losses))
+    path = tmp_path / "m.keras"
+    model.save(path)
+    reloaded = load_trained_model(path)
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0)["valence"], model.predict(x, verbose=0)["valence"], atol=1e-5)
+    assert np.isfinite(reloaded.fit(x, y, epochs=1, batch_size=4, verbose=0).history["loss"][0])
