@@ -17,8 +17,9 @@ How the runner uses it (see :func:`distributed_training`)::
             model = data.wrap(entry.build(...))
             entry.compile(model, steps_per_epoch=data.steps_per_epoch, epochs=config.epochs,
                           jit_compile=dist.jit_compile)
-        dist.prepare_model(model, data.train_dataset(epoch_seed=0))   # keras-team/keras#20585
         ...
+        result = dist.fit(model, train_ds, validation_data=val_ds, initial_epoch=epoch,
+                          epochs=epoch + 1, callbacks=callbacks, verbose=verbose, shuffle=False)
         _atomic_save(model, dist.writable(best_path))      # chief: best_path; others: temp
         ...
         dist.cleanup()                                        # removes the workers' temp files
@@ -244,34 +245,85 @@ def in_multi_worker_mode(strategy):
     )
 
 
-def _already_built(iterator=None, data_batch=None):
-    return None
+class _History:
+    """The part of ``keras.callbacks.History`` the runner reads: ``.history`` (name -> list)."""
+
+    def __init__(self):
+        self.history = {}
+
+    def append(self, logs):
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
 
 
-def prepare_model_for_fit(model, dataset, strategy):
-    """Build ``model``'s state before ``fit`` under a multi-worker strategy.
-
-    Keras 3.15's ``fit``/``evaluate``/``predict`` start by reducing the first distributed batch
-    across replicas to build the model (``_maybe_symbolic_build``), which fails across workers
-    with ``Attempt to convert a value (PerReplica...)`` (keras-team/keras#20585, open).
-    This builds the model, its loss/metrics and optimizer from one local batch inside the
-    strategy's scope, and turns that first-batch step off for this model instance. A no-op for
-    every other strategy.
-
-    Args:
-        model: a compiled ``keras.Model`` created inside ``strategy.scope()``.
-        dataset: the (batched) training ``tf.data.Dataset`` of ``(x, y[, sample_weight])``.
-        strategy: the strategy the model was created under.
-    """
-    if not in_multi_worker_mode(strategy):
-        return model
+def _build_model_state(model, dataset, strategy):
+    """Create the model's, loss's, metrics' and optimizer's variables inside the scope."""
+    if getattr(model, "_amigos_emo_multi_worker_built", False):
+        return
     batch = next(iter(dataset.take(1)))
     with strategy.scope():
         model._symbolic_build(data_batch=batch)  # noqa: SLF001 (keras-team/keras#20585)
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
-    model._maybe_symbolic_build = _already_built  # noqa: SLF001
-    return model
+    model._amigos_emo_multi_worker_built = True  # noqa: SLF001
+
+
+def multi_worker_fit(model, dataset, strategy, epochs=1, initial_epoch=0, validation_data=None):
+    """``model.fit`` for :class:`tf.distribute.MultiWorkerMirroredStrategy` (Keras 3 cannot).
+
+    Keras 3.15's ``fit`` fails across workers twice: building the model reduces a nested
+    per-replica batch (``Attempt to convert a value (PerReplica...)``) and the logs are reduced
+    with ``axis=0`` on scalars (``Invalid reduction dimension 0``); keras-team/keras#20585 is
+    open. This loop runs the model's own ``train_step``/``test_step`` under ``strategy.run``
+    (what ``fit`` does inside), so losses, loss scaling, metrics and the optimizer are Keras's;
+    only the epoch loop and the cross-replica averaging of the logs are here. Callbacks are not
+    run (the runner saves checkpoints itself).
+
+    Args:
+        model: a compiled ``keras.Model`` built inside ``strategy.scope()``.
+        dataset: batched training ``tf.data.Dataset`` of ``(x, y[, sample_weight])`` with the
+            GLOBAL batch size (:func:`global_batch_size`); apply :func:`shard_by_data`.
+        strategy: the ``MultiWorkerMirroredStrategy``.
+        epochs: index of the last epoch (as in ``fit``: trains ``epochs - initial_epoch``).
+        initial_epoch: epoch to start from.
+        validation_data: optional batched dataset evaluated after each epoch (``val_`` logs).
+
+    Returns:
+        an object with ``.history`` (name -> list of per-epoch floats), like ``fit``'s.
+    """
+    import tensorflow as tf
+
+    _build_model_state(model, dataset, strategy)
+
+    def make_step(step_fn):
+        @tf.function
+        def step(data):
+            logs = strategy.run(step_fn, args=(data,))
+            return {name: strategy.reduce("MEAN", value, axis=None) for name, value in logs.items()}
+
+        return step
+
+    train_step, test_step = make_step(model.train_step), make_step(model.test_step)
+    distributed_train = strategy.experimental_distribute_dataset(shard_by_data(dataset))
+    distributed_val = (
+        strategy.experimental_distribute_dataset(shard_by_data(validation_data)) if validation_data is not None else None
+    )
+    history = _History()
+    for epoch in range(initial_epoch, epochs):
+        model.reset_metrics()
+        logs = {}
+        for data in distributed_train:
+            logs = train_step(data)
+        epoch_logs = {name: float(value) for name, value in logs.items()}
+        if distributed_val is not None:
+            model.reset_metrics()
+            val_logs = {}
+            for data in distributed_val:
+                val_logs = test_step(data)
+            epoch_logs.update({f"val_{name}": float(value) for name, value in val_logs.items()})
+        logger.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4g}" for k, v in epoch_logs.items()))
+        history.append(epoch_logs)
+    return history
 
 
 @dataclasses.dataclass
@@ -297,9 +349,19 @@ class DistributedTraining:
         """``strategy.scope()``: build and compile the model inside it."""
         return self.strategy.scope()
 
-    def prepare_model(self, model, dataset):
-        """See :func:`prepare_model_for_fit` (call after compile, before the first ``fit``)."""
-        return prepare_model_for_fit(model, dataset, self.strategy)
+    def fit(self, model, dataset, validation_data=None, epochs=1, initial_epoch=0, callbacks=None, **fit_kwargs):
+        """``model.fit``, or :func:`multi_worker_fit` across workers (callbacks are then not run).
+
+        Returns:
+            ``keras.callbacks.History`` or an object with the same ``.history`` dict.
+        """
+        if not in_multi_worker_mode(self.strategy):
+            return model.fit(dataset, validation_data=validation_data, epochs=epochs, initial_epoch=initial_epoch,
+                             callbacks=callbacks, **fit_kwargs)
+        if callbacks:
+            logger.info("Multi-worker training runs no Keras callbacks (TensorBoard, confusion images).")
+        return multi_worker_fit(model, dataset, self.strategy, epochs=epochs, initial_epoch=initial_epoch,
+                                validation_data=validation_data)
 
     def writable(self, path):
         """``path`` on the chief, a per-worker temporary path elsewhere (see :func:`writable_path`)."""
