@@ -193,3 +193,42 @@ def test_two_cpu_workers_match_one_worker(tmp_path):
     np.testing.assert_allclose(chief["loss"], alone["loss"], rtol=1e-3)
     for a, b in zip(chief["weights"], alone["weights"], strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def _tiny_regression(seed=0):
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(96, 5)).astype("float32")
+    y = (x @ rng.normal(size=(5, 1))).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    return model, data
+
+
+def test_multi_worker_loop_matches_keras_fit_on_one_replica():
+    """The epoch loop around Keras's train_step/test_step gives fit's losses, metrics and weights."""
+    import tensorflow as tf
+
+    reference, data = _tiny_regression()
+    expected = reference.fit(data, validation_data=data.take(2), epochs=3, verbose=0, shuffle=False).history
+    model, data = _tiny_regression()
+    found = distribute.multi_worker_fit(model, data, tf.distribute.get_strategy(), epochs=3,
+                                        validation_data=data.take(2)).history
+    assert sorted(found) == sorted(expected) == ["loss", "mae", "val_loss", "val_mae"]
+    for key in expected:
+        np.testing.assert_allclose(found[key], expected[key], rtol=1e-5)
+    for a, b in zip(model.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_mirrored_on_this_machine_has_one_replica_per_gpu():
+    import tensorflow as tf
+
+    strategy = distribute.make_strategy("mirrored")
+    assert isinstance(strategy, tf.distribute.MirroredStrategy)
+    assert strategy.num_replicas_in_sync == max(1, len(tf.config.list_logical_devices("GPU")))
+    assert not distribute.in_multi_worker_mode(strategy)
