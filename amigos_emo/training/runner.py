@@ -250,6 +250,23 @@ def _decode_prediction(spec, prediction):
     return prediction.reshape(len(prediction), -1)[:, 0].astype(np.float64)
 
 
+def _seed_state_variables(model):
+    """The random-generator states of dropout and friends (``.keras`` files do not keep them)."""
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+def _restore_seed_states(model, states):
+    """Put back the generator states saved with the last checkpoint, so a resumed run draws the
+    same dropout masks as an uninterrupted one."""
+    variables = _seed_state_variables(model)
+    if states is None or len(states) != len(variables):
+        logger.warning("Could not restore %d random-generator state(s); the resumed run will not be "
+                       "bit-identical to an uninterrupted one.", len(variables))
+        return
+    for variable, value in zip(variables, states, strict=True):
+        variable.assign(np.asarray(value, dtype=variable.dtype))
+
+
 def _atomic_save(model, path):
     tmp = path + ".tmp.keras"
     model.save(tmp)
@@ -402,6 +419,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
         with open(state_path) as handle:
             state = json.load(handle)
         model = load_trained_model(last_path)
+        _restore_seed_states(model, state.get("seed_states"))
         logger.info("Resuming fold %d after epoch %d", fold.index, state["epochs_completed"])
     else:
         keras.mixed_precision.set_global_policy(policy)
@@ -437,6 +455,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
         _atomic_save(model, last_path)
         state["epochs_completed"] = epoch + 1
         state["history"] = history
+        state["seed_states"] = [np.asarray(v).tolist() for v in _seed_state_variables(model)]
         reports.write_json(state_path, state)
     _write_history_csv(history, os.path.join(fold_dir, "history.csv"))
 
