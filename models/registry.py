@@ -32,6 +32,8 @@ class ModelEntry:
         task: ``"regression+binary"`` (multimodal LSTM heads) or ``"classification"``.
         presets: preset name -> dict of build overrides.
         description: one line for ``--help`` and the README.
+        callbacks: optional ``callbacks() -> list[keras.callbacks.Callback]``: the seed's
+            training callbacks (e.g. ResAttentioNet's reduce-on-plateau) the trainer adds.
     """
 
     name: str
@@ -42,9 +44,10 @@ class ModelEntry:
     task: str
     presets: dict = dataclasses.field(default_factory=dict)
     description: str = ""
+    callbacks: Callable | None = None
 
 
-def register_model(name, *, build, compile, inputs, outputs, task, presets=None, description=""):
+def register_model(name, *, build, compile, inputs, outputs, task, presets=None, description="", callbacks=None):
     """Register a model family under ``name``. Registering the same name twice is an error."""
     if name in _REGISTRY and _REGISTRY[name].build is not build:
         raise ValueError(f"A model named {name!r} is already registered. Received: name={name!r}")
@@ -57,6 +60,7 @@ def register_model(name, *, build, compile, inputs, outputs, task, presets=None,
         task=task,
         presets=dict(presets or {}),
         description=description,
+        callbacks=callbacks,
     )
     _REGISTRY[name] = entry
     return entry

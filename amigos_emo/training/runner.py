@@ -241,6 +241,41 @@ class _ConfusionMatrixImages:
         return Callback()
 
 
+class _AcrossEpochs:
+    """Keep a callback's state across the one-epoch ``fit`` calls of the resumable loop.
+
+    The loop calls ``fit`` once per epoch; callbacks such as ``ReduceLROnPlateau`` reset their
+    counters in ``on_train_begin``, so only the first ``on_train_begin`` is passed on.
+    """
+
+    @staticmethod
+    def wrap(inner):
+        import keras
+
+        class Callback(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.inner = inner
+                self.started = False
+
+            def set_model(self, model):
+                super().set_model(model)
+                self.inner.set_model(model)
+
+            def on_train_begin(self, logs=None):
+                if not self.started:
+                    self.started = True
+                    self.inner.on_train_begin(logs)
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.inner.on_epoch_begin(epoch, logs)
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.inner.on_epoch_end(epoch, logs)
+
+        return Callback()
+
+
 def _decode_prediction(spec, prediction):
     prediction = np.asarray(prediction)
     if spec.kind == "classification":
@@ -438,6 +473,8 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
         keras.callbacks.TensorBoard(log_dir=tensorboard_dir, write_graph=False),
         _ConfusionMatrixImages.make(tensorboard_dir, val_ds, specs, data.targets("validation")),
     ]
+    if entry.callbacks is not None:  # the seed's own schedule, e.g. reduce-on-plateau
+        callbacks += [_AcrossEpochs.wrap(callback) for callback in entry.callbacks()]
     verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
     history = state["history"]
     for epoch in range(state["epochs_completed"], config.epochs):

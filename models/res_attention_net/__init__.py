@@ -26,6 +26,7 @@ register_model(
     task="classification",
     presets=RES_ATTENTION_NET_PRESETS,
     description="ResAttentioNet: 1-D ResNet-18 with attention pooling over SEED-family DE sequences.",
+    callbacks=default_callbacks,
 )
 
 __all__ = [

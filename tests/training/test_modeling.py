@@ -1,6 +1,7 @@
 """The trained-model wrapper: train-only normalisation and rescaling baked in, own losses kept."""
 
 import numpy as np
+import pytest
 
 from amigos_emo.models import get_model_entry
 from amigos_emo.training.modeling import load_trained_model, wrap_model
@@ -50,3 +51,20 @@ def test_architecture_with_its_own_loss_trains_behind_the_wrapper(tmp_path):
     reloaded = load_trained_model(path)
     np.testing.assert_allclose(reloaded.predict(x, verbose=0)["valence"], model.predict(x, verbose=0)["valence"], atol=1e-5)
     assert np.isfinite(reloaded.fit(x, y, epochs=1, batch_size=4, verbose=0).history["loss"][0])
+
+
+def test_seed_callbacks_keep_their_state_across_one_epoch_fits():
+    """ReduceLROnPlateau must see every epoch, not be reset by each one-epoch ``fit`` call."""
+    import keras
+
+    from amigos_emo.training.runner import _AcrossEpochs
+
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=1e9)
+    wrapped = _AcrossEpochs.wrap(plateau)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x, y = np.ones((4, 2), "float32"), np.ones((4, 1), "float32")
+    for epoch in range(3):
+        model.fit(x, y, initial_epoch=epoch, epochs=epoch + 1, verbose=0, callbacks=[wrapped])
+    # No improvement counts as min_delta is huge: the rate halves after epochs 2 and 3.
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.025)
