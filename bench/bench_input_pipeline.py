@@ -16,6 +16,9 @@ examples per second at the same batch size:
 4. ``fit``: ``model.fit`` on the pipeline (the two together), steady rate between the ends of
    its first and last batches, and ``first batch s``: the time a fresh epoch iterator takes to
    its first finished batch (shuffle-buffer fill plus one step; paid once per epoch).
+5. ``fit 1-batch``: ``model.fit`` on one batch held in memory and repeated: Keras fit's own cost
+   per step without any input work. ``fit`` close to ``fit 1-batch`` means the input pipeline
+   costs nothing visible even while it shares the CPU cores with the model.
 
 "Best of" because the machine may be shared: the best repeat is the least disturbed one.
 
@@ -111,6 +114,25 @@ def bottleneck(rates):
     return text
 
 
+def fit_verdict(rates):
+    """How much of the gap between ``fit`` and ``train_on_batch`` the input pipeline explains.
+
+    ``rates`` holds ``fit`` (fit on the pipeline), ``fit_fixed`` (fit on one in-memory batch)
+    and ``consume`` (``train_on_batch``), all in examples/s.
+    """
+    share = rates["fit"] / rates["fit_fixed"]
+    overhead = rates["fit_fixed"] / rates["consume"]
+    if share < 0.8:
+        return (
+            f"fit on the pipeline runs at {share:.2f}x of fit on an in-memory batch: the input "
+            "pipeline slows training (it shares the CPU cores with the model)"
+        )
+    return (
+        f"fit on the pipeline runs at {share:.2f}x of fit on an in-memory batch (input costs "
+        f"nothing visible); fit itself reaches {overhead:.2f}x of train_on_batch"
+    )
+
+
 def format_table(header, rows):
     """Plain fixed-width text table (right-aligned columns, first column left-aligned)."""
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
@@ -201,6 +223,22 @@ class _BatchClock:
         return Callback()
 
 
+def _fit_rate(model, dataset, steps, batch_size):
+    """(steady ex/s, seconds to the first finished batch) of ``model.fit`` on ``dataset``."""
+    model.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)  # tracing
+    clock = _BatchClock()
+    start = time.perf_counter()
+    model.fit(
+        dataset,
+        steps_per_epoch=steps + 1,
+        epochs=1,
+        verbose=0,
+        shuffle=False,
+        callbacks=[clock.callback()],
+    )
+    return rate(batch_size * steps, clock.ends[-1] - clock.ends[0]), clock.ends[0] - start
+
+
 def measure(builder, model_name, batch_size, epochs, steps, seed=0):
     """Rates (ex/s) of every stage for one corpus and its model."""
     import keras
@@ -249,19 +287,13 @@ def measure(builder, model_name, batch_size, epochs, steps, seed=0):
     #    steady rate between the ends of the first and the last batch of a second call, and the
     #    time to the end of its first batch (new iterator: shuffle buffer fill + one step).
     train = data.train_dataset(epoch_seed=1).repeat()
-    model.fit(train, steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
-    clock = _BatchClock()
-    start = time.perf_counter()
-    model.fit(
-        train,
-        steps_per_epoch=steps + 1,
-        epochs=1,
-        verbose=0,
-        shuffle=False,
-        callbacks=[clock.callback()],
-    )
-    fit_rate = rate(batch_size * steps, clock.ends[-1] - clock.ends[0])
-    first_batch_s = clock.ends[0] - start
+    fit_rate, first_batch_s = _fit_rate(model, train, steps, batch_size)
+
+    # 5. fit on one batch held in memory (no input work at all): Keras fit's own per-step cost.
+    import tensorflow as tf
+
+    fixed = tf.data.Dataset.from_tensors(batch).repeat()
+    fixed_rate, _ = _fit_rate(model, fixed, steps, n_batch)
 
     return {
         "n_train": data.n_train,
@@ -270,6 +302,7 @@ def measure(builder, model_name, batch_size, epochs, steps, seed=0):
         "pipeline": max(pipe_rates),
         "consume": max(consume_rates),
         "fit": fit_rate,
+        "fit_fixed": fixed_rate,
         "first_batch_s": first_batch_s,
         "input_shapes": data.input_shapes,
     }
@@ -303,8 +336,8 @@ def main(argv=None):
             f"{result['prepare_s']:.1f} s",
             flush=True,
         )
-        verdict = bottleneck(result)
-        verdicts.append(f"{corpus}: {verdict}")
+        verdicts.append(f"{corpus}: {bottleneck(result)}")
+        verdicts.append(f"{corpus}: {fit_verdict(result)}")
         rows.append(
             [
                 label,
@@ -314,6 +347,7 @@ def main(argv=None):
                 f"{result['pipeline']:.0f}",
                 f"{result['consume']:.0f}",
                 f"{result['fit']:.0f}",
+                f"{result['fit_fixed']:.0f}",
                 f"{result['first_batch_s']:.2f}",
                 f"{result['pipeline'] / result['consume']:.1f}x",
             ]
@@ -329,6 +363,7 @@ def main(argv=None):
                 "pipeline ex/s",
                 "train_on_batch ex/s",
                 "fit ex/s",
+                "fit 1-batch ex/s",
                 "first batch s",
                 "pipeline/consume",
             ],

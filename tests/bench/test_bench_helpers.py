@@ -69,6 +69,14 @@ def test_bottleneck_verdicts(pipeline):
     assert starved == "BOTTLENECK: the input pipeline (0.75x of what the model consumes)"
 
 
+def test_fit_verdict(pipeline):
+    fine = pipeline.fit_verdict({"fit": 190.0, "fit_fixed": 200.0, "consume": 250.0})
+    assert fine.startswith("fit on the pipeline runs at 0.95x of fit on an in-memory batch")
+    assert "input costs nothing visible" in fine and "0.80x of train_on_batch" in fine
+    slowed = pipeline.fit_verdict({"fit": 100.0, "fit_fixed": 200.0, "consume": 250.0})
+    assert "0.50x" in slowed and "the input pipeline slows training" in slowed
+
+
 def test_format_table(pipeline):
     text = pipeline.format_table(["name", "value"], [["a", 1], ["longer", 12345]])
     assert text.splitlines() == [
