@@ -9,6 +9,7 @@ float16-safe); output ``label`` (one-hot classes, softmax). Variants ``"standard
 """
 
 from amigos_emo.models.gru_xnet.gru_xnet_backbone import GRUXNet, cnn_output_frames
+from amigos_emo.models.gru_xnet.gru_xnet_layers import GroupedConv2D
 from amigos_emo.models.gru_xnet.gru_xnet_presets import GRU_XNET_PRESETS
 from amigos_emo.models.gru_xnet.gru_xnet_task import build, compile
 from amigos_emo.models.registry import register_model
@@ -24,4 +25,4 @@ register_model(
     description="GRU-XNet: per-channel STFT CNNs, cross-channel fusion, BiGRU and self-attention.",
 )
 
-__all__ = ["GRUXNet", "GRU_XNET_PRESETS", "build", "cnn_output_frames", "compile"]
+__all__ = ["GRUXNet", "GRU_XNET_PRESETS", "GroupedConv2D", "build", "cnn_output_frames", "compile"]

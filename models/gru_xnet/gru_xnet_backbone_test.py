@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+
 from amigos_emo.models.gru_xnet.gru_xnet_backbone import GRUXNet, cnn_output_frames
 from amigos_emo.models.gru_xnet.gru_xnet_presets import GRU_XNET_PRESETS
 

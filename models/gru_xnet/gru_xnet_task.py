@@ -8,10 +8,10 @@ accuracy metric.
 from __future__ import annotations
 
 import keras
-from amigos_emo.models.gru_xnet.gru_xnet_backbone import GRUXNet
-from amigos_emo.models.gru_xnet.gru_xnet_presets import DEFAULT_PRESET, GRU_XNET_PRESETS
 
 from amigos_emo._checks import check_option
+from amigos_emo.models.gru_xnet.gru_xnet_backbone import GRUXNet
+from amigos_emo.models.gru_xnet.gru_xnet_presets import DEFAULT_PRESET, GRU_XNET_PRESETS
 
 INPUT_NAME = "stft"
 OUTPUT_NAME = "label"

@@ -28,9 +28,9 @@ because it follows a ReLU). Batch norm uses PyTorch's epsilon 1e-5 and momentum 
 from __future__ import annotations
 
 import keras
-from amigos_emo.models.res_attention_net.res_attention_net_layers import AttentionPooling1D
 
 from amigos_emo._checks import check_positive, validate_type
+from amigos_emo.models.res_attention_net.res_attention_net_layers import AttentionPooling1D
 
 _BN_KWARGS = {"epsilon": 1e-5, "momentum": 0.9}  # PyTorch momentum 0.1 == Keras momentum 0.9.
 

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+
 from amigos_emo.models.res_attention_net.res_attention_net_backbone import ResAttentioNet
 
 TINY = {"n_steps": 40, "n_chans": 4, "n_bands": 5, "base_width": 4, "hidden_units": 8}

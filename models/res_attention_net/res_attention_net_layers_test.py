@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+
 from amigos_emo.models.res_attention_net.res_attention_net_layers import AttentionPooling1D
 
 

@@ -12,6 +12,7 @@ example instead: ``fit(..., sample_weight=class_weights[y_int])``.
 from __future__ import annotations
 
 import keras
+
 from amigos_emo.models.res_attention_net.res_attention_net_backbone import ResAttentioNet
 from amigos_emo.models.res_attention_net.res_attention_net_presets import (
     DEFAULT_PRESET,

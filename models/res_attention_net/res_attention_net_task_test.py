@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+
 from amigos_emo.models import build_model, get_model_entry
 from amigos_emo.models.res_attention_net import default_callbacks
 

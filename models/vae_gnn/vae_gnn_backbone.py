@@ -46,11 +46,11 @@ from __future__ import annotations
 import math
 
 import keras
-from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
-from amigos_emo.models.vae_gnn.vae_gnn_losses import BinaryFocalLoss, vae_loss_per_example
 from keras import ops
 
 from amigos_emo._checks import check_positive, validate_type
+from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
+from amigos_emo.models.vae_gnn.vae_gnn_losses import BinaryFocalLoss, vae_loss_per_example
 
 OUTPUT_NAMES = ("valence", "arousal")
 INPUT_NAMES = ("eeg_grid", "node_features", "adjacency")
@@ -304,7 +304,9 @@ class VAEGNN(keras.Model):
             self, "_full_graph", keras.Model(inputs, full_outputs, name=f"{self.name}_full")
         )
         object.__setattr__(self, "_aux", None)
-        self.triplet_center = TripletCenterLoss(4, margin=triplet_margin, name="triplet_center")
+        self.triplet_center = TripletCenterLoss(
+            4, margin=triplet_margin, dtype="float32", name="triplet_center"
+        )
         self.triplet_center.build((None, gru_units + latent_dim))
         self.focal_loss = BinaryFocalLoss(alpha=focal_alpha, gamma=focal_gamma, reduction=None)
 

@@ -241,7 +241,7 @@ class TripletCenterLoss(keras.layers.Layer):
     def distances(self, features):
         """Squared Euclidean distances (batch, n_classes) from ``features`` to the centers."""
         features = ops.cast(features, "float32")
-        diff = ops.expand_dims(features, 1) - ops.expand_dims(self.centers, 0)
+        diff = ops.expand_dims(features, 1) - ops.expand_dims(ops.cast(self.centers, "float32"), 0)
         return ops.sum(ops.square(diff), axis=-1)
 
     def call(self, features, labels):

@@ -1,8 +1,8 @@
 import keras
 import numpy as np
 import pytest
-from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
 
+from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
 from amigos_emo.signal.graph import normalize_adjacency
 
 RNG = np.random.default_rng(0)

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+
 from amigos_emo.models.vae_gnn.vae_gnn_losses import BinaryFocalLoss, vae_loss_per_example
 
 RNG = np.random.default_rng(1)

@@ -9,6 +9,7 @@ float32, shape (batch,) or (batch, 1).
 from __future__ import annotations
 
 import keras
+
 from amigos_emo.models.vae_gnn.vae_gnn_backbone import INPUT_NAMES, OUTPUT_NAMES, VAEGNN
 from amigos_emo.models.vae_gnn.vae_gnn_presets import DEFAULT_PRESET, VAE_GNN_PRESETS
 

@@ -1,5 +1,6 @@
 import keras
 import pytest
+
 from amigos_emo.models import build_model, get_model_entry
 
 SHAPES = {"eeg_grid": (64, 9, 9), "node_features": (5, 4, 3), "adjacency": (5, 4, 4)}
