@@ -61,6 +61,9 @@ def build_parser():
     parser.add_argument("--jit", default=defaults.jit, choices=JIT, help="XLA compilation; auto: on a GPU only")
     parser.add_argument("--class-weights", default=defaults.class_weights, choices=("balanced", "none"),
                         help="class weights for classification heads (default: %(default)s)")
+    parser.add_argument("--distribute", default="none", choices=("none", "mirrored", "multi-worker"),
+                        help="tf.distribute: mirrored = all local GPUs; multi-worker = machines listed in TF_CONFIG "
+                             "(see docs/DISTRIBUTED.md)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run in --output-dir")
     parser.add_argument("--overwrite", action="store_true", help="replace a finished or unfinished run in --output-dir")
     parser.add_argument("--no-export", dest="export", action="store_false", help="skip the SavedModel export")

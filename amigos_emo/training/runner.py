@@ -61,6 +61,7 @@ class RunConfig:
     mixed_precision: str = "auto"
     jit: str = "auto"
     class_weights: str = "balanced"
+    distribute: str = "none"
     resume: bool = False
     overwrite: bool = False
     export: bool = True
@@ -73,6 +74,7 @@ class RunConfig:
         check_option(self.mixed_precision, MIXED_PRECISION, "mixed_precision")
         check_option(self.jit, JIT, "jit")
         check_option(self.class_weights, ("balanced", "none"), "class_weights")
+        check_option(self.distribute, ("none", "mirrored", "multi-worker"), "distribute")
         for name in ("epochs", "batch_size", "n_folds"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1. Received: {name}={getattr(self, name)}")
@@ -302,6 +304,9 @@ def _restore_seed_states(model, states):
         variable.assign(np.asarray(value, dtype=variable.dtype))
 
 
+decode_prediction = _decode_prediction  # public name for evaluate/predict
+
+
 def _atomic_save(model, path):
     tmp = path + ".tmp.keras"
     model.save(tmp)
@@ -434,15 +439,26 @@ def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced"):
     )
 
 
-def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
-    """Train, select, evaluate and export one fold; returns its metrics dict."""
+def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=None):
+    """Train, select, evaluate and export one fold; returns its metrics dict.
+
+    ``dist`` is the :class:`~amigos_emo.training.distribute.DistributedTraining` context
+    (``--distribute``); only the chief writes outputs.
+    """
+    import contextlib
+
     import keras
 
     from amigos_emo.training.modeling import load_trained_model
 
+    chief = dist is None or dist.chief
+    scope = dist.scope if dist is not None else contextlib.nullcontext
+    writable = dist.writable if dist is not None else (lambda path: path)
     os.makedirs(fold_dir, exist_ok=True)
     logger.info(fold.describe())
-    data = prepare_fold(builder, fold, entry, config.batch_size, config.class_weights)
+    batch_size = dist.global_batch_size if dist is not None else config.batch_size
+    jit_compile = dist.jit_compile if dist is not None else jit_compile
+    data = prepare_fold(builder, fold, entry, batch_size, config.class_weights)
     specs = data.specs
 
     # --- model (or the interrupted run's last checkpoint) ---------------------------------
@@ -453,19 +469,21 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
     if config.resume and os.path.exists(state_path) and os.path.exists(last_path):
         with open(state_path) as handle:
             state = json.load(handle)
-        model = load_trained_model(last_path)
+        with scope():
+            model = load_trained_model(last_path)
         _restore_seed_states(model, state.get("seed_states"))
         logger.info("Resuming fold %d after epoch %d", fold.index, state["epochs_completed"])
     else:
-        keras.mixed_precision.set_global_policy(policy)
-        try:
-            core = entry.build(data.input_shapes, n_outputs=data.n_outputs, preset=config.preset)
-        finally:
-            keras.mixed_precision.set_global_policy("float32")
-        model = data.wrap(core)
-        compile_overrides = {} if config.learning_rate is None else {"learning_rate": config.learning_rate}
-        entry.compile(model, steps_per_epoch=data.steps_per_epoch, epochs=config.epochs, jit_compile=jit_compile,
-                      **compile_overrides)
+        with scope():
+            keras.mixed_precision.set_global_policy(policy)
+            try:
+                core = entry.build(data.input_shapes, n_outputs=data.n_outputs, preset=config.preset)
+            finally:
+                keras.mixed_precision.set_global_policy("float32")
+            model = data.wrap(core)
+            compile_overrides = {} if config.learning_rate is None else {"learning_rate": config.learning_rate}
+            entry.compile(model, steps_per_epoch=data.steps_per_epoch, epochs=config.epochs,
+                          jit_compile=jit_compile, **compile_overrides)
 
     val_ds = data.eval_dataset("validation")
     tensorboard_dir = os.path.join(fold_dir, "tensorboard")
@@ -479,8 +497,9 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
     history = state["history"]
     for epoch in range(state["epochs_completed"], config.epochs):
         train_ds = data.train_dataset(epoch_seed=config.seed * 10_000 + epoch)
-        result = model.fit(train_ds, validation_data=val_ds, initial_epoch=epoch, epochs=epoch + 1,
-                           callbacks=callbacks, verbose=verbose, shuffle=False)
+        fit = dist.fit if dist is not None else (lambda m, *a, **k: m.fit(*a, **k))
+        result = fit(model, train_ds, validation_data=val_ds, initial_epoch=epoch, epochs=epoch + 1,
+                     callbacks=callbacks, verbose=verbose, shuffle=False)
         for key, values in result.history.items():
             history.setdefault(key, []).extend(float(v) for v in values)
         val_loss = float(result.history["val_loss"][-1])
@@ -488,12 +507,15 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile):
             raise FloatingPointError(f"fold {fold.index}, epoch {epoch + 1}: validation loss is {val_loss}; stopping.")
         if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
             state["best_val_loss"], state["best_epoch"] = val_loss, epoch + 1
-            _atomic_save(model, best_path)
-        _atomic_save(model, last_path)
+            _atomic_save(model, writable(best_path))
+        _atomic_save(model, writable(last_path))
         state["epochs_completed"] = epoch + 1
         state["history"] = history
         state["seed_states"] = [np.asarray(v).tolist() for v in _seed_state_variables(model)]
-        reports.write_json(state_path, state)
+        if chief:
+            reports.write_json(state_path, state)
+    if not chief:  # workers stop here: the chief evaluates, exports and writes the results
+        return None, history
     _write_history_csv(history, os.path.join(fold_dir, "history.csv"))
 
     # --- test on held-out subjects ----------------------------------------------------------
@@ -538,6 +560,20 @@ def _write_history_csv(history, path):
             handle.write(f"{i + 1}," + ",".join(row) + "\n")
 
 
+def _run_or_reuse_fold(config, builder, fold, entry, policy, jit_compile, dist):
+    """Run one fold, or reuse its results when ``--resume`` finds it finished."""
+    fold_dir = os.path.join(config.output_dir, f"fold_{fold.index:02d}")
+    done = os.path.join(fold_dir, "metrics.json")
+    if config.resume and os.path.exists(done):
+        with open(done) as handle:
+            result = json.load(handle)
+        with open(os.path.join(fold_dir, "state.json")) as handle:
+            history = json.load(handle)["history"]
+        logger.info("Fold %d already finished; reusing its results", fold.index)
+        return result, history
+    return run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist)
+
+
 def run(config, builder=None):
     """Run ``config`` and return the final results dict (also written to metrics.json).
 
@@ -545,13 +581,8 @@ def run(config, builder=None):
         config: a :class:`RunConfig`.
         builder: an already prepared TFDS builder to use instead of ``config.dataset`` (tests).
     """
-    import keras
-    import tensorflow as tf
 
     from amigos_emo import datasets
-    from amigos_emo.models import get_model_entry
-    from amigos_emo.training.evaluation import aggregate_folds
-    from amigos_emo.training.protocols import LEAKY_PROTOCOLS, TRIAL_PROTOCOLS, make_folds
     from amigos_emo.training.tasks import DEFAULT_MODELS
 
     name, dataset_config = datasets.split_dataset_name(config.dataset)
@@ -564,12 +595,28 @@ def run(config, builder=None):
             config.dataset = f"{name}/{default_config}"
     config.validate()
     config.output_dir = config.output_dir or default_output_dir(config)
-    prepare_output_dir(config)
+    from amigos_emo.training import distribute
+
+    # The strategy comes first: multi-worker collectives must be set up before any TF op.
+    policy, jit_compile = resolve_speed_switches(config)
+    with distribute.distributed_training(config.distribute, config.batch_size, jit_compile) as dist:
+        return _run(config, builder, dist, policy, jit_compile)
+
+
+def _run(config, builder, dist, policy, jit_compile):
+    import keras
+    import tensorflow as tf
+
+    from amigos_emo import datasets
+    from amigos_emo.models import get_model_entry
+    from amigos_emo.training.protocols import LEAKY_PROTOCOLS, TRIAL_PROTOCOLS, make_folds
+
+    if dist.chief:
+        prepare_output_dir(config)
     started = time.time()
 
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
-    policy, jit_compile = resolve_speed_switches(config)
     entry = get_model_entry(config.model)
     if builder is None:
         builder = datasets.prepare(config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir)
@@ -582,6 +629,20 @@ def run(config, builder=None):
     if leaky:
         logger.warning("Protocol %r is LEAKY: windows of the same subjects are in train and test; "
                        "its scores overstate what a new subject would see.", config.protocol)
+    if dist.chief:
+        _write_config(config, builder, entry, folds, policy, jit_compile, leaky, subjects)
+
+    fold_results, histories = [], []
+    for fold in folds:
+        result, history = _run_or_reuse_fold(config, builder, fold, entry, policy, jit_compile, dist)
+        fold_results.append(result)
+        histories.append(history)
+    if not dist.chief:
+        return None
+    return _finish(config, entry, folds, fold_results, histories, leaky, started)
+
+
+def _write_config(config, builder, entry, folds, policy, jit_compile, leaky, subjects):
     reports.write_json(os.path.join(config.output_dir, "config.json"), {
         "run": dataclasses.asdict(config),
         "resolved": {"precision_policy": policy, "jit_compile": jit_compile, "n_folds": len(folds),
@@ -594,20 +655,10 @@ def run(config, builder=None):
         "versions": library_versions(),
     })
 
-    fold_results, histories = [], []
-    for fold in folds:
-        fold_dir = os.path.join(config.output_dir, f"fold_{fold.index:02d}")
-        done = os.path.join(fold_dir, "metrics.json")
-        if config.resume and os.path.exists(done):
-            with open(done) as handle:
-                result = json.load(handle)
-            with open(os.path.join(fold_dir, "state.json")) as handle:
-                history = json.load(handle)["history"]
-            logger.info("Fold %d already finished; reusing its results", fold.index)
-        else:
-            result, history = run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile)
-        fold_results.append(result)
-        histories.append(history)
+
+
+def _finish(config, entry, folds, fold_results, histories, leaky, started):
+    from amigos_emo.training.evaluation import aggregate_folds
 
     kinds = fold_results[0]["kinds"]
     summary = aggregate_folds([r["metrics"] for r in fold_results], kinds)
