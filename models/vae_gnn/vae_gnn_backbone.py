@@ -37,8 +37,10 @@ How the auxiliary tensors reach the loss: the model is a functional ``keras.Mode
 outputs are only ``valence`` and ``arousal``; a second functional view over the same layers
 (``self._full_graph``, not tracked, so no weight is duplicated) also returns the fusion vector,
 the reconstruction and the posterior. :meth:`call` runs that view once, keeps the auxiliary
-tensors of this forward pass for :meth:`compute_loss` (same trace, so this is XLA-safe) and
-returns the two heads.
+tensors of this forward pass (keyed by the returned dict) for :meth:`compute_loss`, which runs
+in the same trace as the forward pass inside ``fit``'s train step (so this is XLA-safe and
+works with ``model.fit`` on a dict of targets), and returns the two heads. ``compute_loss``
+called with predictions from elsewhere runs its own forward pass instead.
 """
 
 from __future__ import annotations
@@ -335,8 +337,11 @@ class VAEGNN(keras.Model):
 
     def call(self, inputs, training=None, mask=None):
         outputs = self._full_graph(inputs, training=training)
-        object.__setattr__(self, "_aux", {name: outputs[name] for name in _AUX_NAMES})
-        return {name: outputs[name] for name in OUTPUT_NAMES}
+        heads = {name: outputs[name] for name in OUTPUT_NAMES}
+        # Remember this pass's auxiliary tensors, keyed by the very dict handed back, so that
+        # compute_loss only reuses them for the y_pred this pass produced.
+        object.__setattr__(self, "_aux", (heads, {name: outputs[name] for name in _AUX_NAMES}))
+        return heads
 
     def loss_terms(self, x, y, sample_weight=None, training=True, aux=None):
         """The three weighted loss terms for inputs ``x`` and targets ``y`` (scalars, float32).
@@ -391,10 +396,11 @@ class VAEGNN(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """``beta_focal * focal + beta_triplet * triplet-center + beta_vae * VAE`` (+ any
         regularisation losses); reuses the auxiliary tensors of the forward pass that produced
-        ``y_pred``."""
-        aux = self._aux if (self._aux is not None and y_pred is not None) else None
-        if aux is not None:
-            aux = {**aux, **y_pred}
+        ``y_pred`` (a fresh forward pass when ``y_pred`` did not come from this model's last
+        call)."""
+        aux = None
+        if self._aux is not None and y_pred is not None and y_pred is self._aux[0]:
+            aux = {**self._aux[1], **y_pred}
         terms = self.loss_terms(x, y, sample_weight=sample_weight, training=training, aux=aux)
         total = terms["focal"] + terms["triplet"] + terms["vae"]
         for extra in self.losses:

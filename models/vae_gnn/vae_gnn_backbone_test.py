@@ -148,3 +148,16 @@ def test_composite_loss_under_mixed_precision_is_float32_and_finite(policy):
         keras.config.set_dtype_policy(previous)
     assert keras.backend.standardize_dtype(loss.dtype) == "float32"
     assert np.isfinite(float(loss))
+
+
+def test_compute_loss_runs_a_fresh_pass_for_foreign_predictions():
+    model = VAEGNN(**TINY)
+    x, y = _data(3, seed=7)
+    other_x, _ = _data(3, seed=8)
+    expected = float(model.compute_loss(x, y, model(x, training=False), training=False))
+    model(other_x, training=False)  # the last pass now belongs to other inputs
+    foreign = {k: v for k, v in model(x, training=False).items()}  # a copy, not the returned dict
+    model(other_x, training=False)
+    np.testing.assert_allclose(
+        float(model.compute_loss(x, y, foreign, training=False)), expected, rtol=1e-6
+    )
