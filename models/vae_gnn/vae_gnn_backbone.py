@@ -32,6 +32,8 @@ Training loss (:meth:`VAEGNN.compute_loss`), with defaults:
 where focal is :class:`BinaryFocalLoss` (alpha 0.25, gamma 2), triplet-center is
 :class:`TripletCenterLoss` (margin 1.0) with LEARNABLE centers for the 4 valence/arousal
 quadrants, held by the model. Sample weights, when given, weight every term per example.
+``fit`` and ``evaluate`` also log the weighted terms as ``focal_loss``, ``triplet_loss`` and
+``vae_loss``.
 
 How the auxiliary tensors reach the loss: the model is a functional ``keras.Model`` whose
 outputs are only ``valence`` and ``arousal``; a second functional view over the same layers
@@ -311,6 +313,11 @@ class VAEGNN(keras.Model):
         )
         self.triplet_center.build((None, gru_units + latent_dim))
         self.focal_loss = BinaryFocalLoss(alpha=focal_alpha, gamma=focal_gamma, reduction=None)
+        # Running means of the weighted loss terms, logged by fit/evaluate as focal_loss,
+        # triplet_loss and vae_loss next to the total loss.
+        self.term_trackers = {
+            term: keras.metrics.Mean(name=f"{term}_loss") for term in ("focal", "triplet", "vae")
+        }
 
         # === Config ===
         self.n_times = n_times
@@ -402,6 +409,8 @@ class VAEGNN(keras.Model):
         if self._aux is not None and y_pred is not None and y_pred is self._aux[0]:
             aux = {**self._aux[1], **y_pred}
         terms = self.loss_terms(x, y, sample_weight=sample_weight, training=training, aux=aux)
+        for term, value in terms.items():
+            self.term_trackers[term].update_state(value)
         total = terms["focal"] + terms["triplet"] + terms["vae"]
         for extra in self.losses:
             total = total + ops.cast(extra, "float32")

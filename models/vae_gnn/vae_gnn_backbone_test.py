@@ -161,3 +161,14 @@ def test_compute_loss_runs_a_fresh_pass_for_foreign_predictions():
     np.testing.assert_allclose(
         float(model.compute_loss(x, y, foreign, training=False)), expected, rtol=1e-6
     )
+
+
+def test_fit_and_evaluate_log_the_three_loss_terms():
+    model = VAEGNN(**TINY)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0))
+    x, y = _data(8, seed=9)
+    history = model.fit(x, y, batch_size=4, epochs=1, verbose=0).history
+    assert {"loss", "focal_loss", "triplet_loss", "vae_loss"} <= set(history)
+    logs = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
+    parts = logs["focal_loss"] + logs["triplet_loss"] + logs["vae_loss"]
+    np.testing.assert_allclose(logs["loss"], parts, rtol=1e-5)
