@@ -137,3 +137,18 @@ def test_config_round_trip():
 def test_bad_arguments_are_named(override, message):
     with pytest.raises(ValueError, match=message):
         GRUXNet(**{**TINY, **override})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("preset", "n_params"),
+    [("deap", 4_991_620), ("gameemo", 2_721_604), ("seed_iv", 8_774_980)],
+)
+def test_full_size_presets_build_and_run(preset, n_params):
+    config = GRU_XNET_PRESETS[preset]
+    model = GRUXNet(**config)
+    assert model.count_params() == n_params
+    shape = (config["n_chans"], config["n_frames"], config["n_freqs"])
+    probs = np.asarray(model(_inputs(batch=1, shape=shape), training=False)["label"])
+    assert probs.shape == (1, config["n_outputs"])
+    np.testing.assert_allclose(probs.sum(), 1.0, atol=1e-5)

@@ -172,3 +172,23 @@ def test_fit_and_evaluate_log_the_three_loss_terms():
     logs = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
     parts = logs["focal_loss"] + logs["triplet_loss"] + logs["vae_loss"]
     np.testing.assert_allclose(logs["loss"], parts, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_dreamer_preset_builds_runs_and_trains_one_step():
+    model = VAEGNN(**VAE_GNN_PRESETS["dreamer"])
+    assert model.count_params() == 3_291_762
+    rng = np.random.default_rng(10)
+    x = {
+        "eeg_grid": rng.normal(size=(2, 1280, 9, 9)).astype("float32"),
+        "node_features": rng.normal(size=(2, 5, 14, 10)).astype("float32"),
+        "adjacency": rng.random((2, 5, 14, 14)).astype("float32") / 14,
+    }
+    y = {
+        "valence": np.array([[0.0], [1.0]], "float32"),
+        "arousal": np.array([[1.0], [1.0]], "float32"),
+    }
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0))
+    logs = model.train_on_batch(x, y, return_dict=True)
+    assert np.isfinite(logs["loss"])
+    assert model._full_graph(x)["reconstruction"].shape == (2, 1280, 9, 9)
