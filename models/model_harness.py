@@ -23,6 +23,7 @@ import contextlib
 import pathlib
 
 import numpy as np
+
 from amigos_emo.models.harness_cases import HARNESS_CASES, HarnessCase
 from amigos_emo.models.registry import build_model, get_model_entry
 
@@ -229,6 +230,12 @@ def check_jit_train_step(case):
     entry = get_model_entry(case.name)
     model = build_case_model(case)
     entry.compile(model, steps_per_epoch=1, epochs=1, jit_compile=True)
+    # Keras silently falls back to jit_compile=False when a layer does not support XLA or
+    # TF op determinism is enabled (tf.config.experimental.enable_op_determinism).
+    assert model.jit_compile is True, (
+        f"[{case.test_id}] compile(jit_compile=True) left model.jit_compile="
+        f"{model.jit_compile!r}: a layer lacks XLA support or op determinism is enabled"
+    )
     inputs = make_inputs(case)
     targets = make_targets(model, entry.task)
     before = [w.numpy().copy() for w in model.trainable_weights]

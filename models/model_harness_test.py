@@ -2,6 +2,7 @@
 
 import keras
 import pytest
+
 from amigos_emo.models import model_harness
 from amigos_emo.models.harness_cases import HARNESS_CASES, HarnessCase
 

@@ -1,6 +1,7 @@
 """The registry contract: every registered model has a harness case; errors; presets."""
 
 import pytest
+
 from amigos_emo.models import build_model, get_model_entry, list_models, register_model
 from amigos_emo.models.harness_cases import HARNESS_CASES, cases_for
 

@@ -15,13 +15,13 @@ import math
 from collections.abc import Mapping
 
 import keras
+
+from amigos_emo._checks import check_option, check_positive, validate_type
+from amigos_emo._logging import logger
 from amigos_emo.models.gru_classifier.gru_classifier_presets import (
     DEFAULT_PRESET,
     GRU_CLASSIFIER_PRESETS,
 )
-
-from amigos_emo._checks import check_option, check_positive, validate_type
-from amigos_emo._logging import logger
 
 INPUT_NAMES = ("features",)
 OUTPUT_NAMES = ("label",)

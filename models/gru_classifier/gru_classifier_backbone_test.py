@@ -5,6 +5,7 @@ import math
 import keras
 import numpy as np
 import pytest
+
 from amigos_emo.models import build_model
 from amigos_emo.models.gru_classifier import GRUClassifierBackbone, compile_gru_classifier
 

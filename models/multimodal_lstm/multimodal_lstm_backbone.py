@@ -26,13 +26,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import keras
+
+from amigos_emo._checks import check_option, check_positive, validate_type
+from amigos_emo._logging import logger
 from amigos_emo.models.multimodal_lstm.multimodal_lstm_presets import (
     DEFAULT_PRESET,
     MULTIMODAL_LSTM_PRESETS,
 )
-
-from amigos_emo._checks import check_option, check_positive, validate_type
-from amigos_emo._logging import logger
 
 INPUT_NAMES = ("eeg", "ecg", "gsr")
 OUTPUT_NAMES = ("valence", "arousal", "transition")

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+
 from amigos_emo.models import build_model
 from amigos_emo.models.multimodal_lstm import (
     MULTIMODAL_LSTM_PRESETS,
