@@ -39,7 +39,8 @@ How the auxiliary tensors reach the loss: the model is a functional ``keras.Mode
 outputs are only ``valence`` and ``arousal``; a second functional view over the same layers
 (``self._full_graph``, not tracked, so no weight is duplicated) also returns the fusion vector,
 the reconstruction and the posterior. :meth:`call` runs that view once, keeps the auxiliary
-tensors of this forward pass (keyed by the returned dict) for :meth:`compute_loss`, which runs
+tensors of this forward pass (keyed by the returned head tensors, so a wrapper model that
+passes the heads through still reuses them) for :meth:`compute_loss`, which runs
 in the same trace as the forward pass inside ``fit``'s train step (so this is XLA-safe and
 works with ``model.fit`` on a dict of targets), and returns the two heads. ``compute_loss``
 called with predictions from elsewhere runs its own forward pass instead.
@@ -406,8 +407,11 @@ class VAEGNN(keras.Model):
         ``y_pred`` (a fresh forward pass when ``y_pred`` did not come from this model's last
         call)."""
         aux = None
-        if self._aux is not None and y_pred is not None and y_pred is self._aux[0]:
-            aux = {**self._aux[1], **y_pred}
+        if self._aux is not None and isinstance(y_pred, dict):
+            heads, stashed = self._aux
+            # The same head tensors (e.g. also when a wrapper model passes them through).
+            if all(y_pred.get(name) is heads[name] for name in OUTPUT_NAMES):
+                aux = {**stashed, **heads}
         terms = self.loss_terms(x, y, sample_weight=sample_weight, training=training, aux=aux)
         for term, value in terms.items():
             self.term_trackers[term].update_state(value)

@@ -192,3 +192,18 @@ def test_dreamer_preset_builds_runs_and_trains_one_step():
     logs = model.train_on_batch(x, y, return_dict=True)
     assert np.isfinite(logs["loss"])
     assert model._full_graph(x)["reconstruction"].shape == (2, 1280, 9, 9)
+
+
+def test_compute_loss_reuses_the_forward_pass_when_a_wrapper_passes_the_heads_through():
+    model = VAEGNN(**TINY)
+    x, y = _data(3, seed=11)
+    passes = []
+    full_graph = model._full_graph
+    object.__setattr__(
+        model, "_full_graph", lambda *a, **k: passes.append(1) or full_graph(*a, **k)
+    )
+    y_pred = dict(model(x, training=False))  # a new dict holding the same head tensors
+    model.compute_loss(x, y, y_pred, training=False)
+    assert len(passes) == 1
+    model.compute_loss(x, y, {k: v + 0 for k, v in y_pred.items()}, training=False)
+    assert len(passes) == 2  # other tensors: a fresh pass
