@@ -19,6 +19,7 @@ Output directory layout::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -599,13 +600,31 @@ def run(config, builder=None):
 
     # The strategy comes first: multi-worker collectives must be set up before any TF op.
     policy, jit_compile = resolve_speed_switches(config)
-    with distribute.distributed_training(config.distribute, config.batch_size, jit_compile) as dist:
+    with _op_determinism(not jit_compile), \
+            distribute.distributed_training(config.distribute, config.batch_size, jit_compile) as dist:
         return _run(config, builder, dist, policy, jit_compile)
+
+
+@contextlib.contextmanager
+def _op_determinism(enabled):
+    """Deterministic TF ops for the run (same seed, same metrics on CPU), restored afterwards.
+
+    XLA is not covered by op determinism, and Keras silently turns ``jit_compile`` off while it
+    is enabled, so runs with XLA (``--jit on``, or ``auto`` on a GPU) are fast rather than
+    bit-reproducible.
+    """
+    from tensorflow.python.framework import config as tf_config  # public API lacks is/disable
+
+    before = tf_config.is_op_determinism_enabled()
+    (tf_config.enable_op_determinism if enabled else tf_config.disable_op_determinism)()
+    try:
+        yield
+    finally:
+        (tf_config.enable_op_determinism if before else tf_config.disable_op_determinism)()
 
 
 def _run(config, builder, dist, policy, jit_compile):
     import keras
-    import tensorflow as tf
 
     from amigos_emo import datasets
     from amigos_emo.models import get_model_entry
@@ -616,7 +635,6 @@ def _run(config, builder, dist, policy, jit_compile):
     started = time.time()
 
     keras.utils.set_random_seed(config.seed)
-    tf.config.experimental.enable_op_determinism()
     entry = get_model_entry(config.model)
     if builder is None:
         builder = datasets.prepare(config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir)

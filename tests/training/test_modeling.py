@@ -68,3 +68,17 @@ def test_seed_callbacks_keep_their_state_across_one_epoch_fits():
         model.fit(x, y, initial_epoch=epoch, epochs=epoch + 1, verbose=0, callbacks=[wrapped])
     # No improvement counts as min_delta is huge: the rate halves after epochs 2 and 3.
     assert float(model.optimizer.learning_rate) == pytest.approx(0.025)
+
+
+def test_run_restores_op_determinism_so_xla_stays_available():
+    from tensorflow.python.framework import config as tf_config
+
+    from amigos_emo.training.runner import _op_determinism
+
+    before = tf_config.is_op_determinism_enabled()
+    with _op_determinism(True):
+        assert tf_config.is_op_determinism_enabled()
+    assert tf_config.is_op_determinism_enabled() == before
+    with _op_determinism(False):
+        assert not tf_config.is_op_determinism_enabled()
+    assert tf_config.is_op_determinism_enabled() == before
