@@ -68,7 +68,7 @@ def check_array(array, name, ndim=None, shape=None, dtype_kind="fc"):
     if ndim is not None and array.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions. Received: {name} with shape {array.shape}")
     if shape is not None:
-        if array.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, array.shape)):
+        if array.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, array.shape, strict=False)):
             wanted = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
             raise ValueError(f"{name} must have shape {wanted}. Received: {name} with shape {array.shape}")
     return array

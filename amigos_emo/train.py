@@ -52,6 +52,8 @@ def build_parser():
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="batch size (default: %(default)s)")
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="initial learning rate (default: the model's published default)")
+    parser.add_argument("--label-smoothing", type=float, default=None,
+                        help="label smoothing of classification losses (default: the model's, 0.1 for res_attention_net)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed: subjects, weights, shuffling")
     parser.add_argument("--output-dir", default=None, help="where results go (default: runs/DATASET_MODEL_PROTOCOL_seedN)")
     parser.add_argument("--data-dir", default=None, help="where prepared TFDS datasets live (default: ~/amigos_emo_data)")

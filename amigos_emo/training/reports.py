@@ -115,6 +115,25 @@ def confusion_matrix_image(matrix, class_names, title):
     return (image[np.newaxis] * 255).astype(np.uint8)
 
 
+def write_classification_report(metrics, path, title):
+    """A plain-text classification report (per-class precision/recall/F1, support) with the
+    majority-class baseline, from the metrics dict of
+    :func:`amigos_emo.training.evaluation.classification_metrics`."""
+    lines = [title, "", f"{'class':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
+    for name, row in metrics["per_class"].items():
+        lines.append(f"{name:<16}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10d}")
+    lines += [
+        "",
+        f"{'accuracy':<16}{metrics['accuracy']:>30.3f}{metrics['n']:>10d}",
+        f"{'macro f1':<16}{metrics['macro_f1']:>30.3f}",
+        f"baseline ({metrics['baseline']}): accuracy {metrics['baseline_accuracy']:.3f}, "
+        f"macro f1 {metrics['baseline_macro_f1']:.3f}",
+    ]
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
 def summary_table(summary, kinds, protocol, leaky, n_folds):
     """The table printed at the end of a run: each head's score beside its trivial baseline."""
     lines = []

@@ -55,6 +55,7 @@ class RunConfig:
     epochs: int = 12
     batch_size: int = 64
     learning_rate: float | None = None
+    label_smoothing: float | None = None
     seed: int = 0
     output_dir: str | None = None
     data_dir: str | None = None
@@ -482,7 +483,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
             finally:
                 keras.mixed_precision.set_global_policy("float32")
             model = data.wrap(core)
-            compile_overrides = {} if config.learning_rate is None else {"learning_rate": config.learning_rate}
+            compile_overrides = _compile_overrides(config, entry)
             entry.compile(model, steps_per_epoch=data.steps_per_epoch, epochs=config.epochs,
                           jit_compile=jit_compile, **compile_overrides)
 
@@ -524,6 +525,10 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     metrics = data.evaluate(best)
     for spec in specs:
         if spec.kind != "regression":
+            reports.write_classification_report(
+                metrics[spec.name], os.path.join(fold_dir, f"classification_report_{spec.name}.txt"),
+                f"{spec.name}: fold {fold.index}, test subjects {', '.join(fold.test)}",
+            )
             reports.plot_confusion_matrix(
                 metrics[spec.name]["confusion_matrix"], spec.class_names,
                 os.path.join(fold_dir, f"confusion_{spec.name}.png"),
@@ -559,6 +564,25 @@ def _write_history_csv(history, path):
         for i in range(n):
             row = [str(history[k][i]) if i < len(history[k]) else "" for k in keys]
             handle.write(f"{i + 1}," + ",".join(row) + "\n")
+
+
+def _compile_overrides(config, entry):
+    """``--learning-rate`` / ``--label-smoothing`` for the model's compile function, checked."""
+    import inspect
+
+    accepted = inspect.signature(entry.compile).parameters
+    overrides = {}
+    for name in ("learning_rate", "label_smoothing"):
+        value = getattr(config, name)
+        if value is None:
+            continue
+        if name not in accepted:
+            raise ValueError(
+                f"Model {entry.name!r} does not take {name} (its compile arguments: "
+                f"{', '.join(p for p in accepted if p != 'model')}). Received: {name}={value!r}"
+            )
+        overrides[name] = value
+    return overrides
 
 
 def _run_or_reuse_fold(config, builder, fold, entry, policy, jit_compile, dist):

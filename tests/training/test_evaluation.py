@@ -1,7 +1,11 @@
 import numpy as np
 import pytest
 
-from amigos_emo.training.evaluation import aggregate_folds, classification_metrics, regression_metrics
+from amigos_emo.training.evaluation import (
+    aggregate_folds,
+    classification_metrics,
+    regression_metrics,
+)
 
 
 def test_regression_against_hand_computed():
@@ -37,3 +41,12 @@ def test_aggregate_mean_std():
     folds = [{"h": {"mae": 1.0, "rmse": 2.0}}, {"h": {"mae": 3.0, "rmse": 2.0}}]
     s = aggregate_folds(folds, {"h": "regression"})
     assert s["h"]["mae"] == {"mean": 2.0, "std": 1.0, "n_folds": 2, "values": [1.0, 3.0]}
+
+
+def test_classification_report_file(tmp_path):
+    from amigos_emo.training.reports import write_classification_report
+
+    m = classification_metrics(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), ("neg", "neu", "pos"), train_majority=1)
+    path = write_classification_report(m, tmp_path / "r.txt", "label: fold 0")
+    text = open(path).read()
+    assert "neu" in text and "0.500" in text and "baseline (majority class (neu))" in text

@@ -82,3 +82,11 @@ def test_run_restores_op_determinism_so_xla_stays_available():
     with _op_determinism(False):
         assert not tf_config.is_op_determinism_enabled()
     assert tf_config.is_op_determinism_enabled() == before
+
+
+def test_compile_overrides_are_checked_against_the_model():
+    from amigos_emo.training.runner import RunConfig, _compile_overrides
+
+    assert _compile_overrides(RunConfig(label_smoothing=0.2), get_model_entry("res_attention_net")) == {"label_smoothing": 0.2}
+    with pytest.raises(ValueError, match="'multimodal_lstm' does not take label_smoothing"):
+        _compile_overrides(RunConfig(label_smoothing=0.2), get_model_entry("multimodal_lstm"))
