@@ -74,7 +74,8 @@ class MultimodalLSTMBackbone(keras.Model):
         n_eeg_chans: EEG channels (14 on AMIGOS).
         n_ecg_chans: ECG leads (2 on AMIGOS).
         n_gsr_chans: GSR channels (1 on AMIGOS).
-        pool_size: samples averaged by the temporal pooling front-end (1 disables it).
+        pool_size: down-sampling factor of the front-end: ECG and GSR average this many
+            samples, the EEG filter bank uses it as its stride (1 keeps the full rate).
         eeg_filter_taps: taps of the EEG branch's learnable front-end, a per-channel FIR
             filter bank with ReLU rectification (``DepthwiseConv1D`` with stride
             ``pool_size``) that replaces plain averaging for EEG; 0 keeps averaging. Band-limited
@@ -302,7 +303,7 @@ def build_multimodal_lstm(input_shapes, n_outputs=None, preset=None, **overrides
         input_shapes: mapping with ``"eeg"``, ``"ecg"`` and ``"gsr"`` per-example shapes
             ``(n_times, n_chans)`` sharing one ``n_times`` (extra keys are ignored).
         n_outputs: must be ``None``: the three heads are fixed (one unit each).
-        preset: ``"lightweight"`` (default), ``"moderate"`` or ``"maximum"``.
+        preset: ``"maximum"`` (default), ``"moderate"`` or ``"lightweight"``.
         **overrides: constructor arguments that replace the preset's (e.g. ``pool_size=1``).
 
     Returns:
