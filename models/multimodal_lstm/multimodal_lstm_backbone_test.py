@@ -72,8 +72,10 @@ def test_pooling_front_end_averages_consecutive_samples():
 def test_eeg_filter_bank_is_a_strided_rectified_fir_per_channel():
     taps, stride, n_times = 16, 4, 32
     model = build_model(
-        "multimodal_lstm", {k: (n_times, v[1]) for k, v in AMIGOS_SHAPES.items()},
-        pool_size=stride, eeg_filter_taps=taps,
+        "multimodal_lstm",
+        {k: (n_times, v[1]) for k, v in AMIGOS_SHAPES.items()},
+        pool_size=stride,
+        eeg_filter_taps=taps,
     )
     layer = model.get_layer("eeg_filter_bank")
     kernel, bias = (np.asarray(w, np.float64) for w in layer.get_weights())
