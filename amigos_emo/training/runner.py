@@ -7,7 +7,8 @@ Output directory layout::
       fold_00/ ...           one folder per fold:
         best.keras           best epoch by validation loss (raw signals in, ratings out)
         saved_model/         tf.saved_model export of best.keras (endpoint "serve")
-        last.keras, state.json   end-of-epoch checkpoint used by --resume
+        checkpoint_epoch_NNN.keras, state.json   the end-of-epoch checkpoint --resume uses;
+                             state.json names it, so the two always agree
         history.csv          per-epoch losses and metrics
         metrics.json         test metrics beside the trivial baselines
         confusion_<head>.png
@@ -309,6 +310,13 @@ def _restore_seed_states(model, states):
 decode_prediction = _decode_prediction  # public name for evaluate/predict
 
 
+def _remove_checkpoints(fold_dir, keep):
+    """Delete end-of-epoch checkpoints other than ``keep`` (all of them when ``keep`` is None)."""
+    for name in os.listdir(fold_dir):
+        if name.startswith("checkpoint_epoch_") and name != keep:
+            os.remove(os.path.join(fold_dir, name))
+
+
 def _atomic_save(model, path):
     tmp = path + ".tmp.keras"
     model.save(tmp)
@@ -464,13 +472,16 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     specs = data.specs
 
     # --- model (or the interrupted run's last checkpoint) ---------------------------------
-    last_path = os.path.join(fold_dir, "last.keras")
     state_path = os.path.join(fold_dir, "state.json")
     best_path = os.path.join(fold_dir, "best.keras")
     state = {"epochs_completed": 0, "best_val_loss": None, "best_epoch": None, "history": {}}
-    if config.resume and os.path.exists(state_path) and os.path.exists(last_path):
+    previous = None
+    if config.resume and os.path.exists(state_path):
         with open(state_path) as handle:
-            state = json.load(handle)
+            previous = json.load(handle)
+    if previous is not None and os.path.exists(os.path.join(fold_dir, previous.get("checkpoint") or "-")):
+        state = previous
+        last_path = os.path.join(fold_dir, state["checkpoint"])
         with scope():
             model = load_trained_model(last_path)
         _restore_seed_states(model, state.get("seed_states"))
@@ -510,12 +521,17 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
             state["best_val_loss"], state["best_epoch"] = val_loss, epoch + 1
             _atomic_save(model, writable(best_path))
+        # A new file per epoch, named in state.json: a kill between the two writes leaves the
+        # previous pair intact, so a resumed run never mixes one epoch's weights with another's.
+        last_path = os.path.join(fold_dir, f"checkpoint_epoch_{epoch + 1:03d}.keras")
         _atomic_save(model, writable(last_path))
+        state["checkpoint"] = os.path.basename(last_path)
         state["epochs_completed"] = epoch + 1
         state["history"] = history
         state["seed_states"] = [np.asarray(v).tolist() for v in _seed_state_variables(model)]
         if chief:
             reports.write_json(state_path, state)
+            _remove_checkpoints(fold_dir, keep=state["checkpoint"])
     if not chief:  # workers stop here: the chief evaluates, exports and writes the results
         return None, history
     _write_history_csv(history, os.path.join(fold_dir, "history.csv"))
@@ -550,9 +566,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     if config.export:
         _atomic_export(best, os.path.join(fold_dir, "saved_model"))
     reports.write_json(os.path.join(fold_dir, "metrics.json"), fold_result)
-    for path in (last_path,):
-        if os.path.exists(path):
-            os.remove(path)
+    _remove_checkpoints(fold_dir, keep=None)
     return fold_result, history
 
 
