@@ -72,3 +72,20 @@ def check_array(array, name, ndim=None, shape=None, dtype_kind="fc"):
             wanted = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
             raise ValueError(f"{name} must have shape {wanted}. Received: {name} with shape {array.shape}")
     return array
+
+
+def check_count(value, name, allow_none=False):
+    """A positive int (a width, a number of steps...), or ``None`` when ``allow_none``."""
+    if allow_none and value is None:
+        return None
+    validate_type(value, int, name)
+    check_positive(value, name)
+    return int(value)
+
+
+def check_rate(value, name):
+    """A rate in [0, 1) such as a dropout rate, as a float."""
+    validate_type(value, "numeric", name)
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1). Received: {name}={value!r}")
+    return float(value)

@@ -29,3 +29,10 @@ class CorpusFormatError(ValueError):
         if hint:
             message += f" {hint}"
         super().__init__(message)
+
+
+def describe_cell(value):
+    """A CSV cell for an error message: ``an empty cell`` for NaN/None, else its text quoted."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "an empty cell"
+    return repr(str(value))

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import keras
 
-from amigos_emo._checks import check_option, check_positive, validate_type
+from amigos_emo._checks import check_count, check_option, check_positive, validate_type
 from amigos_emo._logging import logger
 from amigos_emo.models.gru_classifier.gru_classifier_presets import (
     DEFAULT_PRESET,
@@ -28,12 +28,6 @@ OUTPUT_NAMES = ("label",)
 DEFAULT_N_OUTPUTS = 3
 
 
-def _check_count(value, name, allow_none=False):
-    if allow_none and value is None:
-        return None
-    validate_type(value, int, name)
-    check_positive(value, name)
-    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="amigos_emo")
@@ -64,18 +58,18 @@ class GRUClassifierBackbone(keras.Model):
         dropout=0.0,
         **kwargs,
     ):
-        n_features = _check_count(n_features, "n_features")
-        n_outputs = _check_count(n_outputs, "n_outputs")
+        n_features = check_count(n_features, "n_features")
+        n_outputs = check_count(n_outputs, "n_outputs")
         if n_outputs < 2:
             raise ValueError(
                 f"n_outputs must be >= 2 classes for a softmax. Received: n_outputs={n_outputs}"
             )
-        n_steps = _check_count(n_steps, "n_steps", allow_none=True)
+        n_steps = check_count(n_steps, "n_steps", allow_none=True)
         if n_steps is not None and n_steps > n_features:
             raise ValueError(
                 f"n_steps must be <= n_features ({n_features}). Received: n_steps={n_steps}"
             )
-        gru_units = _check_count(gru_units, "gru_units")
+        gru_units = check_count(gru_units, "gru_units")
         validate_type(dropout, "numeric", "dropout")
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
@@ -217,8 +211,8 @@ def compile_gru_classifier(
         raise ValueError(
             f"model must have an output 'label'. Received: model with outputs {model.output_names}"
         )
-    steps_per_epoch = _check_count(steps_per_epoch, "steps_per_epoch")
-    epochs = _check_count(epochs, "epochs")
+    steps_per_epoch = check_count(steps_per_epoch, "steps_per_epoch")
+    epochs = check_count(epochs, "epochs")
     check_positive(learning_rate, "learning_rate")
     check_option(lr_schedule, ("constant", "cosine"), "lr_schedule")
     validate_type(label_smoothing, "numeric", "label_smoothing")

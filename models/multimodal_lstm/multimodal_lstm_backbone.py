@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 import keras
 
-from amigos_emo._checks import check_option, check_positive, validate_type
+from amigos_emo._checks import check_count, check_option, check_positive, check_rate, validate_type
 from amigos_emo._logging import logger
 from amigos_emo.models.multimodal_lstm.multimodal_lstm_presets import (
     DEFAULT_PRESET,
@@ -50,19 +50,8 @@ def _check_units(units, name, min_length=1):
     return tuple(units)
 
 
-def _check_rate(value, name):
-    validate_type(value, "numeric", name)
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1). Received: {name}={value!r}")
-    return float(value)
 
 
-def _check_count(value, name, allow_none=False):
-    if allow_none and value is None:
-        return None
-    validate_type(value, int, name)
-    check_positive(value, name)
-    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="amigos_emo")
@@ -117,13 +106,13 @@ class MultimodalLSTMBackbone(keras.Model):
         use_batch_norm=True,
         **kwargs,
     ):
-        n_times = _check_count(n_times, "n_times", allow_none=True)
+        n_times = check_count(n_times, "n_times", allow_none=True)
         n_chans = {
-            "eeg": _check_count(n_eeg_chans, "n_eeg_chans"),
-            "ecg": _check_count(n_ecg_chans, "n_ecg_chans"),
-            "gsr": _check_count(n_gsr_chans, "n_gsr_chans"),
+            "eeg": check_count(n_eeg_chans, "n_eeg_chans"),
+            "ecg": check_count(n_ecg_chans, "n_ecg_chans"),
+            "gsr": check_count(n_gsr_chans, "n_gsr_chans"),
         }
-        pool_size = _check_count(pool_size, "pool_size")
+        pool_size = check_count(pool_size, "pool_size")
         validate_type(eeg_filter_taps, int, "eeg_filter_taps")
         check_positive(eeg_filter_taps, "eeg_filter_taps", allow_zero=True)
         if n_times is not None and n_times < pool_size:
@@ -142,7 +131,7 @@ class MultimodalLSTMBackbone(keras.Model):
             "gsr": _check_units(gsr_dense_units, "gsr_dense_units", min_length=0),
         }
         fusion_units = _check_units(fusion_units, "fusion_units", min_length=0)
-        dropout = _check_rate(dropout, "dropout")
+        dropout = check_rate(dropout, "dropout")
         validate_type(l2, "numeric", "l2")
         check_positive(l2, "l2", allow_zero=True)
         validate_type(use_batch_norm, bool, "use_batch_norm")
@@ -395,8 +384,8 @@ def compile_multimodal_lstm(
             f"model must have the outputs {list(OUTPUT_NAMES)}; missing {missing}. "
             f"Received: model with outputs {model.output_names}"
         )
-    steps_per_epoch = _check_count(steps_per_epoch, "steps_per_epoch")
-    epochs = _check_count(epochs, "epochs")
+    steps_per_epoch = check_count(steps_per_epoch, "steps_per_epoch")
+    epochs = check_count(epochs, "epochs")
     check_positive(learning_rate, "learning_rate")
     validate_type(final_learning_rate_fraction, "numeric", "final_learning_rate_fraction")
     if not 0 <= final_learning_rate_fraction <= 1:

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import scipy.io
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders.amigos import amigos_dataset_builder
-from amigos_emo.tfds_builders.amigos.amigos_dataset_builder import AmigosConfig, Builder
 
 from amigos_emo._logging import logger
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.tfds_builders.amigos import amigos_dataset_builder
+from amigos_emo.tfds_builders.amigos.amigos_dataset_builder import AmigosConfig, Builder
 
 DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
 EXAMPLE_DIR = DUMMY_DIR

@@ -26,11 +26,11 @@ from collections import defaultdict
 
 import numpy as np
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders.custom import custom_spec
 from etils import epath
 
 from amigos_emo._logging import logger
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.tfds_builders.custom import custom_spec
 
 # EDF physical dimensions MNE converts to volts (read back as microvolts here).
 _VOLTAGE_UNITS = frozenset({"v", "mv", "uv", "µv", "μv", "nv"})

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import scipy.signal
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders.custom import custom_dataset_builder, custom_spec
-from amigos_emo.tfds_builders.custom.custom_dataset_builder import Builder, CustomConfig
 
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.tfds_builders.custom import custom_dataset_builder, custom_spec
+from amigos_emo.tfds_builders.custom.custom_dataset_builder import Builder, CustomConfig
 
 DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
 

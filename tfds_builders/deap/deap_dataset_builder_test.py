@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import scipy.io
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders.deap import deap_dataset_builder
-from amigos_emo.tfds_builders.deap.deap_dataset_builder import Builder
 
 from amigos_emo.constants import deap as deap_constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.safe_pickle import UnsafePickleError
+from amigos_emo.tfds_builders.deap import deap_dataset_builder
+from amigos_emo.tfds_builders.deap.deap_dataset_builder import Builder
 
 DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
 

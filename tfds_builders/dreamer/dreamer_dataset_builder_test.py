@@ -9,12 +9,12 @@ import pytest
 import scipy.io
 import scipy.signal
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders.dreamer import dreamer_dataset_builder
-from amigos_emo.tfds_builders.dreamer.dreamer_dataset_builder import Builder
 
 from amigos_emo.constants import dreamer as dreamer_constants
 from amigos_emo.constants.grid import grid_indices
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.tfds_builders.dreamer import dreamer_dataset_builder
+from amigos_emo.tfds_builders.dreamer.dreamer_dataset_builder import Builder
 
 DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
 

@@ -12,7 +12,7 @@ from etils import epath
 
 from amigos_emo._logging import logger
 from amigos_emo.constants import feeling_emotions as constants
-from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.io.errors import CorpusFormatError, describe_cell
 
 _DESCRIPTION = """\
 EEG Brainwave Dataset: Feeling Emotions (J. J. Bird et al., Kaggle `emotions.csv`): 2132 rows of
@@ -49,11 +49,6 @@ _FEATURE_FAMILIES = (
 _FFT_B_BLOCK = tuple(f"fft_{k}_b" for k in range(750))
 
 
-def _describe_cell(value):
-    """A cell for an error message: ``an empty cell`` for NaN/None, else its text quoted."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "an empty cell"
-    return repr(str(value))
 
 
 def find_csv(manual_dir):
@@ -199,7 +194,7 @@ def read_emotions_csv(path):
             f"missing or non-numeric value at data row {row + 1} (line {row + 2}); {bad_rows.size} such cell(s) in all",
             field=f"{feature_names[col]} (column {col + 1})",
             expected="a finite number (a truncated or corrupt file?)",
-            found=_describe_cell(frame.iat[row, col]),
+            found=describe_cell(frame.iat[row, col]),
         )
     label_strings = frame[constants.LABEL_COLUMN].astype(str).str.strip()
     known = label_strings.isin(constants.LABEL_NAMES).to_numpy()
@@ -210,7 +205,7 @@ def read_emotions_csv(path):
             f"unknown label at data row {row + 1} (line {row + 2})",
             field=constants.LABEL_COLUMN,
             expected="one of " + ", ".join(constants.LABEL_NAMES),
-            found=_describe_cell(frame[constants.LABEL_COLUMN].iloc[row]),
+            found=describe_cell(frame[constants.LABEL_COLUMN].iloc[row]),
         )
     labels = label_strings.map(constants.LABEL_CODES).to_numpy(np.int64)
     if len(frame) != constants.N_ROWS:

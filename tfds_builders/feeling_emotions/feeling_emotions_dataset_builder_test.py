@@ -6,10 +6,10 @@ import pathlib
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders.feeling_emotions import feeling_emotions_dataset_builder
-from amigos_emo.tfds_builders.feeling_emotions.feeling_emotions_dataset_builder import Builder
 
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.tfds_builders.feeling_emotions import feeling_emotions_dataset_builder
+from amigos_emo.tfds_builders.feeling_emotions.feeling_emotions_dataset_builder import Builder
 
 DUMMY_DIR = pathlib.Path(__file__).parent / "dummy_data"
 CODES = {"NEGATIVE": 0, "NEUTRAL": 1, "POSITIVE": 2}

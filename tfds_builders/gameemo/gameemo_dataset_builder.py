@@ -13,7 +13,7 @@ from etils import epath
 
 from amigos_emo._logging import logger
 from amigos_emo.constants import gameemo as constants
-from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.io.errors import CorpusFormatError, describe_cell
 from amigos_emo.signal.windows import sliding_windows
 
 _DESCRIPTION = """\
@@ -37,11 +37,6 @@ or `<subject>/Raw EEG Data/.csv format/S01G1AllRawChannels.csv` or `S01G1AllChan
 """
 
 
-def _describe_cell(value):
-    """A cell for an error message: ``an empty cell`` for NaN/None, else its text quoted."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "an empty cell"
-    return repr(str(value))
 
 
 @dataclasses.dataclass(eq=False)
@@ -182,7 +177,7 @@ def read_recording(path):
             f"missing or non-numeric value at data row {row + 1} (line {row + 2}); {bad_rows.size} such cell(s) in all",
             field=constants.EEG_CHANNELS[col],
             expected="a finite number (a truncated or corrupt file?)",
-            found=_describe_cell(frame[columns[col]].iloc[row]),
+            found=describe_cell(frame[columns[col]].iloc[row]),
         )
     return values.astype(np.float32)
 

@@ -8,12 +8,12 @@ import shutil
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders.gameemo import gameemo_dataset_builder
-from amigos_emo.tfds_builders.gameemo.gameemo_dataset_builder import Builder
 from scipy import signal
 
 from amigos_emo.constants import gameemo as constants
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.tfds_builders.gameemo import gameemo_dataset_builder
+from amigos_emo.tfds_builders.gameemo.gameemo_dataset_builder import Builder
 
 DUMMY_DIR = pathlib.Path(__file__).parent / "dummy_data"
 WINDOW, STEP = 256, 128

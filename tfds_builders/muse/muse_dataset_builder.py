@@ -13,7 +13,7 @@ from etils import epath
 
 from amigos_emo._logging import logger
 from amigos_emo.constants import muse as muse_constants
-from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.io.errors import CorpusFormatError, describe_cell
 from amigos_emo.signal.windows import sliding_windows
 
 _DESCRIPTION = """\
@@ -35,11 +35,6 @@ contains them (searched recursively). Other CSVs in that folder are ignored.
 """
 
 
-def _describe_cell(value):
-    """A cell for an error message: ``an empty cell`` for NaN/None, else its text quoted."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "an empty cell"
-    return repr(str(value))
 
 
 @dataclasses.dataclass(eq=False)
@@ -179,7 +174,7 @@ def read_recording(path):
             f"missing or non-numeric value at data row {row + 1} (line {row + 2}); {bad_rows.size} such cell(s) in all",
             field=column,
             expected="a finite number (a truncated or corrupt file?)",
-            found=_describe_cell(raw_value),
+            found=describe_cell(raw_value),
         )
     timestamps = values[:, 0]
     if timestamps.size and np.any(np.diff(timestamps) < 0):

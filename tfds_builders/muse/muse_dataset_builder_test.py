@@ -7,11 +7,11 @@ import re
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders.muse import muse_dataset_builder
-from amigos_emo.tfds_builders.muse.muse_dataset_builder import Builder
 
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.signal.muse_features import muse_features
+from amigos_emo.tfds_builders.muse import muse_dataset_builder
+from amigos_emo.tfds_builders.muse.muse_dataset_builder import Builder
 
 DUMMY_DIR = pathlib.Path(__file__).parent / "dummy_data"
 LABELS = {"relaxed": 0, "neutral": 1, "concentrating": 2}

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.io
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders import seed as seed_package  # registers "seed"
 
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.tfds_builders import seed as seed_package  # registers "seed"
 
 DUMMY = pathlib.Path(__file__).resolve().parent / "dummy_data"
 RAW_DIR = DUMMY / "SEED" / "Preprocessed_EEG"

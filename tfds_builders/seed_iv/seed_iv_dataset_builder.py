@@ -12,13 +12,13 @@ import collections
 import os
 
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders import seed_common
-from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
 from etils import epath
 
 from amigos_emo.constants import seed_iv as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.matlab import load_mat
+from amigos_emo.tfds_builders import seed_common
+from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
 
 _EEG_KEY_REGEX = r"(?:^|_)eeg_?(\d+)$"
 _DE_LDS_REGEX = r"^de_LDS(\d+)$"

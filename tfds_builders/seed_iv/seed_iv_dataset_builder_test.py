@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.io
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders import seed_iv  # noqa: F401  (registers "seed_iv")
 
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.tfds_builders import seed_iv  # noqa: F401  (registers "seed_iv")
 
 DUMMY = pathlib.Path(__file__).resolve().parent / "dummy_data"
 # The ReadMe.txt label orders, written out here independently of the constants module.

@@ -16,13 +16,13 @@ import zipfile
 
 import numpy as np
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders import seed_common
-from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
 from etils import epath
 
 from amigos_emo.constants import seed_v as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.safe_pickle import restricted_loads
+from amigos_emo.tfds_builders import seed_common
+from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
 
 RAW_FOLDER = "EEG_raw"
 FEATURE_FOLDER = "EEG_DE_features"

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import scipy.signal
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders import seed_v as seed_v_package
-from amigos_emo.tfds_builders.seed_common import SeedConfig
-from amigos_emo.tfds_builders.seed_v import seed_v_dataset_builder
 
 from amigos_emo.constants import seed_v as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.safe_pickle import UnsafePickleError
+from amigos_emo.tfds_builders import seed_v as seed_v_package
+from amigos_emo.tfds_builders.seed_common import SeedConfig
+from amigos_emo.tfds_builders.seed_v import seed_v_dataset_builder
 
 DUMMY = pathlib.Path(__file__).resolve().parent / "dummy_data"
 LABELS = {1: [4, 1, 3, 2, 0] * 3, 2: [2, 1, 3, 0, 4, 4, 0, 3, 2, 1, 3, 4, 1, 2, 0]}

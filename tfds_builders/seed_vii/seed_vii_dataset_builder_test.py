@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import scipy.io
 import tensorflow_datasets as tfds
-from amigos_emo.tfds_builders import seed_vii  # noqa: F401  (registers "seed_vii")
-from amigos_emo.tfds_builders.seed_vii.seed_vii_dataset_builder import read_label_xlsx
 
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.tfds_builders import seed_vii  # noqa: F401  (registers "seed_vii")
+from amigos_emo.tfds_builders.seed_vii.seed_vii_dataset_builder import read_label_xlsx
 
 DUMMY = pathlib.Path(__file__).resolve().parent / "dummy_data"
 CODES = {"disgust": 0, "fear": 1, "sad": 2, "neutral": 3, "happy": 4, "anger": 5, "surprise": 6}
