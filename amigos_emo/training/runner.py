@@ -672,10 +672,12 @@ def _run(config, builder, dist, policy, jit_compile):
         prepare_output_dir(config)
     started = time.time()
 
-    keras.utils.set_random_seed(config.seed)
     entry = get_model_entry(config.model)
     if builder is None:
         builder = datasets.prepare(config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir)
+    # Seed after preparing the data: building a corpus (NeuroKit2's simulators, for one) draws
+    # from the global generators, and a run must not depend on whether its data were already built.
+    keras.utils.set_random_seed(config.seed)
     subjects = datasets.subject_splits(builder)
     trials = subject_trials(builder, subjects) if config.protocol in TRIAL_PROTOCOLS else None
     folds = make_folds(config.protocol, subjects, seed=config.seed, n_folds=config.n_folds, trials=trials)
