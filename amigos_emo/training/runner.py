@@ -470,6 +470,9 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     jit_compile = dist.jit_compile if dist is not None else jit_compile
     data = prepare_fold(builder, fold, entry, batch_size, config.class_weights)
     specs = data.specs
+    # Each fold seeds itself, so a fold resumed after earlier folds were reused from disk starts
+    # from the same weights as in an uninterrupted run.
+    keras.utils.set_random_seed(config.seed * 1000 + fold.index)
 
     # --- model (or the interrupted run's last checkpoint) ---------------------------------
     state_path = os.path.join(fold_dir, "state.json")
