@@ -1,7 +1,7 @@
 """The model registry: name -> how to build, compile and feed a model.
 
 Every family calls :func:`register_model` at import time. The trainer, the tuner and the shared
-test harness only ever go through this registry, and ``tests/models/test_harness_coverage.py``
+test harness only ever go through this registry, and ``models/registry_test.py``
 fails when a registered model has no harness case.
 """
 
