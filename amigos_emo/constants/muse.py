@@ -2,7 +2,7 @@
 
 Files ``subject<letter>-<state>-<n>.csv`` with header ``timestamps,TP9,AF7,AF8,TP10,Right AUX``
 (timestamps in seconds since the epoch, rounded to the millisecond; EEG in microvolts). See
-``../shared/data/README.md`` and Bird et al. 2018 (IEEE IS'18).
+the team's real-data README (``shared/data/README.md``) and Bird et al. 2018 (IEEE IS'18).
 """
 
 import string
