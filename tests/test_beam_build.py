@@ -11,7 +11,6 @@ worker; without them the builder is untouched. See docs/DISTRIBUTED.md.
 Needs ``apache-beam`` (``pip install apache-beam``); skipped with a reason otherwise.
 """
 
-import inspect
 import os
 
 import numpy as np
@@ -19,44 +18,9 @@ import pytest
 import tensorflow_datasets as tfds
 
 from amigos_emo.tfds_builders.amigos.amigos_dataset_builder import Builder as AmigosBuilder
+from amigos_emo.tfds_builders.beam import BeamSplitsMixin
 
 pytestmark = pytest.mark.slow
-
-
-class BeamSplitsMixin:
-    """Run a generator-based builder's splits on Beam when the DownloadConfig asks for it.
-
-    Works for builders whose ``_split_generators`` returns ``{split: self.<method>(args...)}``
-    with picklable arguments (file paths, ints): the un-started generator's arguments are read
-    with :func:`inspect.getgeneratorlocals` and shipped to the workers, where the builder
-    (picklable: TFDS rebuilds it from its constructor arguments) runs the same method.
-    """
-
-    def _generate_splits(self, dl_manager, download_config):
-        self._beam_requested = download_config.beam_runner is not None or download_config.beam_options is not None
-        return super()._generate_splits(dl_manager, download_config)
-
-    def _split_generators(self, dl_manager):
-        splits = super()._split_generators(dl_manager)
-        if not getattr(self, "_beam_requested", False):
-            return splits
-        beam = tfds.core.lazy_imports.apache_beam
-        transforms = {}
-        for split, generator in splits.items():
-            method = generator.gi_code.co_name
-            arguments = inspect.getgeneratorlocals(generator)
-            names = [n for n in inspect.signature(getattr(type(self), method)).parameters if n != "self"]
-            values = tuple(arguments[n] for n in names)
-            generator.close()
-            transforms[split] = (
-                f"Arguments_{split}" >> beam.Create([values])
-                | f"Examples_{split}" >> beam.FlatMap(_run_generator, builder=self, method=method)
-            )
-        return transforms
-
-
-def _run_generator(values, builder, method):
-    yield from getattr(builder, method)(*values)
 
 
 def _tiny_config():
@@ -65,13 +29,9 @@ def _tiny_config():
     return AmigosConfig(name="beam_check", synthetic=True, n_participants=2, seed=7, video_s=12.0, long_video_s=9.0)
 
 
-class AmigosBeamCheck(BeamSplitsMixin, AmigosBuilder, skip_registration=True):
-    """AMIGOS with the Beam opt-in (test only; defined at module level so Beam pickles it by
-    reference)."""
-
-
 def _beam_builder_class():
-    return AmigosBeamCheck
+    assert issubclass(AmigosBuilder, BeamSplitsMixin)  # the AMIGOS builder opts in
+    return AmigosBuilder
 
 
 def _examples(builder, split):

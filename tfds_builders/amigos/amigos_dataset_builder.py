@@ -22,6 +22,7 @@ from etils import epath
 from amigos_emo._logging import logger
 from amigos_emo.constants import amigos as amigos_constants
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.tfds_builders.beam import BeamSplitsMixin
 
 _DESCRIPTION = """
 AMIGOS: 40 participants watched 16 short (51-150 s) and 4 long (14-24 min) videos while 14-channel
@@ -272,7 +273,7 @@ def _skip_reason(data, labels, minimum_samples):
     return None
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
+class Builder(BeamSplitsMixin, tfds.core.GeneratorBasedBuilder):
     """AMIGOS, preprocessed release (FORMATS.md section 2); config ``synthetic`` is SYNTHETIC."""
 
     pkg_dir_path = epath.Path(__file__).parent
