@@ -409,8 +409,11 @@ def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced"):
 
     specs = target_specs(entry, builder.info.features, dataset_name=builder.name)
     train_raw, val_raw, test_raw = _load_fold_data(builder, fold)
+    import tensorflow as tf
+
     n_train = _count_part(builder, fold, "train", train_raw)
-    for part, raw in (("train", train_raw), ("validation", val_raw), ("test", test_raw)):
+    parts = {"train": train_raw, "validation": val_raw, "test": test_raw}
+    for part, raw in parts.items():
         count = n_train if part == "train" else _count_part(builder, fold, part, raw)
         if count == 0:
             raise ValueError(
@@ -418,6 +421,9 @@ def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced"):
                 f"{builder.info.full_name} has too few subjects, trials or windows for this protocol; "
                 "choose another --protocol or a larger corpus."
             )
+        # Filtered parts have an unknown length; state it so Keras knows where an epoch ends.
+        parts[part] = raw.apply(tf.data.experimental.assert_cardinality(count))
+    train_raw, val_raw, test_raw = parts["train"], parts["validation"], parts["test"]
     input_stats = pipeline.fit_input_stats(train_raw, entry.inputs)
     train_targets = pipeline.collect_targets(train_raw, specs)
     regression_stats, majority, class_weight_spec = {}, {}, None
