@@ -43,6 +43,9 @@ def build_parser():
                         help="corpus as NAME or NAME/CONFIG, e.g. amigos/synthetic (default), amigos, deap/stft, seed/de")
     parser.add_argument("--model", default=None,
                         help="registered model (default: the corpus's default, multimodal_lstm for amigos)")
+    parser.add_argument("--target", default=None,
+                        help="dataset feature a classifier's 'label' output trains on, e.g. label_binary "
+                             "(SEED-IV's 2-class mapping); default: label")
     parser.add_argument("--preset", default=None, help="model preset, e.g. lightweight, moderate, maximum")
     parser.add_argument("--protocol", default=defaults.protocol, choices=PROTOCOLS,
                         help="evaluation protocol (default: %(default)s)")

@@ -57,6 +57,7 @@ class RunConfig:
     batch_size: int = 64
     learning_rate: float | None = None
     label_smoothing: float | None = None
+    target: str | None = None
     seed: int = 0
     output_dir: str | None = None
     data_dir: str | None = None
@@ -402,12 +403,17 @@ class FoldData:
         return metrics
 
 
-def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced"):
-    """Load one fold's splits and fit every statistic on its training subjects only."""
+def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced", target=None):
+    """Load one fold's splits and fit every statistic on its training subjects only.
+
+    ``target`` (``--target``) names the dataset feature a classifier's ``label`` output trains
+    on instead of ``label`` (e.g. SEED-IV's ``label_binary``).
+    """
     from amigos_emo.training import pipeline
     from amigos_emo.training.tasks import target_specs
 
-    specs = target_specs(entry, builder.info.features, dataset_name=builder.name)
+    sources = {"label": target} if target else None
+    specs = target_specs(entry, builder.info.features, dataset_name=builder.name, sources=sources)
     train_raw, val_raw, test_raw = _load_fold_data(builder, fold)
     import tensorflow as tf
 
@@ -474,7 +480,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     logger.info(fold.describe())
     batch_size = dist.global_batch_size if dist is not None else config.batch_size
     jit_compile = dist.jit_compile if dist is not None else jit_compile
-    data = prepare_fold(builder, fold, entry, batch_size, config.class_weights)
+    data = prepare_fold(builder, fold, entry, batch_size, config.class_weights, target=config.target)
     specs = data.specs
     # Each fold seeds itself, so a fold resumed after earlier folds were reused from disk starts
     # from the same weights as in an uninterrupted run.

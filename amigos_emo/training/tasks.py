@@ -56,13 +56,15 @@ class TargetSpec:
     threshold: float | None = None
 
 
-def target_specs(entry, features, dataset_name=None):
+def target_specs(entry, features, dataset_name=None, sources=None):
     """Work out each output's :class:`TargetSpec` from a model entry and a dataset's features.
 
     Args:
         entry: the model's :class:`amigos_emo.models.registry.ModelEntry`.
         features: the builder's ``info.features`` (a ``tfds.features.FeaturesDict``).
         dataset_name: used for :data:`TARGET_SOURCES` overrides and error messages.
+        sources: optional ``{output: dataset feature}`` chosen by the user (``--target``), e.g.
+            ``{"label": "label_binary"}`` to train SEED-IV's classifiers on its 2-class mapping.
 
     Raises:
         ValueError: an input or target the model needs is not in the dataset.
@@ -80,6 +82,8 @@ def target_specs(entry, features, dataset_name=None):
     specs = []
     for output in entry.outputs:
         source, threshold = TARGET_SOURCES.get((dataset_name, output), (output, None))
+        if sources and output in sources:
+            source, threshold = sources[output], None
         if source not in features:
             raise ValueError(
                 f"Model {entry.name!r} predicts {output!r}, but dataset {dataset_name!r} has no "

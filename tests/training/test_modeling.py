@@ -90,3 +90,23 @@ def test_compile_overrides_are_checked_against_the_model():
     assert _compile_overrides(RunConfig(label_smoothing=0.2), get_model_entry("res_attention_net")) == {"label_smoothing": 0.2}
     with pytest.raises(ValueError, match="'multimodal_lstm' does not take label_smoothing"):
         _compile_overrides(RunConfig(label_smoothing=0.2), get_model_entry("multimodal_lstm"))
+
+
+def test_target_override_trains_a_classifier_on_another_class_feature():
+    import tensorflow_datasets as tfds
+
+    from amigos_emo.training.tasks import target_specs
+
+    features = tfds.features.FeaturesDict({
+        "de": tfds.features.Tensor(shape=(60, 310), dtype=np.float32),
+        "label": tfds.features.ClassLabel(names=["neutral", "sad", "fear", "happy"]),
+        "label_binary": tfds.features.ClassLabel(names=["not_happy", "happy"]),
+    })
+    entry = get_model_entry("res_attention_net")
+    (default,) = target_specs(entry, features)
+    assert (default.source, default.n_classes) == ("label", 4)
+    (binary,) = target_specs(entry, features, sources={"label": "label_binary"})
+    assert (binary.name, binary.source, binary.kind, binary.n_classes) == ("label", "label_binary", "classification", 2)
+    assert binary.class_names == ("not_happy", "happy")
+    with pytest.raises(ValueError, match="no feature 'valence_binary'"):
+        target_specs(entry, features, sources={"label": "valence_binary"})
