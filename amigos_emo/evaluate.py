@@ -87,9 +87,9 @@ def _rescaling_mean(keras_model, head):
 
 
 def _decode(spec, prediction):
-    from amigos_emo.training.runner import _decode_prediction
+    from amigos_emo.training.runner import decode_prediction
 
-    return _decode_prediction(spec, prediction)
+    return decode_prediction(spec, prediction)
 
 
 def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None):

@@ -14,39 +14,18 @@ Objective: because the loss weights are searched, ``val_loss`` of two trials mea
 different things (smaller weights, smaller loss). The default objective is therefore the mean
 validation AUC of the two heads (``val_valence_auc`` and ``val_arousal_auc``, maximised).
 
-The composite loss is the architecture's own ``compute_loss``, which a functional wrapper (the
-train-only normalisation of ``FoldData.wrap``) does not inherit; :meth:`VAEGNNHyperModel.wrap`
-forwards the wrapper's ``compute_loss`` to the architecture, on normalised inputs.
+The composite loss is the architecture's own ``compute_loss``; ``FoldData.wrap`` (through
+``amigos_emo.training.modeling.attach_core_loss``) forwards the wrapper's ``compute_loss`` to
+it, on normalised inputs, exactly as in ``python -m amigos_emo.train``.
 """
 
 from __future__ import annotations
-
-import types
 
 import keras_tuner
 
 from amigos_emo.models.vae_gnn.vae_gnn_backbone import VAEGNN
 from amigos_emo.models.vae_gnn.vae_gnn_presets import DEFAULT_PRESET
 from amigos_emo.tuning.base_hypermodel import RegistryHyperModel, float_range, int_choice
-
-
-def forward_core_loss(wrapped, core):
-    """Make ``wrapped`` (a functional model around ``core``) train with ``core.compute_loss``.
-
-    The wrapper's inputs are normalised by its ``normalise_<input>`` layers before ``core``
-    sees them; the loss gets the same normalised inputs (the VAE reconstructs those).
-    Only training needs this; a saved wrapper predicts without it.
-    """
-    prefix = "normalise_"
-    normalisers = {layer.name[len(prefix):]: layer for layer in wrapped.layers if layer.name.startswith(prefix)}
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        normalised = {name: (normalisers[name](value) if name in normalisers else value) for name, value in x.items()}
-        return core.compute_loss(x=normalised, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
-
-    if wrapped is not core:
-        wrapped.compute_loss = types.MethodType(compute_loss, wrapped)
-    return wrapped
 
 
 class VAEGNNHyperModel(RegistryHyperModel):
@@ -82,6 +61,3 @@ class VAEGNNHyperModel(RegistryHyperModel):
             )
         }
         return build_args, compile_args
-
-    def wrap(self, core):
-        return forward_core_loss(super().wrap(core), core)
