@@ -16,7 +16,7 @@ import dataclasses
 
 # Default model for each corpus, with the representation (builder config) it consumes.
 DEFAULT_MODELS = {
-    "amigos": ("synthetic", "multimodal_lstm"),
+    "amigos": ("preprocessed", "multimodal_lstm"),  # the real download; synthetic only when asked
     "deap": ("stft", "gru_xnet"),
     "gameemo": ("stft", "gru_xnet"),
     "seed": ("de", "res_attention_net"),
