@@ -76,6 +76,17 @@ def load_fold_metrics(model_path):
         return json.load(handle)
 
 
+def _run_model_name(model_path):
+    """The ``--model`` the run trained (``MODULE:NAME`` for a model from outside the package),
+    from ``preprocessing.json`` beside the model; None when unknown."""
+    from amigos_emo import preprocessing_spec
+
+    try:
+        return preprocessing_spec.read(model_path).extra.get("model")
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def _rescaling_mean(keras_model, head):
     """Training mean stored in a regression head's ``Rescaling`` layer (its offset), or None."""
     try:
@@ -86,13 +97,7 @@ def _rescaling_mean(keras_model, head):
     return None if offset is None else float(offset)
 
 
-def _decode(spec, prediction):
-    from amigos_emo.training.runner import decode_prediction
-
-    return decode_prediction(spec, prediction)
-
-
-def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None):
+def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None, target=None, model_name=None):
     """Metrics of a trained model on ``split`` of a prepared builder, beside the baselines.
 
     Args:
@@ -100,7 +105,12 @@ def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None):
         builder: a prepared TFDS builder (:func:`amigos_emo.datasets.prepare`).
         split: a split string, e.g. ``"subject_03"`` or ``"subject_01+subject_02"``.
         batch_size: examples per forward pass.
-        fold_metrics: the fold's ``metrics.json`` contents (for the training baselines), or None.
+        fold_metrics: the fold's ``metrics.json`` contents (training baselines, the run's target
+            and inputs), or None.
+        target: the dataset feature the ``label`` output is scored against; must equal the
+            run's ``--target`` when that is known (a mismatch is refused).
+        model_name: the registered name (``MODULE:NAME`` for a model from outside the package);
+            default from the model's own name.
 
     Returns:
         dict with ``model``, ``dataset``, ``split``, ``n_examples``, ``metrics`` (head -> metrics
@@ -108,15 +118,25 @@ def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None):
 
     Raises:
         ValueError: the model name is not a registered model, the split is unknown or empty,
-            or the dataset lacks the model's inputs/targets.
+            the dataset lacks the model's inputs/targets, or ``target`` contradicts the run's.
     """
     from amigos_emo.models import get_model_entry
     from amigos_emo.training import evaluation, pipeline
     from amigos_emo.training.tasks import target_specs
 
-    registry_name = model.name[: -len("_trained")] if model.name.endswith("_trained") else model.name
+    registry_name = model_name or (model.name[: -len("_trained")] if model.name.endswith("_trained") else model.name)
     entry = get_model_entry(registry_name)
-    specs = target_specs(entry, builder.info.features, dataset_name=builder.name)
+    run_target = (fold_metrics or {}).get("targets", {}).get("label") if fold_metrics else None
+    run_target = run_target if run_target != "label" else None
+    if fold_metrics and "targets" in fold_metrics and (target or None) != run_target:
+        raise ValueError(
+            f"The run trained output 'label' on {run_target or 'label'!r}, not {target or 'label'!r}. Evaluate "
+            f"with --target {run_target or 'label'} (the default is the run's own target)."
+        )
+    target = target or run_target
+    inputs = tuple((fold_metrics or {}).get("inputs") or entry.inputs or [t.name.split(":")[0] for t in model.inputs])
+    specs = target_specs(entry, builder.info.features, dataset_name=builder.name,
+                         sources={"label": target} if target else None, inputs=inputs)
     missing_heads = [s.name for s in specs if s.name not in model.output_names]
     if missing_heads:
         raise ValueError(f"Model {model.name!r} has outputs {model.output_names}, not the registry's {missing_heads}.")
@@ -136,7 +156,7 @@ def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None):
                 "these scores are not subject-independent."
             )
     raw = builder.as_dataset(split=split, shuffle_files=False)
-    dataset = pipeline.make_dataset(raw, entry.inputs, specs, batch_size)
+    dataset = pipeline.make_dataset(raw, inputs, specs, batch_size)
     predictions = model.predict(dataset, verbose=0)
     truth_raw = pipeline.collect_targets(raw, specs)
     n_examples = len(next(iter(truth_raw.values()))) if truth_raw else 0
@@ -144,10 +164,9 @@ def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None):
         raise ValueError(f"Split {split!r} of {builder.info.full_name} holds no examples.")
 
     training = (fold_metrics or {}).get("training_targets") or {}
-    metrics, baseline_source = {}, {}
+    truth = {spec.name: pipeline.encode_target_numpy(spec, truth_raw[spec.name]) for spec in specs}
+    means, majority, baseline_source = {}, {}, {}
     for spec in specs:
-        truth = pipeline.encode_target_numpy(spec, truth_raw[spec.name])
-        predicted = _decode(spec, predictions[spec.name])
         if spec.kind == "regression":
             stats = (training.get("regression_mean_std") or {}).get(spec.name)
             if stats is not None:
@@ -156,26 +175,28 @@ def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None):
                 mean = _rescaling_mean(model, spec.name)
                 source = "training mean (from the model's rescaling layer; no metrics.json)"
                 if mean is None:
-                    mean, source = float(truth.mean()), "mean of the EVALUATED split (no training statistics found)"
+                    mean, source = float(truth[spec.name].mean()), "mean of the EVALUATED split (no training statistics found)"
                     notes.append(f"{spec.name}: baseline is the evaluated split's own mean (it has seen the answers).")
-            metrics[spec.name] = evaluation.regression_metrics(truth, predicted, mean)
+            means[spec.name] = mean
         else:
-            majority = (training.get("majority_class") or {}).get(spec.name)
-            if majority is not None:
+            value = (training.get("majority_class") or {}).get(spec.name)
+            if value is not None:
                 source = "training majority class (fold metrics.json)"
             else:
-                majority = int(np.bincount(truth.astype(np.int64)).argmax())
+                value = int(np.bincount(truth[spec.name].astype(np.int64)).argmax())
                 source = "majority class of the EVALUATED split (no fold metrics.json)"
                 notes.append(
                     f"{spec.name}: no fold metrics.json beside the model, so the baseline is the majority class of "
                     "the evaluated split itself (an optimistic baseline: it has seen the labels)."
                 )
-            metrics[spec.name] = evaluation.classification_metrics(truth, predicted, spec.class_names, int(majority))
+            majority[spec.name] = int(value)
         baseline_source[spec.name] = source
+    metrics = evaluation.evaluate_heads(specs, predictions, truth, means, majority)
     return {
         "model": model.name,
         "dataset": builder.info.full_name,
         "split": split,
+        "target": target or "label",
         "n_examples": int(n_examples),
         "kinds": {s.name: s.kind for s in specs},
         "metrics": metrics,
@@ -221,6 +242,9 @@ def build_parser():
     parser.add_argument("--split", required=True, help="split string, e.g. subject_03 or subject_01+subject_02")
     parser.add_argument("--data-dir", default=None, help="where prepared TFDS datasets live")
     parser.add_argument("--manual-dir", default=None, help="folder holding the corpus files as downloaded")
+    parser.add_argument("--target", default=None,
+                        help="dataset feature the 'label' output is scored on; default and only allowed value: the "
+                             "run's own --target")
     parser.add_argument("--batch-size", type=int, default=256, help="examples per forward pass")
     parser.add_argument("--output", default=None, help="write the results to this JSON file")
     return parser
@@ -229,22 +253,21 @@ def build_parser():
 def main(argv=None, builder=None):
     """Command-line entry point; ``builder`` replaces ``--dataset`` preparation (tests)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
     from amigos_emo import datasets
-    from amigos_emo.models import list_models
+    from amigos_emo.training.modeling import load_trained_model
     from amigos_emo.training.reports import write_json
 
     args = build_parser().parse_args(argv)
     try:
         path = resolve_model_path(args.model, args.fold)
-        list_models()  # register every family's custom layers before loading
-        model = keras.saving.load_model(path, compile=False)
+        model_name = _run_model_name(path)
+        model = load_trained_model(path, compile=False, model_name=model_name)
         fold_metrics = load_fold_metrics(path)
         if builder is None:
             builder = datasets.prepare(args.dataset, data_dir=args.data_dir, manual_dir=args.manual_dir)
-        result = evaluate_model(model, builder, args.split, batch_size=args.batch_size, fold_metrics=fold_metrics)
-    except (ValueError, FileNotFoundError) as error:
+        result = evaluate_model(model, builder, args.split, batch_size=args.batch_size, fold_metrics=fold_metrics,
+                                target=args.target, model_name=model_name)
+    except (ValueError, FileNotFoundError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     result["model_path"] = os.path.abspath(path)

@@ -76,6 +76,16 @@ def _discover():
         if info.ispkg:
             importlib.import_module(f"amigos_emo.models.{info.name}")
     _DISCOVERED = True
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group="amigos_emo.models"):
+        try:
+            importlib.import_module(point.value.partition(":")[0])
+        except ImportError as error:  # a broken plug-in must not break the package's own models
+            import logging
+
+            logging.getLogger("amigos_emo").warning("Model plug-in %s (%s) failed to import: %s",
+                                                    point.name, point.value, error)
 
 
 def list_models():
@@ -85,8 +95,29 @@ def list_models():
 
 
 def get_model_entry(name):
-    """The :class:`ModelEntry` registered under ``name``."""
+    """The :class:`ModelEntry` registered under ``name``.
+
+    ``name`` may be ``MODULE:NAME``: a model from outside the package. ``MODULE`` is imported
+    (it registers its models with :func:`register_model` at import time, exactly like a family
+    folder) and ``NAME`` is looked up. Packages can also declare an entry point in the group
+    ``amigos_emo.models`` (``name = "my_package.my_module"``); those modules are imported with the
+    families, so their models are found by their plain names.
+    """
     _discover()
+    if ":" in str(name):
+        module_name, _, name = str(name).partition(":")
+        try:
+            importlib.import_module(module_name)
+        except ImportError as error:
+            raise ImportError(
+                f"--model {module_name}:{name}: module {module_name!r} could not be imported ({error}). It must be "
+                "importable (installed, or on PYTHONPATH) and call amigos_emo.models.register_model at import time."
+            ) from error
+        if name not in _REGISTRY:
+            raise ValueError(
+                f"Module {module_name!r} was imported but registers no model named {name!r} (registered: "
+                f"{', '.join(sorted(_REGISTRY))}). Call amigos_emo.models.register_model({name!r}, ...) in it."
+            )
     if name not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY)) or "(none)"
         raise ValueError(f"Unknown model. Expected one of: {known}. Received: name={name!r}")

@@ -6,7 +6,7 @@ same way a training run does:
 
 1. ``entry.build(input_shapes, n_outputs, preset, **build_args)`` (the registered architecture),
 2. ``fold_data.wrap(core)`` (input normalisation fitted on the fold's TRAINING subjects only,
-   and the rescaling of regression heads), when a :class:`~amigos_emo.training.runner.FoldData`
+   and the rescaling of regression heads), when a :class:`~amigos_emo.training.fold_data.FoldData`
    is given,
 3. ``entry.compile(model, steps_per_epoch=, epochs=, jit_compile=, **compile_args)``.
 
@@ -102,8 +102,8 @@ class RegistryHyperModel(keras_tuner.HyperModel):
     ``default_preset``, and implement :meth:`search_space`.
 
     Args:
-        fold_data: a :class:`~amigos_emo.training.runner.FoldData` (from
-            :func:`~amigos_emo.training.runner.prepare_fold`); gives the input shapes, the
+        fold_data: a :class:`~amigos_emo.training.fold_data.FoldData` (from
+            :func:`~amigos_emo.training.fold_data.prepare_fold`); gives the input shapes, the
             number of classes, the steps per epoch, and the train-only normalisation that
             :meth:`build` wraps around the architecture. ``None`` builds the bare architecture
             (tests, or a caller that normalises elsewhere); then ``input_shapes`` is required.
@@ -146,7 +146,7 @@ class RegistryHyperModel(keras_tuner.HyperModel):
             for attribute in ("wrap", "input_shapes", "steps_per_epoch", "n_outputs"):
                 if not hasattr(fold_data, attribute):
                     raise TypeError(
-                        "fold_data must be a FoldData from amigos_emo.training.runner.prepare_fold "
+                        "fold_data must be a FoldData from amigos_emo.training.fold_data.prepare_fold "
                         f"(it has no {attribute!r}). Received: fold_data of type {type(fold_data).__name__}"
                     )
         if input_shapes is None:
@@ -157,10 +157,12 @@ class RegistryHyperModel(keras_tuner.HyperModel):
                 )
             input_shapes = fold_data.input_shapes
         validate_type(input_shapes, Mapping, "input_shapes")
-        missing = [name for name in self.entry.inputs if name not in input_shapes]
+        # A model that reads any signal set (registered inputs=None) takes the fold's inputs.
+        inputs = tuple(self.entry.inputs or (fold_data.inputs if fold_data is not None else input_shapes))
+        missing = [name for name in inputs if name not in input_shapes]
         if missing:
             raise ValueError(
-                f"input_shapes must give the per-example shapes of {list(self.entry.inputs)} for "
+                f"input_shapes must give the per-example shapes of {list(inputs)} for "
                 f"{self.model_name}; missing {missing}. Received: input_shapes={dict(input_shapes)!r}"
             )
         preset = self.default_preset if preset is None else preset
@@ -173,10 +175,10 @@ class RegistryHyperModel(keras_tuner.HyperModel):
         if n_outputs is None and fold_data is not None:
             n_outputs = fold_data.n_outputs
         if steps_per_epoch is None:
-            steps_per_epoch = fold_data.steps_per_epoch if fold_data is not None else 100
+            steps_per_epoch = fold_data.train_steps_per_epoch if fold_data is not None else 100
 
         self.fold_data = fold_data
-        self.input_shapes = {name: tuple(int(s) for s in input_shapes[name]) for name in self.entry.inputs}
+        self.input_shapes = {name: tuple(int(s) for s in input_shapes[name]) for name in inputs}
         self.n_outputs = n_outputs
         self.preset = preset
         self.epochs = epochs
@@ -211,6 +213,8 @@ class RegistryHyperModel(keras_tuner.HyperModel):
         build_args, compile_args = self.search_space(hp)
         keras.mixed_precision.set_global_policy(self.precision_policy)
         try:
+            if getattr(self.entry, "dynamic_outputs", False) and self.fold_data is not None:
+                build_args = {**build_args, "heads": self.fold_data.heads}
             core = self.entry.build(self.input_shapes, n_outputs=self.n_outputs, preset=self.preset, **build_args)
         finally:
             keras.mixed_precision.set_global_policy("float32")

@@ -31,6 +31,7 @@ trial has finished, ranks them and retrains the best configuration. See ``tuning
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import json
@@ -40,6 +41,7 @@ import time
 
 from amigos_emo._checks import check_option
 from amigos_emo._logging import logger
+from amigos_emo.training.config import CommonConfig
 
 TUNERS = ("random", "bayesian", "hyperband")
 SEARCH_PROTOCOLS = ("subject-split", "loso", "kfold")
@@ -50,40 +52,22 @@ class TuneDirectoryError(RuntimeError):
 
 
 @dataclasses.dataclass
-class TuneConfig:
-    """Everything that defines a search (written to ``tune_config.json``)."""
+class TuneConfig(CommonConfig):
+    """Everything that defines a search (written to ``tune_config.json``): every option the
+    training run shares (:class:`~amigos_emo.training.config.CommonConfig`, ``--target`` and
+    ``--augment`` included) plus the search's own."""
 
-    model: str | None = None
-    dataset: str = "amigos/synthetic"
+    epochs: int = 10
     tuner: str = "random"
     max_trials: int = 10
     objective: str | None = None
-    epochs: int = 10
-    batch_size: int = 64
-    seed: int = 0
-    protocol: str = "subject-split"
-    preset: str | None = None
-    output_dir: str | None = None
-    data_dir: str | None = None
-    manual_dir: str | None = None
     executions_per_trial: int = 1
     hyperband_factor: int = 3
-    mixed_precision: str = "auto"
-    jit: str = "auto"
-    class_weights: str = "balanced"
-    overwrite: bool = False
-    export: bool = True
-    verbose: int | None = None
 
     def validate(self):
-        from amigos_emo.training.runner import JIT, MIXED_PRECISION
-
+        self.validate_common(SEARCH_PROTOCOLS)
         check_option(self.tuner, TUNERS, "tuner")
-        check_option(self.protocol, SEARCH_PROTOCOLS, "protocol")
-        check_option(self.mixed_precision, MIXED_PRECISION, "mixed_precision")
-        check_option(self.jit, JIT, "jit")
-        check_option(self.class_weights, ("balanced", "none"), "class_weights")
-        for name in ("max_trials", "epochs", "batch_size", "executions_per_trial"):
+        for name in ("max_trials", "executions_per_trial"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1. Received: {name}={value!r}")
@@ -94,6 +78,28 @@ class TuneConfig:
                 "tuner='hyperband' trains up to --epochs per trial and needs epochs >= hyperband_factor "
                 f"({self.hyperband_factor}). Received: epochs={self.epochs}"
             )
+
+
+def trial_seed(search_seed, trial_id):
+    """The seed of one trial: a function of the search seed and the trial id only, so a trial
+    run after a restart draws the same weights, dropout masks and batches as without one."""
+    import zlib
+
+    return (int(search_seed) * 1_000_003 + zlib.crc32(str(trial_id).encode())) % (2**31 - 1)
+
+
+def seed_each_trial(tuner, search_seed):
+    """Make ``tuner`` seed every trial with :func:`trial_seed` before building its model."""
+    import keras
+
+    original = tuner.run_trial
+
+    def run_trial(trial, *args, **kwargs):
+        keras.utils.set_random_seed(trial_seed(search_seed, trial.trial_id))
+        return original(trial, *args, **kwargs)
+
+    tuner.run_trial = run_trial
+    return tuner
 
 
 def parse_objective(text, default):
@@ -266,17 +272,15 @@ def _check_directory(config, fold):
     """Refuse to continue a search made with other settings (the oracle would mix them)."""
     path = os.path.join(config.output_dir, "tune_config.json")
     if config.overwrite:
-        import shutil
+        from amigos_emo.training.artifacts import _clear
 
-        if os.path.isdir(config.output_dir):
-            shutil.rmtree(config.output_dir)
-    os.makedirs(config.output_dir, exist_ok=True)
+        _clear(config.output_dir)
     if not os.path.exists(path):
         return
     with open(path) as handle:
         previous = json.load(handle)["search"]
     keep = ("model", "dataset", "tuner", "objective", "epochs", "batch_size", "seed", "protocol", "preset",
-            "executions_per_trial", "hyperband_factor", "class_weights")
+            "executions_per_trial", "hyperband_factor", "class_weights", "target", "augment", "augment_ratio")
     changed = {k: (previous.get(k), getattr(config, k)) for k in keep if previous.get(k) != getattr(config, k)}
     if changed:
         details = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
@@ -297,40 +301,50 @@ def run_search(config, builder=None):
         dict (also ``metrics.json``); on a distributed worker, ``{"role": "worker", ...}`` once
         the chief has no trial left for it.
     """
+    from amigos_emo.tuning.registry import get_hypermodel_class
+
+    if builder is None:
+        config.resolve_defaults()
+    elif config.model is None:
+        config.model = getattr(builder, "DEFAULT_MODEL", None)
+        if config.model is None:
+            raise ValueError(f"Dataset {builder.name!r} has no default model; pass --model.")
+    config.validate()
+    hypermodel_class = get_hypermodel_class(config.model)
+    role = distributed_role()
+    config.output_dir = config.output_dir or os.path.join(
+        "tuning_runs",
+        f"{config.dataset.replace('/', '-')}{'-' + config.target if config.target else ''}_"
+        f"{str(config.model).replace(':', '-').replace('.', '-')}_{config.tuner}_seed{config.seed}",
+    )
+    if role == "worker" and config.overwrite:
+        raise ValueError("--overwrite on a distributed worker would delete the chief's search; pass it to the chief only.")
+    with contextlib.ExitStack() as stack:
+        if role != "worker":  # one chief per search folder; workers share the chief's folder
+            from amigos_emo.io.locks import LockedError, ProcessLock
+
+            os.makedirs(config.output_dir, exist_ok=True)
+            lock = ProcessLock(os.path.join(config.output_dir, ".lock"), what=f"search folder {config.output_dir}",
+                               blocking=False)
+            try:
+                stack.enter_context(lock)
+            except LockedError as error:
+                raise TuneDirectoryError(str(error)) from None
+        return _search(config, builder, role, hypermodel_class)
+
+
+def _search(config, builder, role, hypermodel_class):
     import keras
 
     from amigos_emo import datasets
     from amigos_emo.models import get_model_entry
     from amigos_emo.training import reports
+    from amigos_emo.training.artifacts import atomic_export, atomic_save, write_history_csv
+    from amigos_emo.training.config import has_gpu, library_versions, resolve_speed_switches
+    from amigos_emo.training.fold_data import prepare_fold
     from amigos_emo.training.protocols import Fold, make_folds
-    from amigos_emo.training.runner import (
-        _atomic_export,
-        _atomic_save,
-        _has_gpu,
-        _write_history_csv,
-        library_versions,
-        prepare_fold,
-        resolve_speed_switches,
-    )
-    from amigos_emo.training.tasks import DEFAULT_MODELS
-    from amigos_emo.tuning.registry import get_hypermodel_class
+    from amigos_emo.training.runner import make_augmenter, dataset_record
 
-    name, dataset_config = datasets.split_dataset_name(config.dataset)
-    if config.model is None:
-        default_config, default_model = DEFAULT_MODELS.get(name, (None, None))
-        if default_model is None:
-            raise ValueError(f"Dataset {name!r} has no default model; pass --model.")
-        config.model = default_model
-        if dataset_config is None and default_config is not None:
-            config.dataset = f"{name}/{default_config}"
-    config.validate()
-    hypermodel_class = get_hypermodel_class(config.model)
-    role = distributed_role()
-    config.output_dir = config.output_dir or os.path.join(
-        "tuning_runs", f"{config.dataset.replace('/', '-')}_{config.model}_{config.tuner}_seed{config.seed}"
-    )
-    if role == "worker" and config.overwrite:
-        raise ValueError("--overwrite on a distributed worker would delete the chief's search; pass it to the chief only.")
     started = time.time()
     keras.utils.set_random_seed(config.seed)
     policy, jit_compile = resolve_speed_switches(config)
@@ -347,9 +361,8 @@ def run_search(config, builder=None):
         reports.write_json(os.path.join(config.output_dir, "tune_config.json"), {
             "search": dataclasses.asdict(config),
             "resolved": {"objective": _objective_names(objective), "precision_policy": policy,
-                         "jit_compile": jit_compile, "gpu": _has_gpu(), "distributed_role": role},
-            "dataset": {"name": builder.name, "config": builder.builder_config.name if builder.builder_config else None,
-                        "version": str(builder.version), "subjects": subjects},
+                         "jit_compile": jit_compile, "gpu": has_gpu(), "distributed_role": role},
+            "dataset": dataset_record(builder, subjects),
             "fold": dataclasses.asdict(fold),
             "versions": library_versions(),
         })
@@ -357,16 +370,17 @@ def run_search(config, builder=None):
     print(f"Searching {config.model} with {config.tuner} ({config.max_trials} trials max, {config.epochs} epochs each); "
           f"train on {len(fold.train)} subjects, validate on {', '.join(fold.validation)}", flush=True)
 
-    data = prepare_fold(builder, fold, entry, config.batch_size, config.class_weights)
+    data = prepare_fold(builder, fold, entry, config.batch_size, config.class_weights, target=config.target,
+                        augmenter=make_augmenter(config, builder))
     hypermodel = hypermodel_class(data, preset=config.preset, epochs=config.epochs,
                                   jit_compile=jit_compile, precision_policy=policy)
-    tuner = make_tuner(config, hypermodel, objective)
+    tuner = seed_each_trial(make_tuner(config, hypermodel, objective), config.seed)
     verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
     tuner.search(
         epoch_datasets(data, config.seed, config.epochs),
         validation_data=data.eval_dataset("validation"),
         epochs=config.epochs,
-        steps_per_epoch=data.steps_per_epoch,
+        steps_per_epoch=data.train_steps_per_epoch,
         callbacks=[keras.callbacks.TensorBoard(log_dir=os.path.join(config.output_dir, "tensorboard"), write_graph=False)],
         verbose=verbose,
     )
@@ -399,21 +413,22 @@ def run_search(config, builder=None):
     print(f"\nRetraining trial {best_trial.trial_id} for {best_epochs} epoch(s) on {len(retrain_fold.train)} subjects "
           f"(train + validation); testing on {', '.join(fold.test)}", flush=True)
     keras.utils.set_random_seed(config.seed)
-    retrain_data = prepare_fold(builder, retrain_fold, entry, config.batch_size, config.class_weights)
+    retrain_data = prepare_fold(builder, retrain_fold, entry, config.batch_size, config.class_weights,
+                                target=config.target, augmenter=make_augmenter(config, builder))
     retrain_hypermodel = hypermodel_class(retrain_data, preset=config.preset, epochs=best_epochs,
                                           jit_compile=jit_compile, precision_policy=policy)
     model = retrain_hypermodel.build(best_trial.hyperparameters.copy())
     callbacks = [c for c in retrain_hypermodel.callbacks()
                  if not isinstance(c, keras.callbacks.ReduceLROnPlateau)]  # no validation data to watch
     history = model.fit(epoch_datasets(retrain_data, config.seed, best_epochs), epochs=best_epochs,
-                        steps_per_epoch=retrain_data.steps_per_epoch, callbacks=callbacks, verbose=verbose)
+                        steps_per_epoch=retrain_data.train_steps_per_epoch, callbacks=callbacks, verbose=verbose)
     best_dir = os.path.join(config.output_dir, "best")
     os.makedirs(best_dir, exist_ok=True)
-    _write_history_csv({k: [float(v) for v in vs] for k, vs in history.history.items()},
+    write_history_csv({k: [float(v) for v in vs] for k, vs in history.history.items()},
                        os.path.join(best_dir, "history.csv"))
-    _atomic_save(model, os.path.join(best_dir, "best.keras"))
+    atomic_save(model, os.path.join(best_dir, "best.keras"))
     if config.export:
-        _atomic_export(model, os.path.join(best_dir, "saved_model"))
+        atomic_export(model, os.path.join(best_dir, "saved_model"))
     metrics = retrain_data.evaluate(model)
     kinds = {s.name: s.kind for s in retrain_data.specs}
     results = {

@@ -95,3 +95,27 @@ def test_bad_config_fails_clearly():
         TuneConfig(model="multimodal_lstm", max_trials=0).validate()
     with pytest.raises(ValueError, match="hyperband_factor"):
         TuneConfig(model="multimodal_lstm", tuner="hyperband", epochs=2).validate()
+
+
+def test_each_trial_is_seeded_from_the_search_seed_and_its_id():
+    import keras
+    import numpy as np
+
+    from amigos_emo.tuning.search import seed_each_trial, trial_seed
+
+    assert trial_seed(0, "00") == trial_seed(0, "00") != trial_seed(0, "01") != trial_seed(1, "00")
+
+    class FakeTrial:
+        def __init__(self, trial_id):
+            self.trial_id = trial_id
+
+    class FakeTuner:
+        def run_trial(self, trial):
+            return float(keras.random.uniform(()).numpy()), float(np.random.rand())
+
+    tuner = seed_each_trial(FakeTuner(), search_seed=3)
+    first = tuner.run_trial(FakeTrial("02"))
+    np.random.rand(5)  # whatever ran in between (another trial, a restart) ...
+    keras.random.uniform((3,))
+    assert tuner.run_trial(FakeTrial("02")) == first  # ... the same trial draws the same numbers
+    assert tuner.run_trial(FakeTrial("03")) != first

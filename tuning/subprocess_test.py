@@ -63,6 +63,19 @@ def test_killed_search_resumes_without_repeating_finished_trials(tiny_amigos, tm
         assert (out / "search" / f"trial_{trial_id}" / "trial.json").read_text() == text
     assert (out / "metrics.json").is_file()
 
+    # An uninterrupted search with the same settings scores every trial exactly the same: each
+    # trial is seeded from the search seed and its trial id, not from what ran before it.
+    straight = tmp_path / "straight"
+    args_straight = [a if a != os.fspath(out) else os.fspath(straight) for a in args]
+    uninterrupted = _driver(tmp_path, data_dir, args_straight, log_name="log3.txt")
+    assert uninterrupted.wait(timeout=800) == 0, (tmp_path / "log3.txt").read_text()[-3000:]
+
+    def scores(folder):
+        rows = json.loads((folder / "trials.json").read_text())
+        return {r["trial_id"]: (r["objective"], json.dumps(r["hyperparameters"], sort_keys=True)) for r in rows}
+
+    assert scores(out) == scores(straight)
+
 
 def _free_port():
     with socket.socket() as s:

@@ -29,19 +29,26 @@ def regression_metrics(y_true, y_pred, train_mean):
     }
 
 
-def classification_metrics(y_true, y_pred, class_names, train_majority):
-    """Accuracy, macro-F1, per-class precision/recall/F1, confusion matrix, majority baseline.
+def classification_metrics(y_true, y_pred, class_names, train_majority, probabilities=None):
+    """Accuracy, balanced accuracy, macro-F1, ROC AUC, per-class precision/recall/F1, confusion
+    matrix, and the same for the training majority class.
 
     Args:
         y_true, y_pred: class indices.
         class_names: names in index order.
         train_majority: the most frequent class among the training examples.
+        probabilities: optional predicted probabilities, ``(n,)`` of the positive class for two
+            classes or ``(n, n_classes)``; gives ``roc_auc`` (one-vs-rest macro for several
+            classes; NaN when the evaluated examples hold only one class). The majority-class
+            predictor ranks nothing, so its AUC is 0.5.
     """
     from sklearn.metrics import (
         accuracy_score,
+        balanced_accuracy_score,
         confusion_matrix,
         f1_score,
         precision_recall_fscore_support,
+        roc_auc_score,
     )
 
     labels = list(range(len(class_names)))
@@ -53,6 +60,7 @@ def classification_metrics(y_true, y_pred, class_names, train_majority):
     )
     metrics = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
         "per_class": {
             name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
@@ -61,13 +69,59 @@ def classification_metrics(y_true, y_pred, class_names, train_majority):
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         "class_names": list(class_names),
         "baseline_accuracy": float(accuracy_score(y_true, baseline)),
+        "baseline_balanced_accuracy": float(balanced_accuracy_score(y_true, baseline)),
         "baseline_macro_f1": float(f1_score(y_true, baseline, labels=labels, average="macro", zero_division=0)),
         "baseline": f"majority class ({class_names[int(train_majority)]})",
         "n": int(y_true.size),
     }
     if len(class_names) == 2:
+        # positive-class F1 (class index 1, e.g. "high", "stress")
         metrics["f1"] = float(f1_score(y_true, y_pred, pos_label=1, zero_division=0))
         metrics["baseline_f1"] = float(f1_score(y_true, baseline, pos_label=1, zero_division=0))
+    if probabilities is not None:
+        scores = np.asarray(probabilities, np.float64)
+        present = np.unique(y_true)
+        if present.size < 2:
+            metrics["roc_auc"] = float("nan")
+        elif len(class_names) == 2:
+            positive = scores.reshape(len(scores), -1)[:, -1] if scores.ndim > 1 and scores.shape[-1] == 2 else scores.ravel()
+            metrics["roc_auc"] = float(roc_auc_score(y_true, positive))
+        else:
+            scores = scores[:, present] / np.clip(scores[:, present].sum(axis=1, keepdims=True), 1e-12, None)
+            metrics["roc_auc"] = float(
+                roc_auc_score(y_true, scores, multi_class="ovr", average="macro", labels=present)
+                if present.size > 2 else roc_auc_score(y_true == present[1], scores[:, 1])
+            )
+        metrics["baseline_roc_auc"] = 0.5 if present.size >= 2 else float("nan")
+    return metrics
+
+
+def evaluate_heads(specs, outputs, truth, regression_means, majority):
+    """Metrics of every head beside its trivial baseline: THE metrics loop of the package.
+
+    Args:
+        specs: the run's :class:`~amigos_emo.training.tasks.TargetSpec` list.
+        outputs: head name -> raw model output (probabilities or ratings), ``(n, ...)``.
+        truth: head name -> encoded targets (class indices, 0/1 or floats).
+        regression_means: head name -> training-target mean (regression heads).
+        majority: head name -> training majority class (binary/classification heads).
+
+    Returns:
+        head name -> metrics dict (see :func:`regression_metrics`, :func:`classification_metrics`).
+    """
+    from amigos_emo.training.pipeline import decode_prediction
+
+    metrics = {}
+    for spec in specs:
+        raw = np.asarray(outputs[spec.name])
+        predicted = decode_prediction(spec, raw)
+        if spec.kind == "regression":
+            metrics[spec.name] = regression_metrics(truth[spec.name], predicted, regression_means[spec.name])
+        else:
+            probabilities = raw if spec.kind == "classification" else raw.reshape(len(raw), -1)[:, 0]
+            metrics[spec.name] = classification_metrics(
+                truth[spec.name], predicted, spec.class_names, majority[spec.name], probabilities=probabilities
+            )
     return metrics
 
 
@@ -79,8 +133,10 @@ HEADLINE = {
 }
 AGGREGATED = {
     "regression": ("mae", "rmse", "pearson_r", "baseline_mae", "baseline_rmse"),
-    "binary": ("accuracy", "f1", "macro_f1", "baseline_accuracy", "baseline_f1", "baseline_macro_f1"),
-    "classification": ("accuracy", "macro_f1", "baseline_accuracy", "baseline_macro_f1"),
+    "binary": ("accuracy", "balanced_accuracy", "f1", "macro_f1", "roc_auc", "baseline_accuracy",
+               "baseline_balanced_accuracy", "baseline_f1", "baseline_macro_f1", "baseline_roc_auc"),
+    "classification": ("accuracy", "balanced_accuracy", "macro_f1", "f1", "roc_auc", "baseline_accuracy",
+                       "baseline_balanced_accuracy", "baseline_macro_f1", "baseline_f1", "baseline_roc_auc"),
 }
 
 

@@ -105,19 +105,50 @@ def attach_core_loss(model):
     return model
 
 
-def load_trained_model(path, compile=True):
+def load_trained_model(path, compile=True, model_name=None):
     """Load a trained ``.keras`` file (``best.keras``) with every package object registered.
+
+    Loading uses Keras's ``safe_mode``: a file whose config asks for arbitrary code (a
+    ``Lambda`` layer, or a function such as ``os.system`` named as a layer or activation) is
+    refused with :class:`UnsafeModelError` instead of being run.
 
     Args:
         path: the ``.keras`` file written by ``python -m amigos_emo.train``.
         compile: restore the optimiser and losses too (needed to continue training).
+        model_name: the run's ``--model``; for ``MODULE:NAME`` the module is imported first so
+            its custom objects are registered.
 
     Returns:
         The model: raw signals in, predictions on the targets' own scale out.
+
+    Raises:
+        FileNotFoundError: no such file. UnsafeModelError: the file would run code.
     """
+    import os
+
     import keras
 
-    from amigos_emo.models import list_models
+    from amigos_emo.models import get_model_entry, list_models
 
     list_models()  # imports every model family, registering their custom objects
-    return attach_core_loss(keras.saving.load_model(path, compile=compile))
+    if model_name and ":" in model_name:
+        get_model_entry(model_name)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such model file.")
+    try:
+        model = keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except (ValueError, TypeError) as error:
+        text = str(error)
+        if "safe_mode" in text or "Lambda" in text or "lambda" in text or "Could not locate" in text \
+                or "is not a valid" in text or isinstance(error, TypeError):
+            raise UnsafeModelError(
+                f"{path}: refused to load: its config asks for code that is not a registered amigos_emo or Keras "
+                f"object ({text.splitlines()[0][:300]}). Model files are code; only load files you trust, and "
+                "only through registered layers."
+            ) from None
+        raise
+    return attach_core_loss(model)
+
+
+class UnsafeModelError(ValueError):
+    """A model file asks for code (Lambda layers, arbitrary functions) that safe loading refuses."""

@@ -123,6 +123,17 @@ def encode_target_numpy(spec, value):
     return value.astype(np.float64)
 
 
+def decode_prediction(spec, prediction):
+    """A model output -> what the target encoding holds: class index (argmax), 0/1 (>= 0.5) or
+    a float rating. The inverse of :func:`encode_target_numpy` for evaluation."""
+    prediction = np.asarray(prediction)
+    if spec.kind == "classification":
+        return prediction.argmax(axis=-1)
+    if spec.kind == "binary":
+        return (prediction.reshape(len(prediction), -1)[:, 0] >= 0.5).astype(np.int64)
+    return prediction.reshape(len(prediction), -1)[:, 0].astype(np.float64)
+
+
 def window_hash_fraction(example):
     """A deterministic pseudo-random number in [0, 1) per window (for the leaky protocol)."""
     import tensorflow as tf
@@ -143,26 +154,38 @@ def to_model_io(input_names, specs, sample_weights=None):
     """A ``map`` function: example dict -> (inputs, targets[, sample_weight]).
 
     Args:
-        sample_weights: optional ``(spec_name, weights_per_class)`` giving balanced class weights
-            for a classification target as per-example sample weights.
+        sample_weights: optional ``{head: weights_per_class}``: balanced class weights of each
+            binary/classification head, applied as per-example weights of THAT head's loss
+            (other heads get weight 1).
     """
     import tensorflow as tf
 
-    weight_table = None
-    if sample_weights is not None:
-        weight_spec, weights = sample_weights
-        weight_table = tf.constant(np.asarray(weights, np.float32))
+    tables = {name: tf.constant(np.asarray(w, np.float32)) for name, w in (sample_weights or {}).items()}
 
     def fn(example):
         inputs = {name: tf.cast(example[name], tf.float32) for name in input_names}
         targets = {spec.name: encode_target(spec, example[spec.source]) for spec in specs}
-        if weight_table is None:
+        if not tables:
             return inputs, targets
-        source = next(s.source for s in specs if s.name == weight_spec)
-        weight = tf.gather(weight_table, tf.cast(example[source], tf.int32))
-        return inputs, targets, {spec.name: weight for spec in specs}
+        weights = {}
+        for spec in specs:
+            if spec.name in tables:
+                index = class_index(spec, example[spec.source])
+                weights[spec.name] = tf.gather(tables[spec.name], index)
+            else:
+                weights[spec.name] = tf.ones((), tf.float32)
+        return inputs, targets, weights
 
     return fn
+
+
+def class_index(spec, value):
+    """The class index (int32 tensor) of a binary/classification target (TensorFlow ops)."""
+    import tensorflow as tf
+
+    if spec.kind == "binary" and spec.threshold is not None:
+        return tf.cast(tf.cast(value, tf.float32) >= spec.threshold, tf.int32)
+    return tf.cast(value, tf.int32)
 
 
 def make_dataset(dataset, input_names, specs, batch_size, shuffle=False, seed=0, cache=False,

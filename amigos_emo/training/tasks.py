@@ -56,7 +56,7 @@ class TargetSpec:
     threshold: float | None = None
 
 
-def target_specs(entry, features, dataset_name=None, sources=None):
+def target_specs(entry, features, dataset_name=None, sources=None, inputs=None):
     """Work out each output's :class:`TargetSpec` from a model entry and a dataset's features.
 
     Args:
@@ -65,6 +65,8 @@ def target_specs(entry, features, dataset_name=None, sources=None):
         dataset_name: used for :data:`TARGET_SOURCES` overrides and error messages.
         sources: optional ``{output: dataset feature}`` chosen by the user (``--target``), e.g.
             ``{"label": "label_binary"}`` to train SEED-IV's classifiers on its 2-class mapping.
+        inputs: the feature keys the model reads (default: the entry's registered inputs; a
+            model that takes any signal set has them resolved from the dataset).
 
     Raises:
         ValueError: an input or target the model needs is not in the dataset.
@@ -72,15 +74,21 @@ def target_specs(entry, features, dataset_name=None, sources=None):
     import tensorflow_datasets as tfds
 
     available = sorted(features.keys())
-    missing = [name for name in entry.inputs if name not in features]
+    inputs = tuple(inputs if inputs is not None else entry.inputs)
+    missing = [name for name in inputs if name not in features]
     if missing:
+        if dataset_name == "custom":
+            hint = ("Your own data provides one feature per signal type you declared (and `features` with "
+                    "\"representation\": \"features\"); leave out --model for the any-signal default "
+                    "(signal_fusion), or pick a model whose inputs you have.")
+        else:
+            hint = "Pick the dataset configuration that writes them (e.g. --dataset NAME/CONFIG)."
         raise ValueError(
             f"Model {entry.name!r} needs input(s) {', '.join(missing)}, which dataset "
-            f"{dataset_name!r} does not provide (it has: {', '.join(available)}). "
-            f"Pick the dataset configuration that writes them (e.g. --dataset NAME/CONFIG)."
+            f"{dataset_name!r} does not provide (it has: {', '.join(available)}). {hint}"
         )
     specs = []
-    for output in entry.outputs:
+    for output in entry.outputs or ("label",):
         source, threshold = TARGET_SOURCES.get((dataset_name, output), (output, None))
         if sources and output in sources:
             source, threshold = sources[output], None
@@ -92,7 +100,7 @@ def target_specs(entry, features, dataset_name=None, sources=None):
         feature = features[source]
         if isinstance(feature, tfds.features.ClassLabel):
             names = tuple(feature.names)
-            if entry.task == "classification":
+            if entry.task == "classification" and not (entry.outputs is None and feature.num_classes == 2):
                 specs.append(TargetSpec(output, "classification", source, feature.num_classes, names))
             elif feature.num_classes == 2:
                 specs.append(TargetSpec(output, "binary", source, 2, names))

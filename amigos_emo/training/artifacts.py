@@ -1,0 +1,172 @@
+"""What a run leaves on disk, written so that no interruption or second process corrupts it.
+
+- The output directory is locked for the run's lifetime (:class:`~amigos_emo.io.locks.ProcessLock`
+  on ``OUTPUT_DIR/.lock``): a second trainer, or a ``--resume`` while the first run is alive, is
+  refused with a message naming the live process. The OS drops the lock when its holder dies.
+- Model files are written to a per-process temporary name and renamed into place, so a reader
+  never sees half a file and two writers never share a temporary file.
+- ``metrics.json`` is written last; a folder without it is unfinished. A run that failed before
+  any fold saved state (bad data, a wrong option) leaves nothing worth resuming, so the next
+  run simply starts over instead of demanding ``--resume``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import glob
+import json
+import os
+import shutil
+
+import numpy as np
+
+from amigos_emo._logging import logger
+from amigos_emo.io.locks import LockedError, ProcessLock, temp_name
+
+LOCK_NAME = ".lock"
+
+
+class RunDirectoryError(RuntimeError):
+    """The output directory holds a finished or unfinished run and no flag says what to do, or
+    another live process is using it."""
+
+
+def default_output_dir(config, root="runs"):
+    """``runs/<dataset>[-<target>]_<model>_<protocol>_seed<N>``; the dataset part keeps a custom
+    study's name (``custom-wesad_like``), so two studies never share a folder."""
+    name = config.dataset.replace("/", "-")
+    if config.target:
+        name += f"-{config.target}"
+    model = str(config.model).replace(":", "-").replace(".", "-")
+    return os.path.join(root, f"{name}_{model}_{config.protocol}_seed{config.seed}")
+
+
+def _has_saved_state(out):
+    patterns = ("fold_*/state.json", "fold_*/metrics.json", "search/oracle.json")
+    return any(glob.glob(os.path.join(out, pattern)) for pattern in patterns)
+
+
+def _clear(out):
+    for entry in os.scandir(out):
+        if entry.name == LOCK_NAME:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.remove(entry.path)
+
+
+@contextlib.contextmanager
+def locked_output_dir(config, control_fields, config_name="config.json", config_key="run"):
+    """Lock ``config.output_dir`` for a run and check what it holds (a context manager).
+
+    - another live process holds it: :class:`RunDirectoryError` naming that process;
+    - ``--overwrite``: its contents are removed;
+    - finished (``metrics.json``) without ``--overwrite``: refused;
+    - unfinished with saved state and no ``--resume``: refused, suggesting ``--resume``;
+    - ``--resume``: the saved settings must match (``control_fields`` may differ).
+    """
+    out = config.output_dir
+    os.makedirs(out, exist_ok=True)
+    lock = ProcessLock(os.path.join(out, LOCK_NAME), what=f"output directory {out}", blocking=False)
+    try:
+        lock.acquire()
+    except LockedError as error:
+        raise RunDirectoryError(str(error)) from None
+    try:
+        finished = os.path.exists(os.path.join(out, "metrics.json"))
+        if config.overwrite:
+            _clear(out)
+        elif finished:
+            raise RunDirectoryError(
+                f"{out} holds a finished run (metrics.json exists). Pass --overwrite to replace it, or choose "
+                "another --output-dir."
+            )
+        elif _has_saved_state(out):
+            if not getattr(config, "resume", False):
+                raise RunDirectoryError(
+                    f"{out} holds an unfinished run. Pass --resume to continue it from its last completed epoch, "
+                    "--overwrite to start over, or choose another --output-dir."
+                )
+            _check_same_settings(config, os.path.join(out, config_name), config_key, control_fields)
+        elif any(entry.name != LOCK_NAME for entry in os.scandir(out)):
+            logger.info("%s holds a run that stopped before saving any state; starting it over.", out)
+            _clear(out)
+        yield out
+    finally:
+        lock.release()
+
+
+def _check_same_settings(config, saved, key, control_fields):
+    if not os.path.exists(saved):
+        return
+    with open(saved) as handle:
+        previous = json.load(handle)[key]
+    changed = {
+        k: (previous.get(k), v)
+        for k, v in dataclasses.asdict(config).items()
+        if k not in control_fields and previous.get(k) != v
+    }
+    if changed:
+        details = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
+        raise RunDirectoryError(f"--resume with different settings than the interrupted run ({details}).")
+
+
+def atomic_save(model, path):
+    """``model.save(path)`` through a per-process temporary file and a rename."""
+    tmp = temp_name(path)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def atomic_export(model, path):
+    """``model.export(path)`` (SavedModel) into a per-process temporary folder, then renamed."""
+    tmp = temp_name(path)
+    if os.path.exists(tmp):
+        shutil.rmtree(tmp)
+    model.export(tmp, format="tf_saved_model", verbose=False)
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+
+
+def write_history_csv(history, path):
+    """Per-epoch history (dict metric -> list) as CSV with an ``epoch`` column (1-based)."""
+    keys = sorted(history)
+    n = max((len(v) for v in history.values()), default=0)
+    tmp = temp_name(path)
+    with open(tmp, "w") as handle:
+        handle.write("epoch," + ",".join(keys) + "\n")
+        for i in range(n):
+            row = [str(history[k][i]) if i < len(history[k]) else "" for k in keys]
+            handle.write(f"{i + 1}," + ",".join(row) + "\n")
+    os.replace(tmp, path)
+
+
+def remove_checkpoints(fold_dir, keep):
+    """Delete end-of-epoch checkpoints other than ``keep`` (all of them when ``keep`` is None)."""
+    for name in os.listdir(fold_dir):
+        if name.startswith("checkpoint_epoch_") and name != keep:
+            os.remove(os.path.join(fold_dir, name))
+
+
+def seed_state_variables(model):
+    """The random-generator states of dropout and friends (``.keras`` files do not keep them)."""
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+def restore_seed_states(model, states):
+    """Put back the generator states saved with the last checkpoint, so a resumed run draws the
+    same dropout masks as an uninterrupted one."""
+    variables = seed_state_variables(model)
+    if states is None or len(states) != len(variables):
+        logger.warning("Could not restore %d random-generator state(s); the resumed run will not be "
+                       "bit-identical to an uninterrupted one.", len(variables))
+        return
+    for variable, value in zip(variables, states, strict=True):
+        variable.assign(np.asarray(value, dtype=variable.dtype))

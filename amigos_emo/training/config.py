@@ -1,0 +1,215 @@
+"""What defines a run: the options shared by training and tuning, checked in one place.
+
+:class:`CommonConfig` holds every option that ``python -m amigos_emo.train`` and
+``python -m amigos_emo.tune`` share; :class:`RunConfig` adds what only training has (folds,
+resume, early stopping, distribution). A run can also be described by a file (``--config
+run.toml`` or ``run.json``) or a named preset (``--run-preset quick``); :func:`load_config_file`
+and :data:`RUN_PRESETS` turn those into keyword defaults that explicit command-line flags override.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import sys
+
+from amigos_emo._checks import check_option
+
+MIXED_PRECISION = ("auto", "off", "float16", "bfloat16")
+JIT = ("auto", "on", "off")
+CLASS_WEIGHTS = ("balanced", "none")
+
+# Named run presets (``--run-preset``): option defaults for common intents. Explicit flags win.
+RUN_PRESETS = {
+    "quick": {"epochs": 2, "max_folds": 1, "export": False},
+    "full": {"epochs": 30, "early_stopping_patience": 5},
+}
+
+
+@dataclasses.dataclass
+class CommonConfig:
+    """Options shared by a training run and a hyperparameter search."""
+
+    dataset: str = "amigos/synthetic"
+    model: str | None = None
+    preset: str | None = None
+    protocol: str = "subject-split"
+    epochs: int = 12
+    batch_size: int = 64
+    target: str | None = None
+    seed: int = 0
+    output_dir: str | None = None
+    data_dir: str | None = None
+    manual_dir: str | None = None
+    mixed_precision: str = "auto"
+    jit: str = "auto"
+    class_weights: str = "balanced"
+    augment: str | None = None
+    augment_ratio: int = 0
+    overwrite: bool = False
+    export: bool = True
+    verbose: int | None = None
+
+    def validate_common(self, protocols):
+        check_option(self.protocol, protocols, "protocol")
+        check_option(self.mixed_precision, MIXED_PRECISION, "mixed_precision")
+        check_option(self.jit, JIT, "jit")
+        check_option(self.class_weights, CLASS_WEIGHTS, "class_weights")
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1. Received: {name}={value!r}")
+        if not isinstance(self.augment_ratio, int) or self.augment_ratio < 0:
+            raise ValueError(f"augment_ratio must be an int >= 0. Received: augment_ratio={self.augment_ratio!r}")
+        if self.augment_ratio and not self.augment:
+            raise ValueError(
+                f"augment_ratio={self.augment_ratio} needs --augment NAME[,NAME...] (which transforms to apply)."
+            )
+
+    def resolve_defaults(self):
+        """Fill in the dataset's default configuration and model (each corpus declares its own)."""
+        from amigos_emo import datasets
+        from amigos_emo.training.multi_corpus import parse_datasets
+
+        parts = parse_datasets(self.dataset)
+        if len(parts) > 1:  # several corpora: each resolved on its own; the first's model
+            resolved_parts = []
+            for part in parts:
+                single = dataclasses.replace(self, dataset=part, manual_dir=None, model=self.model)
+                single.resolve_defaults()
+                resolved_parts.append(single.dataset)
+                self.model = self.model or single.model
+            self.dataset = ",".join(resolved_parts)
+            return
+        if hasattr(datasets, "resolve_dataset"):
+            resolved, default_model = datasets.resolve_dataset(self.dataset)
+        else:  # TEMPORARY until the builders declare their defaults
+            from amigos_emo.training.tasks import DEFAULT_MODELS
+
+            name, config = datasets.split_dataset_name(self.dataset)
+            default_config, default_model = DEFAULT_MODELS.get(name, (None, None))
+            resolved = self.dataset if config or not default_config else f"{name}/{default_config}"
+        name, config = datasets.split_dataset_name(resolved)
+        if name == "custom" and config is None and self.manual_dir:
+            # a study is known by its own name (runs/custom-<name>_..., config.json)
+            from amigos_emo.tfds_builders.custom.custom_spec import load_spec
+
+            resolved = f"custom/{load_spec(self.manual_dir).name}"
+        self.dataset = resolved
+        if self.model is None:
+            if default_model is None:
+                name = datasets.split_dataset_name(resolved)[0]
+                raise ValueError(f"Dataset {name!r} has no default model; pass --model.")
+            self.model = default_model
+
+
+@dataclasses.dataclass
+class RunConfig(CommonConfig):
+    """Everything that defines a training run (written to ``config.json``)."""
+
+    n_folds: int = 5
+    max_folds: int | None = None
+    learning_rate: float | None = None
+    label_smoothing: float | None = None
+    early_stopping_patience: int | None = None
+    distribute: str = "none"
+    resume: bool = False
+    config_file: str | None = None
+    run_preset: str | None = None
+
+    def validate(self):
+        from amigos_emo.training.protocols import PROTOCOLS
+
+        self.validate_common(PROTOCOLS)
+        check_option(self.distribute, ("none", "mirrored", "multi-worker"), "distribute")
+        if not isinstance(self.n_folds, int) or self.n_folds < 1:
+            raise ValueError(f"n_folds must be an int >= 1. Received: n_folds={self.n_folds!r}")
+        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
+            raise ValueError(
+                f"early_stopping_patience must be >= 1. Received: early_stopping_patience={self.early_stopping_patience}"
+            )
+        if self.resume and self.overwrite:
+            raise ValueError("resume and overwrite exclude each other. Received: resume=True, overwrite=True")
+
+
+# Options that say how to run, not what is computed: they may differ between a run and its resume.
+RUN_CONTROL_FIELDS = ("resume", "overwrite", "verbose", "output_dir", "config_file", "run_preset")
+
+
+def load_config_file(path, config_class=RunConfig):
+    """Option defaults from a TOML or JSON file (keys are option names, ``-`` or ``_``).
+
+    A file may hold a whole run (``config.json`` of an earlier run works too: its ``run`` block
+    is used), so ``--config runs/X/config.json`` reproduces that run.
+
+    Raises:
+        ValueError: unreadable file, or a key that is not an option (named, with the options).
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"--config {path}: no such file.")
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        if path.endswith(".toml"):
+            try:
+                import tomllib
+            except ImportError as error:  # Python 3.10
+                raise ValueError(f"--config {path}: TOML needs Python 3.11+; write the options as JSON.") from error
+            payload = tomllib.loads(raw.decode("utf-8"))
+        else:
+            payload = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"--config {path}: not valid {'TOML' if path.endswith('.toml') else 'JSON'} ({error}).") from error
+    earlier_run = isinstance(payload, dict) and isinstance(payload.get("run"), dict)
+    if earlier_run:
+        payload = payload["run"]
+    if not isinstance(payload, dict):
+        raise ValueError(f"--config {path}: expected a table of option = value. Found {type(payload).__name__}.")
+    fields = {f.name for f in dataclasses.fields(config_class)}
+    options = {key.replace("-", "_"): value for key, value in payload.items()}
+    # An earlier run's config.json says how that run was controlled (its folder, --resume...):
+    # reproducing it is a new run. A hand-written file may set any option but these two.
+    for key in RUN_CONTROL_FIELDS if earlier_run else ("config_file", "run_preset"):
+        options.pop(key, None)
+    unknown = sorted(k for k in options if k not in fields)
+    if unknown:
+        raise ValueError(
+            f"--config {path}: unknown option(s) {', '.join(unknown)}. Options: {', '.join(sorted(fields))}."
+        )
+    return options
+
+
+def library_versions():
+    """Versions of everything that shapes a result (recorded in config.json)."""
+    import importlib.metadata as md
+
+    versions = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for package in ("amigos-emo", "tensorflow", "keras", "tensorflow-datasets", "numpy", "scipy",
+                    "scikit-learn", "mne", "neurokit2"):
+        try:
+            versions[package] = md.version(package)
+        except md.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def has_gpu():
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def resolve_speed_switches(config):
+    """(precision policy name, jit_compile bool) for this machine; auto means: on a GPU,
+    float16 and XLA; on a CPU, float32 and no XLA (it rarely helps small recurrent models)."""
+    gpu = has_gpu()
+    policy = {
+        "auto": "mixed_float16" if gpu else "float32",
+        "off": "float32",
+        "float16": "mixed_float16",
+        "bfloat16": "mixed_bfloat16",
+    }[config.mixed_precision]
+    jit = {"auto": gpu, "on": True, "off": False}[config.jit]
+    return policy, jit

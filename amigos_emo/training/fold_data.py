@@ -1,0 +1,244 @@
+"""One fold's data: its three parts, and everything fitted on its training subjects only.
+
+:func:`prepare_fold` is used by the training run, the tuner and the benchmark, so all of them
+train on exactly the same examples with the same train-only statistics: input normalisation,
+regression target mean/std, majority classes and balanced class weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+def _split_string(splits):
+    return "+".join(splits)
+
+
+def count_examples(builder, splits):
+    return int(sum(builder.info.splits[s].num_examples for s in splits))
+
+
+def load_fold_data(builder, fold):
+    """(train, validation, test) unbatched example datasets of one fold, filters applied."""
+    import tensorflow as tf
+
+    from amigos_emo.training.pipeline import window_hash_fraction
+
+    def part(name, splits):
+        dataset = builder.as_dataset(split=_split_string(splits), shuffle_files=False)
+        for field, allowed in ((fold.select or {}).get(name) or {}).items():
+            if field == "window_fraction":
+                low, high = float(allowed[0]), float(allowed[1])
+                dataset = dataset.filter(
+                    lambda e, low=low, high=high: tf.logical_and(window_hash_fraction(e) >= low, window_hash_fraction(e) < high)
+                )
+            else:
+                values = tf.constant(list(allowed), dtype=tf.int32)
+                dataset = dataset.filter(
+                    lambda e, field=field, values=values: tf.reduce_any(tf.equal(tf.cast(e[field], tf.int32), values))
+                )
+        return dataset
+
+    return part("train", fold.train), part("validation", fold.validation), part("test", fold.test)
+
+
+def count_part(builder, fold, part, dataset=None):
+    """Examples in one part of a fold (counted when filters apply, else from split sizes)."""
+    splits = {"train": fold.train, "validation": fold.validation, "test": fold.test}[part]
+    if not fold.select or not fold.select.get(part):
+        return count_examples(builder, splits)
+    if dataset is None:
+        dataset = dict(zip(("train", "validation", "test"), load_fold_data(builder, fold), strict=True))[part]
+    return int(dataset.reduce(0, lambda count, _: count + 1).numpy())
+
+
+def subject_trials(builder, subjects):
+    """subject split -> sorted unique (session_id, trial_id), reading only those two fields."""
+    import tensorflow_datasets as tfds
+
+    decoders = tfds.decode.PartialDecoding({"session_id": True, "trial_id": True})
+    result = {}
+    for subject in subjects:
+        dataset = builder.as_dataset(split=subject, decoders=decoders, shuffle_files=False)
+        pairs = {(int(e["session_id"]), int(e["trial_id"])) for e in dataset.as_numpy_iterator()}
+        result[subject] = sorted(pairs)
+    return result
+
+
+def majority_class(values):
+    values = np.asarray(values).astype(np.int64).ravel()
+    return int(np.bincount(values).argmax())
+
+
+def model_inputs(entry, builder):
+    """The dataset features a model consumes: its registered inputs, or, for a model that takes
+    any signal set (``inputs=None``), every signal the builder's preprocessing spec describes."""
+    if entry.inputs:
+        return tuple(entry.inputs)
+    spec_of = getattr(builder, "preprocessing_spec", None)
+    signals = tuple(spec_of().signals) if spec_of is not None else ()
+    if not signals:
+        raise ValueError(
+            f"Model {entry.name!r} reads every signal of the dataset, but {builder.info.full_name} describes no "
+            "signal inputs (its preprocessing spec lists none). Pick a configuration that writes raw signals."
+        )
+    return signals
+
+
+@dataclasses.dataclass
+class FoldData:
+    """Everything fitted on one fold's training subjects, and its input pipelines.
+
+    Attributes:
+        inputs: the feature keys fed to the model, in order.
+        class_weights: head -> balanced weight per class (binary and classification heads), or
+            empty with ``--class-weights none``.
+        heads: head -> ``{"kind", "n_classes"}`` (what a model with dynamic heads is built with).
+        augmenter: optional :class:`~amigos_emo.training.augment.Augmenter` for training batches.
+    """
+
+    fold: object
+    entry: object
+    specs: list
+    inputs: tuple
+    input_shapes: dict
+    n_outputs: int | None
+    input_stats: dict
+    regression_stats: dict
+    majority: dict
+    class_weights: dict
+    n_train: int
+    steps_per_epoch: int
+    batch_size: int
+    cache: bool
+    train_raw: object
+    val_raw: object
+    test_raw: object
+    augmenter: object = None
+
+    @property
+    def heads(self):
+        return {s.name: {"kind": s.kind, "n_classes": s.n_classes} for s in self.specs}
+
+    def train_dataset(self, epoch_seed):
+        """Shuffled, batched training data; ``epoch_seed`` fixes the order (resumable). With an
+        augmenter, each batch is augmented (and repeated ``ratio`` times) inside the pipeline."""
+        from amigos_emo.training import pipeline
+
+        dataset = pipeline.make_dataset(self.train_raw, self.inputs, self.specs, self.batch_size,
+                                        shuffle=True, seed=epoch_seed, sample_weights=self.class_weights or None)
+        if self.augmenter is not None:
+            dataset = self.augmenter.apply(dataset, seed=epoch_seed)
+        return dataset
+
+    @property
+    def train_steps_per_epoch(self):
+        """Batches per training epoch (more when augmented copies are added)."""
+        factor = self.augmenter.epoch_factor if self.augmenter is not None else 1
+        return self.steps_per_epoch * factor
+
+    def eval_dataset(self, part):
+        """Batched ``"validation"`` or ``"test"`` data in a fixed order (never augmented)."""
+        from amigos_emo.training import pipeline
+
+        raw = {"validation": self.val_raw, "test": self.test_raw}[part]
+        return pipeline.make_dataset(raw, self.inputs, self.specs, self.batch_size)
+
+    def targets(self, part):
+        """Encoded targets (class indices, 0/1 or floats) of ``"validation"`` or ``"test"``."""
+        from amigos_emo.training import pipeline
+
+        raw = {"validation": self.val_raw, "test": self.test_raw}[part]
+        values = pipeline.collect_targets(raw, self.specs)
+        return {s.name: pipeline.encode_target_numpy(s, values[s.name]) for s in self.specs}
+
+    def wrap(self, core):
+        """Put the train-only normalisation and the regression rescaling around ``core``."""
+        from amigos_emo.training.modeling import wrap_model
+
+        return wrap_model(core, self.input_stats, self.regression_stats, name=f"{self.entry.name}_trained")
+
+    def build_core(self, preset=None, **overrides):
+        """The registered architecture for this fold's inputs and heads (uncompiled)."""
+        kwargs = dict(overrides)
+        if getattr(self.entry, "dynamic_outputs", False):
+            kwargs["heads"] = self.heads
+        return self.entry.build(self.input_shapes, n_outputs=self.n_outputs, preset=preset, **kwargs)
+
+    def predict(self, model, part):
+        """Raw outputs (head -> array) of ``model`` on ``"validation"`` or ``"test"`` (one pass)."""
+        outputs = model.predict(self.eval_dataset(part), verbose=0)
+        if not isinstance(outputs, dict):
+            names = list(model.output_names)
+            outputs = dict(zip(names, outputs if isinstance(outputs, list | tuple) else [outputs], strict=True))
+        return outputs
+
+    def evaluate(self, model, part="test", outputs=None):
+        """Metrics of ``model`` on a part, beside the trivial baselines, head by head."""
+        from amigos_emo.training.evaluation import evaluate_heads
+
+        outputs = self.predict(model, part) if outputs is None else outputs
+        means = {name: stats[0] for name, stats in self.regression_stats.items()}
+        return evaluate_heads(self.specs, outputs, self.targets(part), means, self.majority)
+
+
+def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced", target=None, augmenter=None):
+    """Load one fold's splits and fit every statistic on its training subjects only.
+
+    ``target`` (``--target``) names the dataset feature a classifier's ``label`` output trains
+    on instead of ``label`` (e.g. SEED-IV's ``label_binary``).
+    """
+    import tensorflow as tf
+
+    from amigos_emo.training import pipeline
+    from amigos_emo.training.tasks import target_specs
+
+    sources = {"label": target} if target else None
+    inputs = model_inputs(entry, builder)
+    specs = target_specs(entry, builder.info.features, dataset_name=builder.name, sources=sources, inputs=inputs)
+    train_raw, val_raw, test_raw = load_fold_data(builder, fold)
+
+    n_train = count_part(builder, fold, "train", train_raw)
+    parts = {"train": train_raw, "validation": val_raw, "test": test_raw}
+    for part, raw in parts.items():
+        count = n_train if part == "train" else count_part(builder, fold, part, raw)
+        if count == 0:
+            raise ValueError(
+                f"fold {fold.index}: the {part} part is empty ({fold.describe()}). The prepared dataset "
+                f"{builder.info.full_name} has too few subjects, trials or windows for this protocol; "
+                "choose another --protocol or a larger corpus."
+            )
+        # Filtered parts have an unknown length; state it so Keras knows where an epoch ends.
+        parts[part] = raw.apply(tf.data.experimental.assert_cardinality(count))
+    train_raw, val_raw, test_raw = parts["train"], parts["validation"], parts["test"]
+    input_stats = pipeline.fit_input_stats(train_raw, inputs)
+    train_targets = pipeline.collect_targets(train_raw, specs)
+    regression_stats, majority, weights = {}, {}, {}
+    for spec in specs:
+        values = pipeline.encode_target_numpy(spec, train_targets[spec.name])
+        if spec.kind == "regression":
+            std = float(values.std()) or 1.0
+            regression_stats[spec.name] = (float(values.mean()), std)
+            continue
+        majority[spec.name] = majority_class(values)
+        if class_weights == "balanced":
+            from sklearn.utils.class_weight import compute_class_weight
+
+            present = np.unique(values)
+            per_class = np.ones(spec.n_classes)
+            per_class[present] = compute_class_weight("balanced", classes=present, y=values)
+            weights[spec.name] = per_class
+    input_shapes = {name: tuple(builder.info.features[name].shape) for name in inputs}
+    size_bytes = n_train * sum(int(np.prod(s)) * 4 for s in input_shapes.values())
+    cache = size_bytes < 2 * 1024**3
+    return FoldData(
+        fold=fold, entry=entry, specs=specs, inputs=inputs, input_shapes=input_shapes,
+        n_outputs=next((s.n_classes for s in specs if s.kind == "classification"), None),
+        input_stats=input_stats, regression_stats=regression_stats, majority=majority,
+        class_weights=weights, n_train=n_train,
+        steps_per_epoch=max(1, int(np.ceil(n_train / batch_size))), batch_size=batch_size, cache=cache,
+        train_raw=train_raw.cache() if cache else train_raw,
+        val_raw=val_raw.cache() if cache else val_raw, test_raw=test_raw, augmenter=augmenter,
+    )
