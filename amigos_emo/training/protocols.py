@@ -14,7 +14,8 @@ import numpy as np
 
 from amigos_emo._checks import check_option
 
-PROTOCOLS = ("subject-split", "loso", "kfold", "within-subject", "front-back", "cross-session", "random-window")
+PROTOCOLS = ("subject-split", "loso", "kfold", "within-subject", "front-back", "cross-session", "random-window",
+             "leave-one-corpus-out")
 LEAKY_PROTOCOLS = ("random-window",)
 # Protocols that split inside subjects by trial or session (they need each subject's trial ids).
 TRIAL_PROTOCOLS = ("within-subject", "front-back", "cross-session")
@@ -86,6 +87,9 @@ def make_folds(protocol, subjects, seed=0, n_folds=5, val_fraction=0.15, test_fr
         list of :class:`Fold`.
     """
     check_option(protocol, PROTOCOLS, "protocol")
+    if protocol == "leave-one-corpus-out":
+        raise ValueError("protocol='leave-one-corpus-out' needs several corpora: --dataset A/CONFIG,B/CONFIG,... "
+                         "(see amigos_emo.training.multi_corpus).")
     subjects = tuple(sorted(subjects))
     n = len(subjects)
     if protocol == "random-window":
