@@ -79,21 +79,30 @@ def classification_metrics(y_true, y_pred, class_names, train_majority, probabil
         metrics["f1"] = float(f1_score(y_true, y_pred, pos_label=1, zero_division=0))
         metrics["baseline_f1"] = float(f1_score(y_true, baseline, pos_label=1, zero_division=0))
     if probabilities is not None:
-        scores = np.asarray(probabilities, np.float64)
-        present = np.unique(y_true)
-        if present.size < 2:
-            metrics["roc_auc"] = float("nan")
-        elif len(class_names) == 2:
-            positive = scores.reshape(len(scores), -1)[:, -1] if scores.ndim > 1 and scores.shape[-1] == 2 else scores.ravel()
-            metrics["roc_auc"] = float(roc_auc_score(y_true, positive))
-        else:
-            scores = scores[:, present] / np.clip(scores[:, present].sum(axis=1, keepdims=True), 1e-12, None)
-            metrics["roc_auc"] = float(
-                roc_auc_score(y_true, scores, multi_class="ovr", average="macro", labels=present)
-                if present.size > 2 else roc_auc_score(y_true == present[1], scores[:, 1])
-            )
-        metrics["baseline_roc_auc"] = 0.5 if present.size >= 2 else float("nan")
+        metrics["roc_auc"] = _roc_auc(y_true, np.asarray(probabilities, np.float64), len(class_names))
+        metrics["baseline_roc_auc"] = 0.5 if np.unique(y_true).size >= 2 else float("nan")
     return metrics
+
+
+def _roc_auc(y_true, scores, n_classes):
+    """ROC AUC from predicted probabilities (NaN when undefined: one class present, or
+    non-finite scores)."""
+    from sklearn.metrics import roc_auc_score
+
+    present = np.unique(y_true)
+    if present.size < 2 or not np.all(np.isfinite(scores)):
+        return float("nan")
+    if n_classes == 2:
+        positive = scores[:, -1] if scores.ndim > 1 and scores.shape[-1] == 2 else scores.ravel()
+        return float(roc_auc_score(y_true, positive))
+    # one-vs-rest over the classes present, probabilities renormalised over them
+    scores = np.clip(scores[:, present], 0.0, None)
+    sums = scores.sum(axis=1, keepdims=True)
+    # a row whose mass is all on absent classes ranks nothing: uniform over the present ones
+    scores = np.where(sums > 0, scores / np.where(sums > 0, sums, 1.0), 1.0 / present.size)
+    if present.size == 2:
+        return float(roc_auc_score(y_true == present[1], scores[:, 1]))
+    return float(roc_auc_score(y_true, scores, multi_class="ovr", average="macro", labels=present))
 
 
 def evaluate_heads(specs, outputs, truth, regression_means, majority):

@@ -26,6 +26,8 @@ from __future__ import annotations
 import dataclasses
 import types
 
+import numpy as np
+
 from amigos_emo._logging import logger
 
 PROTOCOLS = ("subject-split", "loso", "kfold", "leave-one-corpus-out")
@@ -101,7 +103,8 @@ class MultiCorpus:
             self.shapes[key] = tuple(first.info.features[key].shape)
         classes = {}
         for corpus, builder in self.builders.items():
-            feature = builder.info.features.get(self.target) if hasattr(builder.info.features, "get") else None
+            features = builder.info.features
+            feature = features[self.target] if self.target in features else None
             if feature is None or not isinstance(feature, tfds.features.ClassLabel):
                 raise ValueError(
                     f"Dataset {corpus} has no class feature {self.target!r} to train the common label on (it has: "
@@ -116,10 +119,10 @@ class MultiCorpus:
         names = [
             "|".join(dict.fromkeys(classes[c][i] for c in self.corpora)) for i in range(next(iter(counts.values())))
         ]
-        features = {key: tfds.features.Tensor(shape=shape, dtype="float32") for key, shape in self.shapes.items()}
+        features = {key: tfds.features.Tensor(shape=shape, dtype=np.float32) for key, shape in self.shapes.items()}
         features["label"] = tfds.features.ClassLabel(names=names)
         for key in INDEX_FEATURES + ("corpus_id",):
-            features[key] = tfds.features.Scalar(dtype="int32")
+            features[key] = tfds.features.Scalar(dtype=np.int32)
         self._features = tfds.features.FeaturesDict(features)
         splits = {}
         self._origin = {}
@@ -240,8 +243,6 @@ def make_folds(protocol, corpus, seed=0, n_folds=5):
                 if other == held_out:
                     continue
                 n_val = max(1, int(round(0.15 * len(subjects))))
-                import numpy as np
-
                 order = [subjects[i] for i in np.random.default_rng(seed).permutation(len(subjects))]
                 validation += order[:n_val]
                 train += order[n_val:]

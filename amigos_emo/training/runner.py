@@ -135,11 +135,12 @@ def _write_preprocessing(builder, config, data, fold_dir):
     from amigos_emo import preprocessing_spec
 
     describe = getattr(builder, "preprocessing_spec", None)
-    if describe is None:
+    spec = describe() if describe is not None else None
+    if spec is None:
         logger.warning("%s does not describe its preprocessing; predict/stream cannot use this model on new "
                        "recordings.", builder.info.full_name)
         return None
-    spec = describe().with_targets(data.specs)
+    spec = spec.with_targets(data.specs)
     spec.extra = dict(spec.extra, model=config.model, inputs=list(data.inputs))
     return preprocessing_spec.write(spec, fold_dir)
 
@@ -310,7 +311,8 @@ def make_augmenter(config, builder):
     from amigos_emo.training.augment import Augmenter
 
     describe = getattr(builder, "preprocessing_spec", None)
-    rates = {name: signal.sfreq_hz for name, signal in describe().signals.items()} if describe else {}
+    spec = describe() if describe is not None else None
+    rates = {name: signal.sfreq_hz for name, signal in spec.signals.items()} if spec is not None else {}
     return Augmenter.from_names(config.augment, ratio=config.augment_ratio, seed=config.seed, sfreq_hz=rates)
 
 
