@@ -105,7 +105,7 @@ def check_scale(values, scale, path, *, field=None, names=None):
             f"{what} is outside the corpus's scale",
             field=field,
             expected=f"a value in [{low:g}, {high:g}]",
-            found=f"{array.ravel()[i]!r}",
+            found=repr(float(array.ravel()[i])),
         )
     return array
 
