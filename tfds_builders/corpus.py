@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+import textwrap
 
 from amigos_emo.io.errors import CorpusFormatError
 
@@ -72,7 +73,8 @@ class CorpusBuilderMixin:
             problem,
             expected=f"a folder holding {self.SOURCE_FILES}",
             found=found,
-            hint="How to get them:\n" + (self.MANUAL_DOWNLOAD_INSTRUCTIONS or "").strip(),
+            hint="How to get them:\n"
+            + textwrap.dedent(self.MANUAL_DOWNLOAD_INSTRUCTIONS or "").strip(),
         )
 
     def check_manual_dir(self, manual_dir):

@@ -110,6 +110,43 @@ def check_scale(values, scale, path, *, field=None, names=None):
     return array
 
 
+def check_codes(values, allowed, path, *, field=None, names=None):
+    """Refuse label codes that are not among ``allowed`` (e.g. SEED's -1/0/1, SEED-IV's 0..3).
+
+    Args:
+        values: a code or an array of codes.
+        allowed: the valid codes (any iterable of ints).
+        path, field: named in the error.
+        names: optional class names, shown beside the allowed codes in the message.
+
+    Returns:
+        The codes as an int64 array.
+
+    Raises:
+        LabelScaleError: naming the first bad code and the allowed ones.
+    """
+    array = np.atleast_1d(np.asarray(values))
+    allowed = sorted(int(a) for a in allowed)
+    numeric = array.dtype.kind in "biuf"
+    bad = ~np.isin(array, allowed) if numeric else np.ones(array.shape, bool)
+    if numeric and array.dtype.kind == "f":
+        bad |= ~np.isfinite(array)
+    if bad.any():
+        i = int(np.flatnonzero(bad.ravel())[0])
+        shown = ", ".join(
+            f"{a} ({names[k]})" if names is not None and k < len(names) else str(a)
+            for k, a in enumerate(allowed)
+        )
+        raise LabelScaleError(
+            path,
+            "label code outside the corpus's classes",
+            field=field,
+            expected=f"one of {shown}",
+            found=repr(array.ravel()[i].item() if numeric else array.ravel()[i]),
+        )
+    return array.astype(np.int64)
+
+
 class SkipCounter:
     """Count skipped trials by reason and warn once per build with the totals.
 

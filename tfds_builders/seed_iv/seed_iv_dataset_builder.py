@@ -28,9 +28,10 @@ class Builder(seed_common.SeedFamilyBuilder):
     """DatasetBuilder for SEED-IV (manual download)."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("1.1.0")
     RELEASE_NOTES = {
-        "1.0.0": "Initial release: raw 4 s windows, de, de_lds sequences, stft (GRU-XNet)."
+        "1.0.0": "Initial release: raw 4 s windows, de, de_lds sequences, stft (GRU-XNet).",
+        "1.1.0": "A trial with NaN/inf (or float32-overflowing) samples stops the build naming file and trial (it was skipped); label codes are checked.",
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = """
     SEED-IV is distributed by the BCMI lab (Shanghai Jiao Tong University) after you sign its
@@ -74,6 +75,7 @@ class Builder(seed_common.SeedFamilyBuilder):
     BINARY_LABEL_NAMES = constants.BINARY_LABEL_NAMES
     BINARY_MAPPING = constants.BINARY_MAPPING
     CORPUS_NAME = "SEED-IV"
+    SOURCE_FILES = "eeg_raw_data/1/ .. 3/{subject}_{YYYYMMDD}.mat (or eeg_feature_smooth/)"
 
     def _find_recordings(self, manual_dir, source):
         manual_dir = os.fspath(manual_dir)
