@@ -1,4 +1,4 @@
-"""AMIGOS (Miranda-Correa et al. 2018), preprocessed release. See FORMATS.md section 2."""
+"""AMIGOS (Miranda-Correa et al. 2018), preprocessed release."""
 
 SFREQ_HZ = 128.0
 
@@ -50,7 +50,7 @@ RATING_SCALE = (1.0, 9.0)
 # High/low state threshold used for the transition label: rating >= 5 is "high".
 STATE_THRESHOLD = 5.0
 
-# First 5 s of each trial are treated as baseline (TorchEEG convention; FORMATS.md section 10).
+# First 5 s of each trial are treated as baseline (TorchEEG convention).
 BASELINE_S = 5.0
 
 FILE_PATTERN = "Data_Preprocessed_P*.mat"

@@ -1,6 +1,6 @@
 """DREAMER as a TFDS builder: 1 s raw EEG/ECG windows, or per-trial graph inputs for VAE-GNN.
 
-Reads the single ``DREAMER.mat`` struct (FORMATS.md section 3). ``Data`` is a 1 x 23 cell of
+Reads the single ``DREAMER.mat`` struct. ``Data`` is a 1 x 23 cell of
 1 x 1 structs in the release; a file with ``Data`` as a 1 x 23 struct array reads the same
 (both are reached through ``loadmat(squeeze_me=True, struct_as_record=False)``).
 See ``README.md`` beside this file for label codes, windowing and protocols.

@@ -32,7 +32,7 @@ make_dummy = _load_dummy_maker()
 
 
 def _reference():
-    """Trials read with the indexing path of FORMATS.md 3.2 (scipy defaults, cell nesting)."""
+    """Trials read with the indexing path of the release (scipy defaults, cell nesting)."""
     mat = scipy.io.loadmat(DUMMY_DIR / "DREAMER.mat")
     data = mat["DREAMER"][0, 0]["Data"]
     subjects = {}

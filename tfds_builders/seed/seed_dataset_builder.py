@@ -1,6 +1,6 @@
 """SEED: 62-channel EEG at 200 Hz, 15 subjects x 3 sessions x 15 film clips, 3 classes.
 
-Reads both release layouts (FORMATS.md section 4):
+Reads both release layouts:
 
 - classic ``SEED/Preprocessed_EEG/`` and ``SEED/ExtractedFeatures/`` (``label.mat`` in each);
 - newer ``SEED_EEG/Preprocessed_EEG/``, ``ExtractedFeatures_1s/``, ``ExtractedFeatures_4s/``

@@ -1,6 +1,6 @@
 """SEED-IV: 62-channel EEG at 200 Hz, 15 subjects x 3 sessions x 24 clips, 4 classes.
 
-Layout (FORMATS.md section 5): ``eeg_raw_data/{1,2,3}/{subject}_{YYYYMMDD}.mat`` (24 keys
+Layout: ``eeg_raw_data/{1,2,3}/{subject}_{YYYYMMDD}.mat`` (24 keys
 ``<initials>_eeg<k>``, (62, T)) and ``eeg_feature_smooth/{1,2,3}/`` (``de_LDS<k>``, (62, W, 5),
 4 s windows). The session is the FOLDER name; labels come from the per-session orders of the
 corpus ReadMe (``amigos_emo.constants.seed_iv.SESSION_LABELS``).

@@ -1,6 +1,6 @@
 """SEED-V: 62-channel EEG, 16 subjects x 3 sessions x 15 film clips, 5 classes.
 
-Layout (FORMATS.md section 6): ``EEG_raw/{subject}_{session}_{YYYYMMDD}.cnt`` (Neuroscan, 1000 Hz,
+Layout: ``EEG_raw/{subject}_{session}_{YYYYMMDD}.cnt`` (Neuroscan, 1000 Hz,
 66 channels) and ``EEG_DE_features/{subject}_123.npz`` (entries ``data`` / ``label``, each a
 pickled dict keyed by the global trial 0..44).
 

@@ -1,6 +1,6 @@
 """SEED-VII: 62-channel EEG at 200 Hz, 20 subjects x 4 sessions x 20 clips, 7 classes.
 
-Layout (FORMATS.md section 7): ``EEG_preprocessed/{subject}.mat`` (keys ``'1'``..``'80'``,
+Layout: ``EEG_preprocessed/{subject}.mat`` (keys ``'1'``..``'80'``,
 (62, T) microvolts; video = (session - 1) * 20 + clip), ``EEG_features/{subject}.mat``
 (``de_LDS_1``..``de_LDS_80``, (W, 5, 62)) and ``emotion_label_and_stimuli_order.xlsx`` (rows
 "Session 1..4" with the emotion names of clips 1..20 in columns B..U).
