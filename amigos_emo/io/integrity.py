@@ -201,6 +201,6 @@ class SkipCounter:
                 self.corpus,
                 self.total,
                 parts,
-                f" First of each: {first}." if first else "",
+                f" First of each: {first.rstrip('.')}." if first else "",
             )
         return dict(self.reasons)
