@@ -24,6 +24,12 @@ Conventions every builder follows (the trainer relies on them):
 - Categorical targets are a ``ClassLabel`` named ``label``; ratings keep their corpus scale as
   float32 ``valence``/``arousal``/``dominance``/``liking``. Label mappings live in
   ``amigos_emo.constants.<corpus>``.
+- ``Builder`` lists :class:`amigos_emo.tfds_builders.corpus.CorpusBuilderMixin` first among its
+  bases and declares ``DEFAULT_BUILDER_CONFIG_NAME`` (what ``--dataset NAME`` means),
+  ``DEFAULT_MODEL``, ``source_files(manual_dir)`` (what provenance fingerprints) and
+  ``preprocessing_spec()``; the mixin checks ``manual_dir`` before TFDS does.
+- Every modality passes :func:`amigos_emo.io.integrity.finite_float32` after the float32 cast;
+  ratings pass ``check_scale`` and label codes ``check_codes``.
 - Bad files raise :class:`amigos_emo.io.CorpusFormatError` naming file, field, expected and
   found. Trials the corpus is known to leave empty or NaN are skipped, counted, and reported
   with a warning; nothing is ever given a made-up label.

@@ -28,7 +28,9 @@ import tensorflow_datasets as tfds
 from amigos_emo._logging import logger
 from amigos_emo.constants.seed import N_BANDS, N_CHANS, N_DE_FEATURES
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.io.integrity import SkipCounter, check_codes, finite_float32
 from amigos_emo.signal.windows import sliding_windows
+from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
 
 REPRESENTATIONS = ("raw", "de", "de_lds", "stft")
 
@@ -62,7 +64,9 @@ class SeedConfig(tfds.core.BuilderConfig):
     stft_max_freq_hz: float = 50.0
 
 
-class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+class SeedFamilyBuilder(
+    CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder, skip_registration=True
+):
     """Base builder: subclasses set the class attributes below and implement the three hooks."""
 
     # --- set by subclasses ---
@@ -71,10 +75,58 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
     BINARY_LABEL_NAMES: tuple | None = None  # with BINARY_MAPPING: adds ``label_binary`` (stft)
     BINARY_MAPPING: dict | None = None
     CORPUS_NAME = "SEED"
+    DEFAULT_BUILDER_CONFIG_NAME = "de"
+    DEFAULT_MODEL = "res_attention_net"
 
     # --- hooks ---
     def _find_recordings(self, manual_dir, source):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _extra_source_files(self, manual_dir):
+        """Files read besides the recordings (label files); none by default."""
+        return []
+
+    @property
+    def _source(self):
+        return "features" if self.builder_config.representation == "de_lds" else "eeg"
+
+    def source_files(self, manual_dir):
+        """The recordings the current config reads, plus its label files (sorted, unique)."""
+        recordings = self._find_recordings(manual_dir, self._source)
+        paths = {r.path for group in recordings.values() for r in group}
+        paths.update(os.fspath(p) for p in self._extra_source_files(manual_dir))
+        return sorted(paths)
+
+    def preprocessing_spec(self):
+        """The EEG (62 channels, 200 Hz) windows, or the DE/STFT features computed from them."""
+        from amigos_emo.constants.seed import EEG_CHANNELS
+        from amigos_emo.preprocessing_spec import PreprocessingSpec, SignalSpec
+
+        config = self.builder_config
+        step_s = config.step_s or config.window_s
+        extra = {"n_classes": len(self.LABEL_NAMES), "label_names": list(self.LABEL_NAMES)}
+        if config.representation in ("de", "de_lds"):
+            extra.update(
+                n_steps=config.n_steps, bands=N_BANDS, feature_layout="channel-major (c * 5 + b)"
+            )
+            if config.representation == "de_lds":
+                extra["feature_source"] = config.feature_source or "official de_LDS"
+        if config.representation == "stft":
+            extra["stft"] = {
+                "nperseg": config.stft_nperseg,
+                "noverlap": config.stft_noverlap,
+                "max_freq_hz": config.stft_max_freq_hz,
+            }
+        return PreprocessingSpec(
+            dataset=f"{self.name}/{config.name}",
+            builder_version=str(self.version),
+            window_s=config.window_s,
+            step_s=step_s,
+            signals={"eeg": SignalSpec("eeg", EEG_CHANNELS, self.SFREQ_HZ, "uV")},
+            representation=config.representation,
+            baseline=None,
+            extra=extra,
+        )
 
     def _raw_trials(self, recording):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -153,9 +205,8 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-        manual_dir = dl_manager.manual_dir
-        source = "features" if self.builder_config.representation == "de_lds" else "eeg"
-        recordings = self._find_recordings(manual_dir, source)
+        manual_dir = dl_manager.manual_dir  # checked by CorpusBuilderMixin.download_and_prepare
+        recordings = self._find_recordings(manual_dir, self._source)
         return {
             f"subject_{subject:02d}": self._generate_examples(subject, recordings[subject])
             for subject in sorted(recordings)
@@ -163,7 +214,7 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
 
     def _generate_examples(self, subject, recordings):
         config = self.builder_config
-        skipped = []
+        skips = SkipCounter(f"{self.CORPUS_NAME} subject {subject}")
         for recording in recordings:
             trials = (
                 self._feature_trials(recording)
@@ -171,6 +222,14 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
                 else self._raw_trials(recording)
             )
             for trial_id, label, data in trials:
+                field = f"session {recording.session_id}, trial {trial_id}"
+                check_codes(
+                    label,
+                    range(len(self.LABEL_NAMES)),
+                    recording.path,
+                    field=field,
+                    names=self.LABEL_NAMES,
+                )
                 ids = {
                     "subject_id": subject,
                     "session_id": recording.session_id,
@@ -178,11 +237,22 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
                     "label": int(label),
                 }
                 where = f"{recording.path}: trial {trial_id}"
-                if data.size == 0 or not np.all(np.isfinite(data)):
-                    skipped.append(f"{where} (empty or non-finite)")
+                if data.size == 0:
+                    skips.skip("empty", detail=where, where=f"{recording.session_id}/{trial_id}")
                     continue
+                # The corpus has no known holes: a non-finite sample means a corrupt file.
+                finite_float32(
+                    data,
+                    recording.path,
+                    field=field,
+                    modality="DE features" if config.representation == "de_lds" else "EEG",
+                )
                 if config.representation == "de" and data.shape[0] < self._window_samples:
-                    skipped.append(f"{where} (shorter than one {config.window_s:g} s DE window)")
+                    skips.skip(
+                        f"shorter than one {config.window_s:g} s DE window",
+                        detail=where,
+                        where=f"{recording.session_id}/{trial_id}",
+                    )
                     continue
                 key = f"{subject:02d}_{recording.session_id}_{trial_id:02d}"
                 if config.representation == "raw":
@@ -231,14 +301,7 @@ class SeedFamilyBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True)
                         if self.BINARY_LABEL_NAMES:
                             example["label_binary"] = self.BINARY_MAPPING[int(label)]
                         yield f"{key}_{index:05d}", example
-        if skipped:
-            logger.warning(
-                "%s subject %d: skipped %d trial(s): %s",
-                self.CORPUS_NAME,
-                subject,
-                len(skipped),
-                "; ".join(skipped),
-            )
+        skips.report()
 
 
 @dataclasses.dataclass(frozen=True)

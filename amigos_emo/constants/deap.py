@@ -1,4 +1,4 @@
-"""DEAP (Koelstra et al. 2012), preprocessed release. See FORMATS.md section 1.
+"""DEAP (Koelstra et al. 2012), preprocessed release.
 
 Label rule, stated once: a rating is **high** when it is ``>= HIGH_RATING_THRESHOLD`` (5.0 on
 the 1-9 scale; 5.0 itself is high, as in TorchEEG's ``Binary(5.0)``), and the 4-class label is
@@ -20,13 +20,49 @@ SFREQ_HZ = 128.0
 
 # Rows 0-31 of ``data[trial]``: EEG in "Geneva order".
 EEG_CHANNELS = (
-    "Fp1", "AF3", "F3", "F7", "FC5", "FC1", "C3", "T7", "CP5", "CP1", "P3", "P7", "PO3", "O1",
-    "Oz", "Pz", "Fp2", "AF4", "Fz", "F4", "F8", "FC6", "FC2", "Cz", "C4", "T8", "CP6", "CP2",
-    "P4", "P8", "PO4", "O2",
+    "Fp1",
+    "AF3",
+    "F3",
+    "F7",
+    "FC5",
+    "FC1",
+    "C3",
+    "T7",
+    "CP5",
+    "CP1",
+    "P3",
+    "P7",
+    "PO3",
+    "O1",
+    "Oz",
+    "Pz",
+    "Fp2",
+    "AF4",
+    "Fz",
+    "F4",
+    "F8",
+    "FC6",
+    "FC2",
+    "Cz",
+    "C4",
+    "T8",
+    "CP6",
+    "CP2",
+    "P4",
+    "P8",
+    "PO4",
+    "O2",
 )
 # Rows 32-39: peripheral channels, and their signal types.
 PERIPHERAL_CHANNELS = (
-    "hEOG", "vEOG", "zEMG", "tEMG", "GSR", "Respiration", "Plethysmograph", "Temperature",
+    "hEOG",
+    "vEOG",
+    "zEMG",
+    "tEMG",
+    "GSR",
+    "Respiration",
+    "Plethysmograph",
+    "Temperature",
 )
 PERIPHERAL_TYPES = ("eog", "eog", "emg", "emg", "gsr", "resp", "ppg", "temperature")
 ALL_CHANNELS = EEG_CHANNELS + PERIPHERAL_CHANNELS

@@ -1,4 +1,4 @@
-"""DREAMER (Katsigiannis & Ramzan 2018). See FORMATS.md section 3.
+"""DREAMER (Katsigiannis & Ramzan 2018).
 
 Label rule, stated once: a score is **high** when it is ``>= HIGH_SCORE_THRESHOLD`` (3 on the
 integer 1-5 scale; 3 itself is high, as in TorchEEG's ``Binary(3.0)``). The 4-class label is
@@ -11,7 +11,20 @@ import numpy as np
 EEG_SFREQ_HZ = 128.0
 ECG_SFREQ_HZ = 256.0
 EEG_CHANNELS = (
-    "AF3", "F7", "F3", "FC5", "T7", "P7", "O1", "O2", "P8", "T8", "FC6", "F4", "F8", "AF4",
+    "AF3",
+    "F7",
+    "F3",
+    "FC5",
+    "T7",
+    "P7",
+    "O1",
+    "O2",
+    "P8",
+    "T8",
+    "FC6",
+    "F4",
+    "F8",
+    "AF4",
 )
 ECG_CHANNELS = ("ECG_1", "ECG_2")  # the two leads, in the order of the file's columns
 N_SUBJECTS = 23
@@ -24,11 +37,26 @@ SCORE_SCALE = (1, 5)
 HIGH_SCORE_THRESHOLD = 3.0  # score >= 3 -> high
 QUADRANT_NAMES = ("LALV", "LAHV", "HALV", "HAHV")
 
-# Target emotion of film clips 1-18 (one source, FORMATS.md 3.4); informative only.
+# Target emotion of film clips 1-18 (one source); informative only.
 CLIP_TARGET_EMOTIONS = (
-    "calmness", "surprise", "amusement", "fear", "excitement", "disgust", "happiness", "anger",
-    "sadness", "disgust", "calmness", "amusement", "happiness", "anger", "fear", "excitement",
-    "sadness", "surprise",
+    "calmness",
+    "surprise",
+    "amusement",
+    "fear",
+    "excitement",
+    "disgust",
+    "happiness",
+    "anger",
+    "sadness",
+    "disgust",
+    "calmness",
+    "amusement",
+    "happiness",
+    "anger",
+    "fear",
+    "excitement",
+    "sadness",
+    "surprise",
 )
 
 FILE_NAME = "DREAMER.mat"

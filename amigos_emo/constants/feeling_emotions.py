@@ -1,4 +1,4 @@
-"""Kaggle "EEG Brainwave Dataset: Feeling Emotions" (``emotions.csv``). See FORMATS.md section 9.
+"""Kaggle "EEG Brainwave Dataset: Feeling Emotions" (``emotions.csv``).
 
 One CSV of 2548 features precomputed by J. J. Bird's pipeline from Muse recordings (TP9, AF7, AF8,
 TP10; 256 Hz) of two adults, plus a ``label`` column. There is NO subject column.
@@ -11,7 +11,7 @@ LABEL_COLUMN = "label"
 FIRST_HEADER = "# mean_0_a"
 FIRST_FEATURE = "mean_0_a"
 LAST_FEATURE = "fft_749_b"
-N_ROWS = 2132  # rows in the Kaggle release (FORMATS.md [2+]); checked only with a warning
+N_ROWS = 2132  # rows in the Kaggle release (two sources agree); checked only with a warning
 
 # The label mapping (stated once), alphabetical as sklearn's LabelEncoder gives it.
 LABEL_NAMES = ("NEGATIVE", "NEUTRAL", "POSITIVE")

@@ -1,6 +1,6 @@
 """GAMEEMO (Alakus, Gonen and Turkoglu 2020): 28 subjects x 4 games, Emotiv EPOC+ CSVs.
 
-See FORMATS.md section 8. Folders ``(S01)/ ... (S28)/`` with ``Raw EEG Data/.csv format/`` and
+Folders ``(S01)/ ... (S28)/`` with ``Raw EEG Data/.csv format/`` and
 ``Preprocessed EEG Data/.csv format/``; one CSV per subject and game.
 """
 
@@ -8,7 +8,7 @@ from amigos_emo.constants import amigos as _amigos
 
 SFREQ_HZ = 128.0
 
-# Column order in the CSV headers (as listed by FORMATS.md); columns are selected BY NAME.
+# Column order in the CSV headers (as the release lists them); columns are selected BY NAME.
 CSV_CHANNELS = (
     "AF3",
     "AF4",

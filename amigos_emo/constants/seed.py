@@ -1,6 +1,6 @@
 """SEED (Zheng & Lu 2015), and the 62-channel order shared by the whole SEED family.
 
-See FORMATS.md sections 4 and 11. The label mapping of SEED is stated here once:
+The label mapping of SEED is stated here once:
 ``label.mat`` holds -1 / 0 / +1 and the package codes them as ``corpus value + 1``.
 """
 

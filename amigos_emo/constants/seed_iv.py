@@ -1,4 +1,4 @@
-"""SEED-IV (Zheng et al. 2019, EmotionMeter). See FORMATS.md section 5.
+"""SEED-IV (Zheng et al. 2019, EmotionMeter).
 
 Channels are :data:`amigos_emo.constants.seed.EEG_CHANNELS`; 200 Hz; 24 trials per session.
 """

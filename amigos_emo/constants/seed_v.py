@@ -1,4 +1,4 @@
-"""SEED-V (Liu et al. 2021). See FORMATS.md section 6.
+"""SEED-V (Liu et al. 2021).
 
 Raw ``EEG_raw/{subject}_{session}_{YYYYMMDD}.cnt`` at 1000 Hz; DE features
 ``EEG_DE_features/{subject}_123.npz``. 16 subjects x 3 sessions x 15 trials.

@@ -1,4 +1,4 @@
-"""SEED-VII (Jiang et al. 2024). See FORMATS.md section 7.
+"""SEED-VII (Jiang et al. 2024).
 
 ``EEG_preprocessed/{subject}.mat`` keys '1'..'80' ((62, T), 200 Hz, microvolts), video =
 (session - 1) * 20 + clip; ``EEG_features/{subject}.mat`` keys ``de_LDS_1..80`` ((W, 5, 62));

@@ -50,8 +50,13 @@ def finite_float32(values, path, *, field=None, modality=None):
     """
     array = np.asarray(values)
     if array.dtype.kind not in "biuf":
-        raise NonFiniteError(path, f"{modality or 'signal'} is not numeric", field=field,
-                             expected="numbers", found=f"dtype {array.dtype}")
+        raise NonFiniteError(
+            path,
+            f"{modality or 'signal'} is not numeric",
+            field=field,
+            expected="numbers",
+            found=f"dtype {array.dtype}",
+        )
     with np.errstate(over="ignore", invalid="ignore"):
         cast = array.astype(np.float32, copy=False)
     bad = ~np.isfinite(cast)
@@ -65,8 +70,11 @@ def finite_float32(values, path, *, field=None, modality=None):
         if n_bad - n_nan:
             kinds.append(f"{n_bad - n_nan} infinite or beyond float32 (|x| > {FLOAT32_MAX:.3g})")
         raise NonFiniteError(
-            path, f"{modality or 'signal'} holds non-finite samples", field=field,
-            expected="finite values", found=f"{' and '.join(kinds)} of {array.size}, first at index {first}",
+            path,
+            f"{modality or 'signal'} holds non-finite samples",
+            field=field,
+            expected="finite values",
+            found=f"{' and '.join(kinds)} of {array.size}, first at index {first}",
         )
     return cast
 
@@ -93,10 +101,50 @@ def check_scale(values, scale, path, *, field=None, names=None):
         i = int(np.flatnonzero(bad.ravel())[0])
         what = names[i] if names is not None and i < len(names) else f"rating {i}"
         raise LabelScaleError(
-            path, f"{what} is outside the corpus's scale", field=field,
-            expected=f"a value in [{low:g}, {high:g}]", found=f"{array.ravel()[i]!r}",
+            path,
+            f"{what} is outside the corpus's scale",
+            field=field,
+            expected=f"a value in [{low:g}, {high:g}]",
+            found=repr(float(array.ravel()[i])),
         )
     return array
+
+
+def check_codes(values, allowed, path, *, field=None, names=None):
+    """Refuse label codes that are not among ``allowed`` (e.g. SEED's -1/0/1, SEED-IV's 0..3).
+
+    Args:
+        values: a code or an array of codes.
+        allowed: the valid codes (any iterable of ints).
+        path, field: named in the error.
+        names: optional class names, shown beside the allowed codes in the message.
+
+    Returns:
+        The codes as an int64 array.
+
+    Raises:
+        LabelScaleError: naming the first bad code and the allowed ones.
+    """
+    array = np.atleast_1d(np.asarray(values))
+    allowed = sorted(int(a) for a in allowed)
+    numeric = array.dtype.kind in "biuf"
+    bad = ~np.isin(array, allowed) if numeric else np.ones(array.shape, bool)
+    if numeric and array.dtype.kind == "f":
+        bad |= ~np.isfinite(array)
+    if bad.any():
+        i = int(np.flatnonzero(bad.ravel())[0])
+        shown = ", ".join(
+            f"{a} ({names[k]})" if names is not None and k < len(names) else str(a)
+            for k, a in enumerate(allowed)
+        )
+        raise LabelScaleError(
+            path,
+            "label code outside the corpus's classes",
+            field=field,
+            expected=f"one of {shown}",
+            found=repr(array.ravel()[i].item() if numeric else array.ravel()[i]),
+        )
+    return array.astype(np.int64)
 
 
 class SkipCounter:
@@ -118,12 +166,21 @@ class SkipCounter:
         self.corpus = corpus
         self.reasons = {}
         self.examples = {}
+        self.where = {}
 
-    def skip(self, reason, detail=None):
-        """Record one skipped trial; ``reason`` is a short key or an exception (its class names it)."""
+    def skip(self, reason, detail=None, where=None):
+        """Record one skipped trial.
+
+        Args:
+            reason: a short key or an exception (its class names it).
+            detail: the text shown for the first skip of this reason (default: ``reason``).
+            where: which trial, e.g. ``5`` or ``"trial 5"``; the report lists them per reason.
+        """
         key = reason if isinstance(reason, str) else type(reason).__name__
         self.reasons[key] = self.reasons.get(key, 0) + 1
         self.examples.setdefault(key, str(detail if detail is not None else reason))
+        if where is not None:
+            self.where.setdefault(key, []).append(where)
 
     @property
     def total(self):
@@ -132,7 +189,18 @@ class SkipCounter:
     def report(self):
         """Log one warning with the counts (nothing when no trial was skipped); returns the counts."""
         if self.total:
-            parts = ", ".join(f"{n} {key}" for key, n in sorted(self.reasons.items()))
-            first = "; ".join(f"{key}: {text}" for key, text in sorted(self.examples.items()))
-            logger.warning("%s: skipped %d trial(s) (%s). First of each: %s", self.corpus, self.total, parts, first)
+            parts = "; ".join(
+                f"{n} {key}" + (f": trials {self.where[key]}" if key in self.where else "")
+                for key, n in sorted(self.reasons.items())
+            )
+            first = "; ".join(
+                f"{key}: {text}" for key, text in sorted(self.examples.items()) if text != key
+            )
+            logger.warning(
+                "%s: skipped %d trial(s) (%s).%s No label is made up for them.",
+                self.corpus,
+                self.total,
+                parts,
+                f" First of each: {first.rstrip('.')}." if first else "",
+            )
         return dict(self.reasons)

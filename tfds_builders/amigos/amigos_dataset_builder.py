@@ -9,7 +9,6 @@ skipped-trial policy.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import os
 import pathlib
@@ -22,7 +21,9 @@ from etils import epath
 from amigos_emo._logging import logger
 from amigos_emo.constants import amigos as amigos_constants
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.io.integrity import NonFiniteError, SkipCounter, check_scale, finite_float32
 from amigos_emo.tfds_builders.beam import BeamSplitsMixin
+from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
 
 _DESCRIPTION = """
 AMIGOS: 40 participants watched 16 short (51-150 s) and 4 long (14-24 min) videos while 14-channel
@@ -47,10 +48,11 @@ No file is fetched from the network.
 _SKIP_REASONS = (
     "empty joined_data",
     "empty labels_selfassessment",
-    "NaN in joined_data",
+    "non-finite joined_data",
     "NaN in ratings",
     "shorter than baseline + one window",
 )
+_RATINGS = ("valence", "arousal", "dominance", "liking")
 
 
 @dataclasses.dataclass(eq=False)
@@ -260,12 +262,7 @@ def _skip_reason(data, labels, minimum_samples):
         return "empty joined_data"
     if labels is None:
         return "empty labels_selfassessment"
-    if np.isnan(data).any():
-        return "NaN in joined_data"
-    used = [
-        labels[amigos_constants.RATING_INDEX[name]]
-        for name in ("valence", "arousal", "dominance", "liking")
-    ]
+    used = [labels[amigos_constants.RATING_INDEX[name]] for name in _RATINGS]
     if np.isnan(used).any():
         return "NaN in ratings"
     if data.shape[0] < minimum_samples:
@@ -273,15 +270,94 @@ def _skip_reason(data, labels, minimum_samples):
     return None
 
 
-class Builder(BeamSplitsMixin, tfds.core.GeneratorBasedBuilder):
-    """AMIGOS, preprocessed release (FORMATS.md section 2); config ``synthetic`` is SYNTHETIC."""
+def warn_missing_participants(files, manual_dir):
+    """Warn (once per build) when participants of the release have no file below ``manual_dir``."""
+    absent = sorted(set(range(1, amigos_constants.N_PARTICIPANTS + 1)) - set(files))
+    if absent:
+        logger.warning(
+            "AMIGOS: no file for participant(s) %s below %s (the release has P01-P%02d); building the %d found.",
+            absent,
+            manual_dir,
+            amigos_constants.N_PARTICIPANTS,
+            len(files),
+        )
+    return absent
+
+
+def checked_modalities(data, path, trial):
+    """The float32 EEG, ECG and GSR columns of one trial, each refused if not finite.
+
+    Args:
+        data: ``joined_data{trial}``, float array ``(n_samples, 17)``.
+        path: the participant's file (named in errors).
+        trial: 1-based trial number (named in errors).
+
+    Returns:
+        ``(eeg, ecg, gsr)`` float32 arrays ``(n_samples, 14)``, ``(n_samples, 2)``, ``(n_samples, 1)``.
+
+    Raises:
+        NonFiniteError: a modality holds NaN, +/-inf or values beyond float32.
+    """
+    field = f"joined_data{{{trial}}}"
+    return tuple(
+        finite_float32(data[:, columns], path, field=field, modality=modality)
+        for columns, modality in (
+            (amigos_constants.EEG_COLUMNS, "EEG"),
+            (amigos_constants.ECG_COLUMNS, "ECG"),
+            (amigos_constants.GSR_COLUMNS, "GSR"),
+        )
+    )
+
+
+class Builder(CorpusBuilderMixin, BeamSplitsMixin, tfds.core.GeneratorBasedBuilder):
+    """AMIGOS, preprocessed release; config ``synthetic`` is SYNTHETIC."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release: 4 s EEG/ECG/GSR windows, transition label."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release: 4 s EEG/ECG/GSR windows, transition label.",
+        "1.1.0": "Trials with +/-inf or float32-overflowing samples in any modality are skipped (only "
+        "NaN was before); ratings outside 1-9 stop the build with an error naming file and trial.",
+    }
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
     BUILDER_CONFIGS = [PREPROCESSED_CONFIG, SYNTHETIC_CONFIG]
-    DEFAULT_CONFIG_NAME = "preprocessed"
+    DEFAULT_BUILDER_CONFIG_NAME = "preprocessed"  # --dataset amigos: the real download
+    DEFAULT_MODEL = "multimodal_lstm"
+    SOURCE_FILES = "Data_Preprocessed_P01.mat ... Data_Preprocessed_P40.mat (any depth)"
+
+    def source_files(self, manual_dir):
+        """The ``Data_Preprocessed_PXX.mat`` files below ``manual_dir`` (sorted by participant)."""
+        return list(find_participant_files(manual_dir).values())
+
+    def preprocessing_spec(self):
+        """EEG/ECG/GSR windows at 128 Hz, time-major; EEG minus a 1 s template of the 5 s baseline."""
+        from amigos_emo.preprocessing_spec import PreprocessingSpec, SignalSpec
+
+        config = self.builder_config
+        rate = amigos_constants.SFREQ_HZ
+        signals = {
+            "eeg": SignalSpec("eeg", amigos_constants.EEG_CHANNELS, rate, "uV"),
+            "ecg": SignalSpec("ecg", amigos_constants.ECG_CHANNELS, rate, None),
+            "gsr": SignalSpec("gsr", amigos_constants.GSR_CHANNELS, rate, "ohm"),
+        }
+        return PreprocessingSpec(
+            dataset=f"{self.name}/{config.name}",
+            builder_version=str(self.version),
+            window_s=config.window_s,
+            step_s=config.step_s,
+            signals=signals,
+            representation="raw",
+            baseline={
+                "seconds": amigos_constants.BASELINE_S,
+                "template_s": 1.0,
+                "applies_to": ["eeg"],
+                "kind": "subtract_template",
+            },
+            extra={
+                "synthetic": bool(config.synthetic),
+                "rating_scale": list(amigos_constants.RATING_SCALE),
+            },
+        )
 
     def _info(self) -> tfds.core.DatasetInfo:
         n_times = self.builder_config.window_samples
@@ -330,7 +406,9 @@ class Builder(BeamSplitsMixin, tfds.core.GeneratorBasedBuilder):
             )
             files = find_participant_files(directory)
         else:
-            files = find_participant_files(dl_manager.manual_dir)
+            manual_dir = dl_manager.manual_dir  # checked by CorpusBuilderMixin.download_and_prepare
+            files = find_participant_files(manual_dir)
+            warn_missing_participants(files, manual_dir)
         logger.info(
             "AMIGOS%s: %d participant files", " (synthetic)" if config.synthetic else "", len(files)
         )
@@ -348,18 +426,34 @@ class Builder(BeamSplitsMixin, tfds.core.GeneratorBasedBuilder):
         second = int(amigos_constants.SFREQ_HZ)
         window, step = config.window_samples, config.step_samples
         trials = load_participant(path)
-        skipped = collections.defaultdict(list)
+        where = f"{path}{' (synthetic)' if config.synthetic else ''}"
+        skips = SkipCounter(where)
         previous_state = None
         for index, (data, labels, video_id) in enumerate(trials):
             trial_id = index + 1
             reason = _skip_reason(data, labels, n_baseline + window)
             if reason:
-                skipped[reason].append(trial_id)
+                skips.skip(reason, where=trial_id)
                 continue
-            stimulus = data[n_baseline:]
-            eeg = sliding_windows(stimulus[:, amigos_constants.EEG_COLUMNS], window, step)
+            try:
+                # AMIGOS is known to hold NaN trials: skip them (counted), never write them.
+                _, ecg_all, gsr_all = checked_modalities(data, path, trial_id)
+            except NonFiniteError as error:
+                skips.skip("non-finite joined_data", detail=error, where=trial_id)
+                continue
+            ratings = {
+                name: float(labels[amigos_constants.RATING_INDEX[name]]) for name in _RATINGS
+            }
+            check_scale(
+                [ratings[name] for name in _RATINGS],
+                amigos_constants.RATING_SCALE,
+                path,
+                field=f"labels_selfassessment{{{trial_id}}}",
+                names=_RATINGS,
+            )
+            eeg = sliding_windows(data[n_baseline:, amigos_constants.EEG_COLUMNS], window, step)
             # Baseline: the five 1 s segments of the first 5 s averaged into a 1 s template,
-            # subtracted from every second of every window.
+            # subtracted from every second of every window (in float64, then cast).
             n_windows = eeg.shape[0]
             per_second = np.asarray(eeg).reshape(
                 n_windows * (window // second), second, eeg.shape[2]
@@ -368,17 +462,9 @@ class Builder(BeamSplitsMixin, tfds.core.GeneratorBasedBuilder):
                 per_second, data[:n_baseline, amigos_constants.EEG_COLUMNS], second
             )
             eeg = eeg.reshape(n_windows, window, -1).astype(np.float32)
-            ecg = sliding_windows(stimulus[:, amigos_constants.ECG_COLUMNS], window, step).astype(
-                np.float32
-            )
-            gsr = sliding_windows(stimulus[:, amigos_constants.GSR_COLUMNS], window, step).astype(
-                np.float32
-            )
+            ecg = sliding_windows(ecg_all[n_baseline:], window, step)
+            gsr = sliding_windows(gsr_all[n_baseline:], window, step)
 
-            ratings = {
-                name: labels[amigos_constants.RATING_INDEX[name]]
-                for name in ("valence", "arousal", "dominance", "liking")
-            }
             state = binary_state(ratings["valence"], ratings["arousal"])
             transition = int(previous_state is not None and state != previous_state)
             previous_state = state
@@ -401,14 +487,4 @@ class Builder(BeamSplitsMixin, tfds.core.GeneratorBasedBuilder):
                         "gsr": gsr[window_index],
                     },
                 )
-        if skipped:
-            n_skipped = sum(len(trials_) for trials_ in skipped.values())
-            details = "; ".join(f"{reason}: trials {ids}" for reason, ids in skipped.items())
-            logger.warning(
-                "%s%s: skipped %d of %d trials (%s). No label is made up for them.",
-                path,
-                " (synthetic)" if config.synthetic else "",
-                n_skipped,
-                len(trials),
-                details,
-            )
+        skips.report()

@@ -137,15 +137,24 @@ def test_transition_labels(built):
 
 def test_skipped_trials_warning_per_participant(built):
     _, messages = built
-    p01 = [m for m in messages if "Data_Preprocessed_P01.mat" in m]
-    p02 = [m for m in messages if "Data_Preprocessed_P02.mat" in m]
+    p01 = [m for m in messages if "Data_Preprocessed_P01.mat: skipped" in m]
+    p02 = [m for m in messages if "Data_Preprocessed_P02.mat: skipped" in m]
     assert len(p01) == 1 and len(p02) == 1
-    assert "skipped 16 of 20 trials" in p01[0]
-    assert "empty joined_data: trials [8, 9," in p01[0]
-    assert "empty labels_selfassessment: trials [6]" in p01[0]
-    assert "NaN in joined_data: trials [5]" in p01[0]
-    assert "shorter than baseline + one window: trials [7]" in p01[0]
-    assert "skipped 17 of 20 trials" in p02[0] and "NaN in ratings: trials [3]" in p02[0]
+    assert "skipped 16 trial(s)" in p01[0]
+    assert "13 empty joined_data: trials [8, 9," in p01[0]
+    assert "1 empty labels_selfassessment: trials [6]" in p01[0]
+    # The NaN samples of trial 5 sit in ECG lead III; the message names the modality and field.
+    assert "1 non-finite joined_data: trials [5]" in p01[0]
+    assert "joined_data{5}: ECG holds non-finite samples" in p01[0]
+    assert "1 shorter than baseline + one window: trials [7]" in p01[0]
+    assert "skipped 17 trial(s)" in p02[0] and "1 NaN in ratings: trials [3]" in p02[0]
+
+
+def test_missing_participants_are_warned_about(built):
+    _, messages = built
+    missing = [m for m in messages if "AMIGOS: no file for participant(s)" in m]
+    assert len(missing) == 1
+    assert "[3, 4, 5," in missing[0] and "building the 2 found" in missing[0]
 
 
 def test_registered_and_documented():
@@ -343,3 +352,111 @@ def test_real_participant_1(shared_data, tmp_path):
     for video in range(1, 17):
         np.testing.assert_array_equal(ratings[video], labels[video - 1, :4].astype(np.float32))
     assert sum(counts.values()) == builder.info.splits["subject_01"].num_examples
+
+
+# --- Integrity: non-finite samples, ratings off the scale, manual_dir checks -----------------------
+
+
+def _write_trials(path, trials, ratings):
+    """A participant file whose first trials are ``trials`` (float64 (T, 17)) rated ``ratings``."""
+    empty = np.zeros((0, 0))
+    data = list(trials) + [empty] * (20 - len(trials))
+    labels = [np.array([[a, v, 5.0, 5.0, 1.0, 0, 0, 1, 0, 0, 0, 0]]) for a, v in ratings]
+    labels += [empty] * (20 - len(labels))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scipy.io.savemat(
+        path, {"joined_data": _object_cell(data), "labels_selfassessment": _object_cell(labels)}
+    )
+    return path
+
+
+def test_inf_and_float32_overflow_are_skipped_and_counted(tmp_path):
+    rng = np.random.default_rng(0)
+    trials = [rng.normal(size=(BASELINE + WINDOW, 17)) for _ in range(4)]
+    # Trial 2: +inf in EEG; trial 3: -inf in GSR; trial 4: 1e39 in ECG (finite float64, inf as float32).
+    for trial, (column, value) in zip(
+        (1, 2, 3), ((3, np.inf), (16, -np.inf), (14, 1e39)), strict=True
+    ):
+        trials[trial][BASELINE + 7, column] = value
+    manual = tmp_path / "manual"
+    _write_trials(manual / "Data_Preprocessed_P09.mat", trials, [(5.0, 5.0)] * 4)
+    records = _Records()
+    logger.addHandler(records)
+    try:
+        builder = _build(tmp_path / "data", manual_dir=manual)
+    finally:
+        logger.removeHandler(records)
+    examples = _examples(builder, "subject_09")
+    assert [int(e["trial_id"]) for e in examples] == [1]
+    assert all(np.isfinite(e[k]).all() for e in examples for k in ("eeg", "ecg", "gsr"))
+    warning = [m for m in records.messages if "P09.mat: skipped 19 trial(s)" in m]
+    assert len(warning) == 1 and "3 non-finite joined_data: trials [2, 3, 4]" in warning[0]
+    assert "joined_data{2}: EEG holds non-finite samples" in warning[0]
+    assert "1 infinite or beyond float32" in warning[0]
+
+
+@pytest.mark.parametrize(
+    ("arousal", "valence", "name"),
+    [(5.0, -3.0, "valence"), (5.0, 10.0, "valence"), (0.0, 5.0, "arousal")],
+)
+def test_rating_outside_1_to_9_stops_the_build(tmp_path, arousal, valence, name):
+    data = np.zeros((BASELINE + WINDOW, 17))
+    manual = tmp_path / "manual"
+    _write_trials(
+        manual / "Data_Preprocessed_P11.mat", [data, data], [(5.0, 5.0), (arousal, valence)]
+    )
+    with pytest.raises(
+        CorpusFormatError,
+        match=rf"P11\.mat: labels_selfassessment\{{2\}}: {name} is outside the corpus's scale\. "
+        r"Expected a value in \[1, 9\]",
+    ):
+        _build(tmp_path / "data", manual_dir=manual)
+
+
+@pytest.mark.parametrize("case", ["none", "absent", "empty"])
+def test_missing_or_empty_manual_dir_gives_the_builders_message(tmp_path, case):
+    manual = {"none": None, "absent": tmp_path / "nowhere", "empty": tmp_path / "empty"}[case]
+    if case == "empty":
+        manual.mkdir()
+    builder = Builder(config="preprocessed", data_dir=os.fspath(tmp_path / "data"))
+    config = tfds.download.DownloadConfig(manual_dir=os.fspath(manual) if manual else None)
+    with pytest.raises(CorpusFormatError) as caught:
+        builder.download_and_prepare(download_config=config)
+    message = str(caught.value)
+    expected = {"none": "no manual_dir was given", "absent": "does not exist", "empty": "is empty"}[
+        case
+    ]
+    assert expected in message
+    assert "Data_Preprocessed_P01.mat ... Data_Preprocessed_P40.mat" in message
+    assert "sign the\n   EULA" in message or "EULA" in message
+    assert not builder.is_prepared()
+
+
+def test_preprocessing_spec_matches_what_is_written(built):
+    builder, _ = built
+    spec = builder.preprocessing_spec()
+    assert spec.dataset == "amigos/preprocessed" and spec.builder_version == str(builder.version)
+    assert spec.representation == "raw" and spec.window_s == 4.0 and spec.step_s == 4.0
+    assert spec.baseline == {
+        "seconds": 5.0,
+        "template_s": 1.0,
+        "applies_to": ["eeg"],
+        "kind": "subtract_template",
+    }
+    example = _examples(builder, "subject_01")[0]
+    for name, signal in spec.signals.items():
+        assert signal.layout == "time_channels"
+        assert example[name].shape == (int(spec.window_s * signal.sfreq_hz), len(signal.channels))
+    assert (
+        spec.signals["eeg"].channels[:2] == ["AF3", "F7"] and spec.signals["eeg"].sfreq_hz == 128.0
+    )
+    # The JSON round trip the trainer writes as preprocessing.json.
+    from amigos_emo.preprocessing_spec import PreprocessingSpec
+
+    assert PreprocessingSpec.from_json(spec.to_json()) == spec
+
+
+def test_default_config_and_model_are_attributes_of_the_builder():
+    assert Builder.DEFAULT_BUILDER_CONFIG_NAME == "preprocessed"
+    assert Builder.DEFAULT_MODEL == "multimodal_lstm"
+    assert Builder.default_builder_config.name == "preprocessed"

@@ -19,6 +19,8 @@ from etils import epath
 from amigos_emo._logging import logger
 from amigos_emo.constants import deap as deap_constants
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.io.integrity import check_scale, finite_float32
+from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
 
 _DESCRIPTION = """
 DEAP: 32 participants watched 40 one-minute music videos while 32-channel EEG and 8 peripheral
@@ -91,7 +93,7 @@ STFT_CONFIG = DeapConfig(
 )
 
 
-def find_subject_files(manual_dir):
+def find_subject_files(manual_dir, warn=True):
     """Map subject number -> (path, ``"python"`` or ``"matlab"``), searching ``manual_dir`` recursively.
 
     A subject's ``sNN.dat`` is preferred; its ``sNN.mat`` is used only when no ``.dat`` exists.
@@ -128,10 +130,13 @@ def find_subject_files(manual_dir):
             hint=_MANUAL_DOWNLOAD_INSTRUCTIONS.strip(),
         )
     absent = sorted(set(range(1, deap_constants.N_SUBJECTS + 1)) - set(subjects))
-    if absent:
+    if absent and warn:
         logger.warning(
             "DEAP: no file for subject(s) %s below %s (the release has s01-s%02d); building the %d found.",
-            absent, manual_dir, deap_constants.N_SUBJECTS, len(subjects),
+            absent,
+            manual_dir,
+            deap_constants.N_SUBJECTS,
+            len(subjects),
         )
     files = {}
     for subject in subjects:
@@ -171,14 +176,20 @@ def load_subject(path, kind):
         contents = restricted_load(path, encoding="latin1")
         if not isinstance(contents, dict):
             raise CorpusFormatError(
-                path, "the pickle is not a dict", expected="a dict with keys 'data' and 'labels'",
+                path,
+                "the pickle is not a dict",
+                expected="a dict with keys 'data' and 'labels'",
                 found=type(contents).__name__,
             )
-        contents = {(k.decode("latin1") if isinstance(k, bytes) else k): v for k, v in contents.items()}
+        contents = {
+            (k.decode("latin1") if isinstance(k, bytes) else k): v for k, v in contents.items()
+        }
         missing = [key for key in ("data", "labels") if key not in contents]
         if missing:
             raise CorpusFormatError(
-                path, f"missing key(s) {', '.join(missing)}", expected="keys 'data' and 'labels'",
+                path,
+                f"missing key(s) {', '.join(missing)}",
+                expected="keys 'data' and 'labels'",
                 found=f"keys {sorted(map(str, contents))}",
             )
     else:
@@ -195,7 +206,9 @@ def load_subject(path, kind):
         or data.shape[2] < min_samples
     ):
         raise CorpusFormatError(
-            path, "unexpected 'data' array", field="data",
+            path,
+            "unexpected 'data' array",
+            field="data",
             expected=f"a numeric array (n_trials, {deap_constants.N_CHANNELS}, n_samples) with "
             f"n_samples > {deap_constants.BASELINE_SAMPLES} (real files: (40, 40, 8064))",
             found=_describe(data),
@@ -206,14 +219,17 @@ def load_subject(path, kind):
         or labels.shape != (data.shape[0], len(deap_constants.RATING_COLUMNS))
     ):
         raise CorpusFormatError(
-            path, "unexpected 'labels' array", field="labels",
+            path,
+            "unexpected 'labels' array",
+            field="labels",
             expected=f"a numeric array ({data.shape[0]}, 4): valence, arousal, dominance, liking",
             found=_describe(labels),
         )
     if data.shape != (deap_constants.N_TRIALS, deap_constants.N_CHANNELS, deap_constants.N_SAMPLES):
         logger.warning(
             "%s: data has shape %s, not the release's (40, 40, 8064); using it as it is.",
-            path, data.shape,
+            path,
+            data.shape,
         )
     return data, labels.astype(np.float64)
 
@@ -224,15 +240,68 @@ def _describe(value):
     return f"{type(value).__name__}"
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
-    """DEAP, preprocessed release (FORMATS.md section 1)."""
+class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
+    """DEAP, preprocessed release."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release: raw 1 s windows and STFT windows."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release: raw 1 s windows and STFT windows.",
+        "1.1.0": "A trial with NaN/inf (or float32-overflowing) samples, or a rating outside 1-9, stops "
+        "the build with an error naming file and trial (the release has none; such a file is corrupt).",
+    }
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
     BUILDER_CONFIGS = [RAW_CONFIG, STFT_CONFIG]
-    DEFAULT_CONFIG_NAME = "raw"
+    DEFAULT_BUILDER_CONFIG_NAME = "stft"
+    DEFAULT_MODEL = "gru_xnet"
+    SOURCE_FILES = (
+        "data_preprocessed_python/s01.dat ... s32.dat (or data_preprocessed_matlab/sNN.mat)"
+    )
+
+    def source_files(self, manual_dir):
+        """The ``sNN.dat`` (or ``sNN.mat``) files the build reads, one per subject."""
+        return [path for path, _kind in find_subject_files(manual_dir, warn=False).values()]
+
+    def preprocessing_spec(self):
+        """Raw: EEG minus the 3 s baseline template plus peripheral channels; stft: EEG spectrograms."""
+        from amigos_emo.preprocessing_spec import PreprocessingSpec, SignalSpec
+
+        config = self.builder_config
+        rate = deap_constants.SFREQ_HZ
+        signals = {"eeg": SignalSpec("eeg", deap_constants.EEG_CHANNELS, rate, "uV")}
+        if config.representation == "raw":
+            signals["peripheral"] = SignalSpec(
+                "peripheral", deap_constants.PERIPHERAL_CHANNELS, rate
+            )
+            signals["gsr"] = SignalSpec("gsr", ("GSR",), rate, "ohm")
+        return PreprocessingSpec(
+            dataset=f"{self.name}/{config.name}",
+            builder_version=str(self.version),
+            window_s=config.window_s,
+            step_s=config.step_s,
+            signals=signals,
+            representation=config.representation,
+            baseline=(
+                {
+                    "seconds": deap_constants.BASELINE_S,
+                    "template_s": config.window_s,
+                    "applies_to": ["eeg"],
+                    "kind": "subtract_template",
+                }
+                if config.representation == "raw"
+                else None
+            ),
+            extra={
+                "stft": {
+                    "nperseg": config.nperseg,
+                    "noverlap": config.noverlap,
+                    "max_freq_hz": config.max_freq_hz,
+                    "log": True,
+                }
+            }
+            if config.representation == "stft"
+            else {},
+        )
 
     def _info(self) -> tfds.core.DatasetInfo:
         config = self.builder_config
@@ -276,8 +345,13 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         config = self.builder_config
         return np.asarray(
             stft_spectrogram(
-                windows, deap_constants.SFREQ_HZ, nperseg=config.nperseg, noverlap=config.noverlap,
-                axis=1, log=True, max_freq_hz=config.max_freq_hz,
+                windows,
+                deap_constants.SFREQ_HZ,
+                nperseg=config.nperseg,
+                noverlap=config.noverlap,
+                axis=1,
+                log=True,
+                max_freq_hz=config.max_freq_hz,
             ),
             dtype=np.float32,
         )
@@ -294,15 +368,30 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
         config = self.builder_config
         data, labels = load_subject(path, kind)
-        n_skipped = 0
         baseline_samples = deap_constants.BASELINE_SAMPLES
         for trial_index in range(data.shape[0]):
             trial_id = trial_index + 1
-            ratings = labels[trial_index]
+            ratings = check_scale(
+                labels[trial_index],
+                deap_constants.RATING_SCALE,
+                path,
+                field=f"labels[{trial_index}] (trial {trial_id})",
+                names=deap_constants.RATING_COLUMNS,
+            )
             signal = data[trial_index].T  # time-major (n_samples, 40)
-            if not np.all(np.isfinite(ratings)) or not np.all(np.isfinite(signal)):
-                n_skipped += 1
-                continue
+            # The release has no holes: a non-finite sample means a corrupt file, so it stops the build.
+            finite_float32(
+                signal[:, deap_constants.EEG_ROWS],
+                path,
+                field=f"data[{trial_index}] (trial {trial_id})",
+                modality="EEG",
+            )
+            finite_float32(
+                signal[:, deap_constants.PERIPHERAL_ROWS],
+                path,
+                field=f"data[{trial_index}] (trial {trial_id})",
+                modality="peripheral",
+            )
             baseline = signal[:baseline_samples, deap_constants.EEG_ROWS]
             stimulus = signal[baseline_samples:]
             eeg = sliding_windows(
@@ -310,7 +399,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             )
             if eeg.shape[0] == 0:
                 raise CorpusFormatError(
-                    path, f"trial {trial_id} is too short for one window", field="data",
+                    path,
+                    f"trial {trial_id} is too short for one window",
+                    field="data",
                     expected=f"at least {baseline_samples + config.window_samples} samples",
                     found=f"{signal.shape[0]} samples",
                 )
@@ -319,32 +410,38 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                 "session_id": 1,
                 "trial_id": trial_id,
                 "label": int(deap_constants.quadrant_label(ratings[0], ratings[1])),
-                **{name: np.float32(value) for name, value in zip(deap_constants.RATING_COLUMNS, ratings, strict=True)},
+                **{
+                    name: np.float32(value)
+                    for name, value in zip(deap_constants.RATING_COLUMNS, ratings, strict=True)
+                },
             }
             if config.representation == "raw":
                 eeg = remove_baseline(eeg, baseline).astype(np.float32)
                 peripheral = sliding_windows(
-                    stimulus[:, deap_constants.PERIPHERAL_ROWS], config.window_samples, config.step_samples
+                    stimulus[:, deap_constants.PERIPHERAL_ROWS],
+                    config.window_samples,
+                    config.step_samples,
                 ).astype(np.float32)
                 gsr_column = deap_constants.GSR_ROW - deap_constants.PERIPHERAL_ROWS.start
                 for window_index in range(eeg.shape[0]):
-                    yield f"{subject:02d}_{trial_id:02d}_{window_index:03d}", {
-                        **common,
-                        "window_index": window_index,
-                        "eeg": eeg[window_index],
-                        "peripheral": peripheral[window_index],
-                        "gsr": peripheral[window_index, :, gsr_column : gsr_column + 1],
-                    }
+                    yield (
+                        f"{subject:02d}_{trial_id:02d}_{window_index:03d}",
+                        {
+                            **common,
+                            "window_index": window_index,
+                            "eeg": eeg[window_index],
+                            "peripheral": peripheral[window_index],
+                            "gsr": peripheral[window_index, :, gsr_column : gsr_column + 1],
+                        },
+                    )
             else:
                 spectrograms = self._stft(np.asarray(eeg, dtype=np.float32))
                 for window_index in range(spectrograms.shape[0]):
-                    yield f"{subject:02d}_{trial_id:02d}_{window_index:03d}", {
-                        **common,
-                        "window_index": window_index,
-                        "stft": spectrograms[window_index],
-                    }
-        if n_skipped:
-            logger.warning(
-                "%s: skipped %d of %d trials with NaN/inf samples or ratings (no label is made up).",
-                path, n_skipped, data.shape[0],
-            )
+                    yield (
+                        f"{subject:02d}_{trial_id:02d}_{window_index:03d}",
+                        {
+                            **common,
+                            "window_index": window_index,
+                            "stft": spectrograms[window_index],
+                        },
+                    )

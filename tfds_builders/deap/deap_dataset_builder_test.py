@@ -20,7 +20,9 @@ DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
 
 
 def _load_dummy_maker():
-    spec = importlib.util.spec_from_file_location("deap_make_dummy_data", DUMMY_DIR / "make_dummy_data.py")
+    spec = importlib.util.spec_from_file_location(
+        "deap_make_dummy_data", DUMMY_DIR / "make_dummy_data.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -63,12 +65,19 @@ def test_raw_split_counts_match_the_dummy_files(raw_builder):
 def test_raw_examples_values_ids_and_labels(raw_builder):
     reference = _reference_subjects()
     for subject, (data, labels) in reference.items():
-        examples = list(tfds.as_numpy(raw_builder.as_dataset(split=f"subject_{subject:02d}", shuffle_files=False)))
+        examples = list(
+            tfds.as_numpy(
+                raw_builder.as_dataset(split=f"subject_{subject:02d}", shuffle_files=False)
+            )
+        )
         examples.sort(key=lambda e: (e["trial_id"], e["window_index"]))
         assert len(examples) == data.shape[0] * 4
         for example in examples:
             assert example["eeg"].shape == (128, 32) and example["eeg"].dtype == np.float32
-            assert example["peripheral"].shape == (128, 8) and example["peripheral"].dtype == np.float32
+            assert (
+                example["peripheral"].shape == (128, 8)
+                and example["peripheral"].dtype == np.float32
+            )
             assert example["gsr"].shape == (128, 1)
             for key in ("subject_id", "session_id", "trial_id", "window_index"):
                 assert example[key].dtype == np.int32
@@ -82,14 +91,23 @@ def test_raw_examples_values_ids_and_labels(raw_builder):
             start = 384 + window * 128
             expected_eeg = (signal[:32, start : start + 128] - template).T
             np.testing.assert_allclose(example["eeg"], expected_eeg, rtol=1e-5, atol=1e-3)
-            np.testing.assert_allclose(example["peripheral"], signal[32:, start : start + 128].T, rtol=1e-6)
+            np.testing.assert_allclose(
+                example["peripheral"], signal[32:, start : start + 128].T, rtol=1e-6
+            )
             np.testing.assert_array_equal(example["gsr"][:, 0], example["peripheral"][:, 4])
             valence, arousal, dominance, liking = labels[trial]
-            assert example["valence"] == np.float32(valence) and example["liking"] == np.float32(liking)
-            assert example["dominance"] == np.float32(dominance) and example["arousal"] == np.float32(arousal)
+            assert example["valence"] == np.float32(valence) and example["liking"] == np.float32(
+                liking
+            )
+            assert example["dominance"] == np.float32(dominance) and example[
+                "arousal"
+            ] == np.float32(arousal)
             assert example["label"] == 2 * int(arousal >= 5.0) + int(valence >= 5.0)
     # The dummy ratings cover three quadrants, including arousal exactly 5.0 -> high.
-    labels_seen = {int(e["label"]) for e in tfds.as_numpy(raw_builder.as_dataset(split="subject_01+subject_02"))}
+    labels_seen = {
+        int(e["label"])
+        for e in tfds.as_numpy(raw_builder.as_dataset(split="subject_01+subject_02"))
+    }
     assert labels_seen == {1, 2, 3}
 
 
@@ -127,7 +145,9 @@ def test_malicious_pickle_is_refused_and_not_executed(tmp_path):
 
     path = tmp_path / "s01.dat"
     path.write_bytes(pickle.dumps({"data": Exploit(), "labels": None}, protocol=2))
-    with pytest.raises(UnsafePickleError, match=r"s01\.dat.*refused to unpickle global (posix|os|nt)\.system"):
+    with pytest.raises(
+        UnsafePickleError, match=r"s01\.dat.*refused to unpickle global (posix|os|nt)\.system"
+    ):
         deap_dataset_builder.load_subject(path, "python")
     assert not sentinel.exists()
 
@@ -148,12 +168,17 @@ def test_truncated_and_malformed_files_name_the_file(tmp_path):
     wrong_channels.write_bytes(
         make_dummy.py2_pickle_dumps({"data": np.zeros((1, 32, 600)), "labels": np.ones((1, 4))})
     )
-    with pytest.raises(CorpusFormatError, match=r"s06\.dat: data: unexpected 'data' array.*Found float64 array of shape \(1, 32, 600\)"):
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"s06\.dat: data: unexpected 'data' array.*Found float64 array of shape \(1, 32, 600\)",
+    ):
         deap_dataset_builder.load_subject(wrong_channels, "python")
 
     wrong_labels = tmp_path / "s07.mat"
     scipy.io.savemat(wrong_labels, {"data": np.zeros((2, 40, 600)), "labels": np.ones((2, 3))})
-    with pytest.raises(CorpusFormatError, match=r"s07\.mat: labels: .*Expected a numeric array \(2, 4\)"):
+    with pytest.raises(
+        CorpusFormatError, match=r"s07\.mat: labels: .*Expected a numeric array \(2, 4\)"
+    ):
         deap_dataset_builder.load_subject(wrong_labels, "matlab")
 
     no_labels = tmp_path / "s08.mat"
@@ -184,15 +209,55 @@ def test_file_discovery_is_recursive_numeric_and_prefers_python(tmp_path):
         deap_dataset_builder.find_subject_files(tmp_path / "empty")
 
 
-def test_nan_trials_are_skipped_and_counted(tmp_path, caplog):
-    data, labels = make_dummy.make_subject(3, 2, [[7.0, 7.0, 7.0, 7.0], [np.nan, 3.0, 3.0, 3.0]])
-    manual = tmp_path / "manual"
-    manual.mkdir()
+def _write_subject(manual, data, labels):
+    manual.mkdir(exist_ok=True)
     (manual / "s01.dat").write_bytes(make_dummy.py2_pickle_dumps({"data": data, "labels": labels}))
-    builder = _build("raw", tmp_path / "data", manual)
-    assert builder.info.splits["subject_01"].num_examples == 4  # trial 2 skipped, not labelled
-    trial_ids = {int(e["trial_id"]) for e in tfds.as_numpy(builder.as_dataset(split="subject_01"))}
-    assert trial_ids == {1}
+    return manual
+
+
+def test_non_finite_samples_stop_the_build_naming_file_and_trial(tmp_path):
+    data, labels = make_dummy.make_subject(3, 2, [[7.0, 7.0, 7.0, 7.0], [3.0, 3.0, 3.0, 3.0]])
+    data[1, 36, 500] = np.inf  # trial 2, GSR
+    manual = _write_subject(tmp_path / "manual", data, labels)
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"s01\.dat: data\[1\] \(trial 2\): peripheral holds non-finite samples.*1 infinite",
+    ):
+        _build("raw", tmp_path / "data", manual)
+    data[1, 36, 500] = 0.0
+    data[0, 3, 10] = 1e39  # trial 1, EEG: finite in float64, overflows float32
+    _write_subject(manual, data, labels)
+    with pytest.raises(CorpusFormatError, match=r"data\[0\] \(trial 1\): EEG holds non-finite"):
+        _build("raw", tmp_path / "data2", manual)
+
+
+@pytest.mark.parametrize(
+    ("ratings", "name", "value"),
+    [
+        ([0.0, 5.0, 5.0, 5.0], "valence", "0.0"),
+        ([5.0, -1.0, 5.0, 5.0], "arousal", "-1.0"),
+        ([5.0, 5.0, 5.0, 10.0], "liking", "10.0"),
+        ([np.nan, 5.0, 5.0, 5.0], "valence", "nan"),
+    ],
+)
+def test_ratings_outside_1_to_9_stop_the_build(tmp_path, ratings, name, value):
+    data, labels = make_dummy.make_subject(3, 2, [[7.0, 7.0, 7.0, 7.0], ratings])
+    manual = _write_subject(tmp_path / "manual", data, labels)
+    with pytest.raises(
+        CorpusFormatError,
+        match=rf"s01\.dat: labels\[1\] \(trial 2\): {name} is outside the corpus's scale\. "
+        rf"Expected a value in \[1, 9\]\. Found {value}",
+    ):
+        _build("raw", tmp_path / "data", manual)
+
+
+def test_preprocessing_spec_matches_what_is_written(raw_builder):
+    spec = raw_builder.preprocessing_spec()
+    assert spec.dataset == "deap/raw" and spec.representation == "raw"
+    example = next(iter(tfds.as_numpy(raw_builder.as_dataset(split="subject_01").take(1))))
+    for name, signal in spec.signals.items():
+        assert example[name].shape == (int(spec.window_s * signal.sfreq_hz), len(signal.channels))
+    assert spec.baseline["seconds"] == 3.0 and spec.baseline["applies_to"] == ["eeg"]
 
 
 def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):

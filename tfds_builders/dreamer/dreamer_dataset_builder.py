@@ -1,6 +1,6 @@
 """DREAMER as a TFDS builder: 1 s raw EEG/ECG windows, or per-trial graph inputs for VAE-GNN.
 
-Reads the single ``DREAMER.mat`` struct (FORMATS.md section 3). ``Data`` is a 1 x 23 cell of
+Reads the single ``DREAMER.mat`` struct. ``Data`` is a 1 x 23 cell of
 1 x 1 structs in the release; a file with ``Data`` as a 1 x 23 struct array reads the same
 (both are reached through ``loadmat(squeeze_me=True, struct_as_record=False)``).
 See ``README.md`` beside this file for label codes, windowing and protocols.
@@ -19,6 +19,8 @@ from etils import epath
 from amigos_emo._logging import logger
 from amigos_emo.constants import dreamer as dreamer_constants
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.io.integrity import check_scale, finite_float32
+from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
 
 _DESCRIPTION = """
 DREAMER: 23 participants watched 18 film clips while 14-channel EEG (Emotiv EPOC, 128 Hz) and
@@ -85,19 +87,24 @@ def find_dreamer_file(manual_dir):
     """
     manual_dir = pathlib.Path(os.fspath(manual_dir))
     matches = sorted(
-        path for path in manual_dir.rglob("*")
+        path
+        for path in manual_dir.rglob("*")
         if path.name.lower() == dreamer_constants.FILE_NAME.lower() and path.is_file()
     )
     if not matches:
         raise CorpusFormatError(
-            manual_dir, "no DREAMER.mat found (searched recursively)",
+            manual_dir,
+            "no DREAMER.mat found (searched recursively)",
             expected="the file DREAMER.mat from the DREAMER release",
             hint=_MANUAL_DOWNLOAD_INSTRUCTIONS.strip(),
         )
     if len(matches) > 1:
         raise CorpusFormatError(
-            manual_dir, "more than one DREAMER.mat found", expected="exactly one",
-            found=", ".join(map(str, matches)), hint="Keep one copy under manual_dir.",
+            manual_dir,
+            "more than one DREAMER.mat found",
+            expected="exactly one",
+            found=", ".join(map(str, matches)),
+            hint="Keep one copy under manual_dir.",
         )
     return matches[0]
 
@@ -113,7 +120,10 @@ def _field(struct, name, path, where):
     if not hasattr(struct, "_fieldnames") or name not in struct._fieldnames:
         found = getattr(struct, "_fieldnames", None)
         raise CorpusFormatError(
-            path, f"missing field {name!r}", field=where, expected=f"a struct with field {name!r}",
+            path,
+            f"missing field {name!r}",
+            field=where,
+            expected=f"a struct with field {name!r}",
             found=f"fields {found}" if found is not None else f"a {type(struct).__name__}",
         )
     return getattr(struct, name)
@@ -137,7 +147,9 @@ def load_dreamer(path):
     subjects = _items(_field(top, "Data", path, "DREAMER"))
     if not subjects or not all(hasattr(s, "_fieldnames") for s in subjects):
         raise CorpusFormatError(
-            path, "DREAMER.Data is not a list of subject structs", field="DREAMER.Data",
+            path,
+            "DREAMER.Data is not a list of subject structs",
+            field="DREAMER.Data",
             expected="a 1 x 23 cell of 1 x 1 structs (or a 1 x 23 struct array)",
             found=f"{type(top.Data).__name__} {getattr(top.Data, 'shape', '')}",
         )
@@ -147,21 +159,31 @@ def load_dreamer(path):
     ):
         if name in top._fieldnames and float(np.asarray(getattr(top, name)).ravel()[0]) != expected:
             raise CorpusFormatError(
-                path, "unexpected sampling rate", field=f"DREAMER.{name}", expected=f"{expected:g} Hz",
+                path,
+                "unexpected sampling rate",
+                field=f"DREAMER.{name}",
+                expected=f"{expected:g} Hz",
                 found=f"{np.asarray(getattr(top, name)).ravel()[0]} Hz",
             )
-    if "noOfSubjects" in top._fieldnames and int(np.asarray(top.noOfSubjects).ravel()[0]) != len(subjects):
+    if "noOfSubjects" in top._fieldnames and int(np.asarray(top.noOfSubjects).ravel()[0]) != len(
+        subjects
+    ):
         logger.warning(
             "%s: DREAMER.noOfSubjects says %s but Data holds %d subjects; using Data.",
-            path, np.asarray(top.noOfSubjects).ravel()[0], len(subjects),
+            path,
+            np.asarray(top.noOfSubjects).ravel()[0],
+            len(subjects),
         )
     electrodes = dreamer_constants.EEG_CHANNELS
     if "EEG_Electrodes" in top._fieldnames:
         names = tuple(str(n).strip() for n in np.asarray(top.EEG_Electrodes, dtype=object).ravel())
         if tuple(n.upper() for n in names) != tuple(n.upper() for n in electrodes):
             raise CorpusFormatError(
-                path, "unexpected electrode list", field="DREAMER.EEG_Electrodes",
-                expected=", ".join(electrodes), found=", ".join(names),
+                path,
+                "unexpected electrode list",
+                field="DREAMER.EEG_Electrodes",
+                expected=", ".join(electrodes),
+                found=", ".join(names),
             )
     return subjects, electrodes
 
@@ -185,35 +207,54 @@ def subject_trials(record, path, subject):
                 array = np.asarray(array)
                 if array.ndim != 2 or array.shape[1] != n_chans or array.dtype.kind not in "fiu":
                     raise CorpusFormatError(
-                        path, "unexpected trial array", field=f"{field}{{{index + 1}}}",
+                        path,
+                        "unexpected trial array",
+                        field=f"{field}{{{index + 1}}}",
                         expected=f"a numeric (n_times, {n_chans}) array (time x channel)",
                         found=f"{array.dtype} array of shape {array.shape}",
                     )
                 arrays[index] = array.astype(np.float64)
             signals[(modality, part)] = arrays
     scores = [
-        np.atleast_1d(np.asarray(getattr(record, dreamer_constants.SCORE_FIELDS[name]), dtype=np.float64)).ravel()
+        np.atleast_1d(
+            np.asarray(getattr(record, dreamer_constants.SCORE_FIELDS[name]), dtype=np.float64)
+        ).ravel()
         for name in ("valence", "arousal", "dominance")
     ]
     counts = {f"{m}.{p}": len(a) for (m, p), a in signals.items()}
-    counts.update({field: len(s) for field, s in zip(("ScoreValence", "ScoreArousal", "ScoreDominance"), scores, strict=True)})
+    counts.update(
+        {
+            field: len(s)
+            for field, s in zip(
+                ("ScoreValence", "ScoreArousal", "ScoreDominance"), scores, strict=True
+            )
+        }
+    )
     if len(set(counts.values())) != 1:
         raise CorpusFormatError(
-            path, "the clip count differs between fields", field=where,
+            path,
+            "the clip count differs between fields",
+            field=where,
             expected="the same number of clips (18) in every field",
             found=", ".join(f"{k}: {v}" for k, v in counts.items()),
         )
     trials = []
     for index in range(len(scores[0])):
-        trial_scores = np.array([s[index] for s in scores])
-        finite = np.isfinite(trial_scores)
-        if finite.all() and (
-            np.any(trial_scores < dreamer_constants.SCORE_SCALE[0])
-            or np.any(trial_scores > dreamer_constants.SCORE_SCALE[1])
-        ):
-            raise CorpusFormatError(
-                path, "score outside the 1-5 scale", field=f"{where}.Score*({index + 1})",
-                expected="integers 1..5", found=f"valence, arousal, dominance = {trial_scores.tolist()}",
+        trial_scores = check_scale(
+            [s[index] for s in scores],
+            dreamer_constants.SCORE_SCALE,
+            path,
+            field=f"{where}.Score*({index + 1})",
+            names=("valence", "arousal", "dominance"),
+        )
+        # DREAMER has no known holes: a non-finite sample in any modality (the baseline too, whose
+        # template is subtracted from every window) means a corrupt file and stops the build.
+        for (modality, part), arrays in signals.items():
+            finite_float32(
+                arrays[index],
+                path,
+                field=f"{where}.{modality}.{part}{{{index + 1}}}",
+                modality=modality,
             )
         trials.append(
             {
@@ -262,7 +303,9 @@ def graph_inputs(eeg, sfreq, electrodes, graph_samples, subwindow_samples, mi_bi
     node_features = differential_entropy(windows, sfreq)  # (n_sub, n_chans, 5)
     adjacency = np.stack(
         [
-            mutual_information_adjacency(bandpass(eeg, sfreq, low, high)[-graph_samples:], n_bins=mi_bins)
+            mutual_information_adjacency(
+                bandpass(eeg, sfreq, low, high)[-graph_samples:], n_bins=mi_bins
+            )
             for low, high in FREQUENCY_BANDS.values()
         ]
     )
@@ -273,15 +316,72 @@ def graph_inputs(eeg, sfreq, electrodes, graph_samples, subwindow_samples, mi_bi
     }
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
-    """DREAMER (FORMATS.md section 3)."""
+class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
+    """DREAMER."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release: raw 1 s EEG/ECG windows and VAE-GNN graph inputs."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release: raw 1 s EEG/ECG windows and VAE-GNN graph inputs.",
+        "1.1.0": "Every modality (EEG and ECG, stimuli and baselines) is checked: NaN/inf or "
+        "float32-overflowing samples, or a NaN score, stop the build naming the subject and clip "
+        "(NaN ECG was written before, and a NaN baseline spread into every window).",
+    }
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
     BUILDER_CONFIGS = [RAW_CONFIG, GRAPH_CONFIG]
-    DEFAULT_CONFIG_NAME = "raw"
+    DEFAULT_BUILDER_CONFIG_NAME = "graph"
+    DEFAULT_MODEL = "vae_gnn"
+    SOURCE_FILES = "DREAMER.mat (any depth)"
+
+    def source_files(self, manual_dir):
+        """The one ``DREAMER.mat`` below ``manual_dir``."""
+        return [find_dreamer_file(manual_dir)]
+
+    def preprocessing_spec(self):
+        """Raw: EEG (minus the baseline template) and ECG windows; graph: VAE-GNN inputs."""
+        from amigos_emo.preprocessing_spec import PreprocessingSpec, SignalSpec
+
+        config = self.builder_config
+        eeg = SignalSpec(
+            "eeg", dreamer_constants.EEG_CHANNELS, dreamer_constants.EEG_SFREQ_HZ, "uV"
+        )
+        if config.representation == "raw":
+            signals = {
+                "eeg": eeg,
+                "ecg": SignalSpec(
+                    "ecg", dreamer_constants.ECG_CHANNELS, dreamer_constants.ECG_SFREQ_HZ
+                ),
+            }
+            window_s = config.window_s
+            baseline = {
+                "seconds": None,
+                "template_s": config.window_s,
+                "applies_to": ["eeg"],
+                "kind": "subtract_template",
+            }
+            extra = {}
+        else:
+            signals = {"eeg": eeg}
+            window_s = config.graph_samples / dreamer_constants.EEG_SFREQ_HZ
+            baseline = None
+            extra = {
+                "graph": {
+                    "graph_samples": config.graph_samples,
+                    "subwindow_samples": config.subwindow_samples,
+                    "mi_bins": config.mi_bins,
+                    "segment": "last graph_samples of the stimulus",
+                }
+            }
+        return PreprocessingSpec(
+            dataset=f"{self.name}/{config.name}",
+            builder_version=str(self.version),
+            window_s=window_s,
+            step_s=window_s,
+            signals=signals,
+            representation=config.representation,
+            baseline=baseline,
+            extra=extra,
+        )
 
     def _info(self) -> tfds.core.DatasetInfo:
         config = self.builder_config
@@ -305,8 +405,12 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             supervised = ("eeg", "label")
         else:
             n_node_feats = config.graph_samples // config.subwindow_samples
-            features["eeg_grid"] = tfds.features.Tensor(shape=(config.graph_samples, 9, 9), dtype=np.float32)
-            features["node_features"] = tfds.features.Tensor(shape=(5, n_eeg, n_node_feats), dtype=np.float32)
+            features["eeg_grid"] = tfds.features.Tensor(
+                shape=(config.graph_samples, 9, 9), dtype=np.float32
+            )
+            features["node_features"] = tfds.features.Tensor(
+                shape=(5, n_eeg, n_node_feats), dtype=np.float32
+            )
             features["adjacency"] = tfds.features.Tensor(shape=(5, n_eeg, n_eeg), dtype=np.float32)
             features["valence"] = tfds.features.ClassLabel(names=("low", "high"))
             features["arousal"] = tfds.features.ClassLabel(names=("low", "high"))
@@ -334,13 +438,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
         config = self.builder_config
         eeg_sfreq = dreamer_constants.EEG_SFREQ_HZ
-        n_skipped = 0
         for trial in subject_trials(record, path, subject):
             trial_id = trial["trial_id"]
             scores = trial["scores"]
-            if not np.all(np.isfinite(scores)) or not np.all(np.isfinite(trial["eeg"])):
-                n_skipped += 1
-                continue
             valence, arousal, dominance = scores
             common = {
                 "subject_id": subject,
@@ -353,7 +453,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                 ecg_samples = int(round(config.window_s * dreamer_constants.ECG_SFREQ_HZ))
                 if trial["eeg_baseline"].shape[0] < eeg_samples:
                     raise CorpusFormatError(
-                        path, "baseline shorter than one window",
+                        path,
+                        "baseline shorter than one window",
                         field=f"DREAMER.Data{{{subject}}}.EEG.baseline{{{trial_id}}}",
                         expected=f"at least {eeg_samples} samples (61 s = 7808 in the release)",
                         found=f"{trial['eeg_baseline'].shape[0]} samples",
@@ -365,37 +466,43 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                 ecg = ecg[:count].astype(np.float32)
                 ratings = {"valence": valence, "arousal": arousal, "dominance": dominance}
                 for window_index in range(count):
-                    yield f"{subject:02d}_{trial_id:02d}_{window_index:03d}", {
-                        **common,
-                        **{k: np.float32(v) for k, v in ratings.items()},
-                        "window_index": window_index,
-                        "eeg": eeg[window_index],
-                        "ecg": ecg[window_index],
-                    }
+                    yield (
+                        f"{subject:02d}_{trial_id:02d}_{window_index:03d}",
+                        {
+                            **common,
+                            **{k: np.float32(v) for k, v in ratings.items()},
+                            "window_index": window_index,
+                            "eeg": eeg[window_index],
+                            "ecg": ecg[window_index],
+                        },
+                    )
             else:
                 if trial["eeg"].shape[0] < config.graph_samples:
                     raise CorpusFormatError(
-                        path, "stimulus shorter than the graph segment",
+                        path,
+                        "stimulus shorter than the graph segment",
                         field=f"DREAMER.Data{{{subject}}}.EEG.stimuli{{{trial_id}}}",
                         expected=f"at least {config.graph_samples} samples",
                         found=f"{trial['eeg'].shape[0]} samples",
                     )
                 inputs = graph_inputs(
-                    trial["eeg"], eeg_sfreq, electrodes, config.graph_samples,
-                    config.subwindow_samples, config.mi_bins,
+                    trial["eeg"],
+                    eeg_sfreq,
+                    electrodes,
+                    config.graph_samples,
+                    config.subwindow_samples,
+                    config.mi_bins,
                 )
-                yield f"{subject:02d}_{trial_id:02d}", {
-                    **common,
-                    **inputs,
-                    "window_index": 0,
-                    "valence": int(dreamer_constants.is_high(valence)),
-                    "arousal": int(dreamer_constants.is_high(arousal)),
-                    "valence_score": np.float32(valence),
-                    "arousal_score": np.float32(arousal),
-                    "dominance_score": np.float32(dominance),
-                }
-        if n_skipped:
-            logger.warning(
-                "%s: subject %d: skipped %d trials with NaN/inf EEG or scores (no label is made up).",
-                path, subject, n_skipped,
-            )
+                yield (
+                    f"{subject:02d}_{trial_id:02d}",
+                    {
+                        **common,
+                        **inputs,
+                        "window_index": 0,
+                        "valence": int(dreamer_constants.is_high(valence)),
+                        "arousal": int(dreamer_constants.is_high(arousal)),
+                        "valence_score": np.float32(valence),
+                        "arousal_score": np.float32(arousal),
+                        "dominance_score": np.float32(dominance),
+                    },
+                )

@@ -13,6 +13,8 @@ from etils import epath
 from amigos_emo._logging import logger
 from amigos_emo.constants import feeling_emotions as constants
 from amigos_emo.io.errors import CorpusFormatError, describe_cell
+from amigos_emo.io.integrity import check_codes, finite_float32
+from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
 
 _DESCRIPTION = """\
 EEG Brainwave Dataset: Feeling Emotions (J. J. Bird et al., Kaggle `emotions.csv`): 2132 rows of
@@ -47,8 +49,6 @@ _FEATURE_FAMILIES = (
     "fft",
 )
 _FFT_B_BLOCK = tuple(f"fft_{k}_b" for k in range(750))
-
-
 
 
 def find_csv(manual_dir):
@@ -210,16 +210,57 @@ def read_emotions_csv(path):
     labels = label_strings.map(constants.LABEL_CODES).to_numpy(np.int64)
     if len(frame) != constants.N_ROWS:
         logger.info("%s has %d rows; the Kaggle release has %d", path, len(frame), constants.N_ROWS)
-    return feature_names, values.astype(np.float32), labels
+    labels = check_codes(
+        labels,
+        range(len(constants.LABEL_NAMES)),
+        path,
+        field=constants.LABEL_COLUMN,
+        names=constants.LABEL_NAMES,
+    )
+    # Checked again after the cast: a value beyond float32's range would be written as inf.
+    return (
+        feature_names,
+        finite_float32(values, path, field="feature columns", modality="features"),
+        labels,
+    )
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
+class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for the Kaggle Feeling Emotions ``emotions.csv`` (no subject column)."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release: one `train` split of all rows."}
+    VERSION = tfds.core.Version("1.0.1")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release: one `train` split of all rows.",
+        "1.0.1": "Feature values beyond float32's range are refused like NaN (nothing else written changes).",
+    }
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
+    DEFAULT_MODEL = "gru_classifier"
+    SOURCE_FILES = "emotions.csv (exactly one, any depth)"
+
+    def source_files(self, manual_dir):
+        """The one ``emotions.csv`` below ``manual_dir``."""
+        return [find_csv(manual_dir)]
+
+    def preprocessing_spec(self):
+        """Precomputed feature vectors only: no signal the model reads, no window the file states."""
+        from amigos_emo.preprocessing_spec import PreprocessingSpec
+
+        return PreprocessingSpec(
+            dataset=self.name,
+            builder_version=str(self.version),
+            window_s=None,
+            step_s=None,
+            signals={},
+            representation="features",
+            baseline=None,
+            extra={
+                "n_features": constants.N_FEATURES,
+                "source_channels": list(constants.SOURCE_CHANNELS),
+                "source_sfreq_hz": constants.SOURCE_SFREQ_HZ,
+                "note": "features precomputed by the corpus authors; the file states no window length",
+            },
+        )
 
     def _info(self):
         return self.dataset_info_from_configs(

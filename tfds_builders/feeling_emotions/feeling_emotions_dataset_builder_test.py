@@ -93,6 +93,10 @@ def _set(rows, row, col, value):
         ),
         (lambda r: r.__setitem__(7, r[7][:1000]), r"missing or non-numeric value at data row 7"),
         (lambda r: r[4].append("1.0"), r"cannot parse as CSV"),
+        (
+            lambda r: _set(r, 3, 9, "1e39"),
+            r"feature columns: features holds non-finite samples.*1 infinite or beyond float32",
+        ),
     ],
 )
 def test_bad_csv_raises(tmp_path, edit, match):
@@ -129,3 +133,13 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="simulated"):
         _build(tmp_path, DUMMY_DIR)
     assert not Builder(data_dir=tmp_path / "tfds").is_prepared()
+
+
+def test_default_model_and_preprocessing_spec(tmp_path):
+    from amigos_emo.tfds_builders.feeling_emotions.feeling_emotions_dataset_builder import Builder
+
+    assert Builder.DEFAULT_MODEL == "gru_classifier"
+    assert getattr(Builder, "DEFAULT_BUILDER_CONFIG_NAME", None) is None
+    spec = Builder(data_dir=tmp_path).preprocessing_spec()
+    assert spec.representation == "features" and spec.signals == {}
+    assert spec.extra["n_features"] == Builder(data_dir=tmp_path).info.features["features"].shape[0]

@@ -14,7 +14,9 @@ from etils import epath
 from amigos_emo._logging import logger
 from amigos_emo.constants import gameemo as constants
 from amigos_emo.io.errors import CorpusFormatError, describe_cell
+from amigos_emo.io.integrity import check_codes, finite_float32
 from amigos_emo.signal.windows import sliding_windows
+from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
 
 _DESCRIPTION = """\
 GAMEEMO (Alakus et al. 2020): Emotiv EPOC+ EEG (14 channels, 128 Hz) of 28 subjects, about 5 min
@@ -35,8 +37,6 @@ folder holding the subject folders `(S01)` ... `(S28)` (searched recursively). T
 or `<subject>/Raw EEG Data/.csv format/S01G1AllRawChannels.csv` or `S01G1AllChannels.csv`
 (config `raw_eeg_data`).
 """
-
-
 
 
 @dataclasses.dataclass(eq=False)
@@ -179,7 +179,8 @@ def read_recording(path):
             expected="a finite number (a truncated or corrupt file?)",
             found=describe_cell(frame[columns[col]].iloc[row]),
         )
-    return values.astype(np.float32)
+    # Checked again after the cast: a value beyond float32's range would be written as inf.
+    return finite_float32(values, path, field="EEG columns", modality="EEG")
 
 
 def stft_shape(config):
@@ -196,12 +197,50 @@ def stft_shape(config):
     return (len(constants.EEG_CHANNELS), len(times_s), len(freqs_hz))
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
+class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for GAMEEMO."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release: raw 2 s windows and STFT windows."}
+    VERSION = tfds.core.Version("1.0.1")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release: raw 2 s windows and STFT windows.",
+        "1.0.1": "Samples beyond float32's range are refused like NaN (nothing else written changes).",
+    }
+    DEFAULT_BUILDER_CONFIG_NAME = "stft"
+    DEFAULT_MODEL = "gru_xnet"
+    SOURCE_FILES = (
+        "(S01)/ ... (S28)/ with 'Preprocessed EEG Data' (or 'Raw EEG Data') CSVs, one per game"
+    )
+
+    def source_files(self, manual_dir):
+        """The CSV of every subject and game of the config's source (preprocessed or raw)."""
+        recordings = find_recordings(manual_dir, self.builder_config.source)
+        return sorted(path for games in recordings.values() for path in games.values())
+
+    def preprocessing_spec(self):
+        """14 Emotiv channels at 128 Hz in 2 s windows (1 s step); raw windows or their STFT."""
+        from amigos_emo.preprocessing_spec import PreprocessingSpec, SignalSpec
+
+        config = self.builder_config
+        extra = {"source": config.source}
+        if config.representation == "stft":
+            extra["stft"] = {
+                "nperseg": config.stft_nperseg,
+                "noverlap": config.stft_noverlap,
+                "max_freq_hz": config.stft_max_freq_hz,
+                "log": "ln(1 + |Z|)",
+            }
+        return PreprocessingSpec(
+            dataset=f"{self.name}/{config.name}",
+            builder_version=str(self.version),
+            window_s=config.window_s,
+            step_s=config.step_s,
+            signals={"eeg": SignalSpec("eeg", constants.EEG_CHANNELS, constants.SFREQ_HZ, "uV")},
+            representation=config.representation,
+            baseline=None,
+            extra=extra,
+        )
+
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
     BUILDER_CONFIGS = [
         GameemoConfig(
@@ -222,7 +261,6 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             source="raw",
         ),
     ]
-    DEFAULT_CONFIG_NAME = "raw"
 
     def _info(self):
         config = self.builder_config
@@ -260,6 +298,15 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     def _generate_examples(self, subject, games):
         config = self.builder_config
         for game, path in games.items():
+            label = int(
+                check_codes(
+                    constants.GAME_TO_LABEL[game],
+                    range(len(constants.LABEL_NAMES)),
+                    path,
+                    field=f"game G{game}",
+                    names=constants.LABEL_NAMES,
+                )[0]
+            )
             windows = sliding_windows(
                 read_recording(path), config.window_samples, config.step_samples, axis=0
             )
@@ -286,7 +333,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                     f"S{subject:02d}G{game}-{window_index}",
                     {
                         key: np.ascontiguousarray(value, dtype=np.float32),
-                        "label": constants.GAME_TO_LABEL[game],
+                        "label": label,
                         "subject_id": subject,
                         "session_id": 1,
                         "trial_id": game,

@@ -163,6 +163,10 @@ def _rewrite(path, edit):
             r"AF3: missing or non-numeric value at data row 10.*Found 'x'",
         ),
         (lambda rows: rows[20].extend(["1", "2", "3"]), r"cannot parse as a GAMEEMO CSV"),
+        (
+            lambda rows: rows[30].__setitem__(2, "1e39"),
+            r"EEG columns: EEG holds non-finite samples.*1 infinite or beyond float32",
+        ),
     ],
 )
 def test_bad_csv_raises(tmp_path, edit, match):
@@ -224,3 +228,14 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="simulated"):
         _build(tmp_path, DUMMY_DIR)
     assert not Builder(config="raw", data_dir=tmp_path / "tfds").is_prepared()
+
+
+def test_preprocessing_spec_matches_what_is_written(tmp_path):
+    builder = _build(tmp_path, DUMMY_DIR)
+    spec = builder.preprocessing_spec()
+    assert spec.dataset == "gameemo/raw" and spec.window_s == 2.0 and spec.step_s == 1.0
+    example = next(iter(tfds.as_numpy(builder.as_dataset(split="subject_02").take(1))))
+    eeg = spec.signals["eeg"]
+    assert example["eeg"].shape == (int(spec.window_s * eeg.sfreq_hz), len(eeg.channels))
+    assert tuple(eeg.channels) == EMOTIV_ORDER
+    assert Builder.DEFAULT_BUILDER_CONFIG_NAME == "stft" and Builder.DEFAULT_MODEL == "gru_xnet"

@@ -14,7 +14,9 @@ from etils import epath
 from amigos_emo._logging import logger
 from amigos_emo.constants import muse as muse_constants
 from amigos_emo.io.errors import CorpusFormatError, describe_cell
+from amigos_emo.io.integrity import check_codes, finite_float32
 from amigos_emo.signal.windows import sliding_windows
+from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
 
 _DESCRIPTION = """\
 J. J. Bird's raw Muse headband recordings (TP9, AF7, AF8, TP10; about 256 Hz), one muse-lsl CSV
@@ -33,8 +35,6 @@ the public repository jordan-bird/eeg-feature-generation on GitHub, which accomp
 repository's licence terms before redistributing) and point `manual_dir` at any folder that
 contains them (searched recursively). Other CSVs in that folder are ignored.
 """
-
-
 
 
 @dataclasses.dataclass(eq=False)
@@ -74,7 +74,7 @@ class Recording:
     repetition: int
 
 
-def find_recordings(manual_dir):
+def find_recordings(manual_dir, warn=True):
     """All ``subject<x>-<state>-<n>.csv`` files under ``manual_dir``, grouped by subject number.
 
     Returns:
@@ -119,7 +119,7 @@ def find_recordings(manual_dir):
     for recordings in by_subject.values():
         recordings.sort(key=lambda r: (muse_constants.LABEL_CODES[r.state], r.repetition))
         missing = set(muse_constants.LABEL_NAMES) - {r.state for r in recordings}
-        if missing:
+        if missing and warn:
             logger.warning(
                 "Muse subject %s has no recording for state(s) %s",
                 recordings[0].subject_letter,
@@ -185,7 +185,8 @@ def read_recording(path):
             field=muse_constants.TIMESTAMP_COLUMN,
             expected="non-decreasing seconds",
         )
-    return timestamps, values[:, 1:].astype(np.float32)
+    # Checked again after the cast: a value beyond float32's range would be written as inf.
+    return timestamps, finite_float32(values[:, 1:], path, field="EEG columns", modality="EEG")
 
 
 def contiguous_segments(timestamps, max_gap_s=muse_constants.MAX_GAP_S):
@@ -248,12 +249,48 @@ def recording_windows(path, window_samples, step_samples):
     return np.concatenate(pieces, axis=0).astype(np.float32, copy=False)
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
+class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for J. J. Bird's raw Muse mental-state recordings."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release: raw 1 s windows and Bird-style feature vectors."}
+    VERSION = tfds.core.Version("1.0.1")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release: raw 1 s windows and Bird-style feature vectors.",
+        "1.0.1": "Samples beyond float32's range are refused like NaN (nothing else written changes).",
+    }
+    DEFAULT_BUILDER_CONFIG_NAME = "features"
+    DEFAULT_MODEL = "gru_classifier"
+    SOURCE_FILES = "subject<letter>-<state>-<n>.csv muse-lsl recordings (any depth)"
+
+    def source_files(self, manual_dir):
+        """Every ``subject<x>-<state>-<n>.csv`` below ``manual_dir``."""
+        recordings = find_recordings(manual_dir, warn=False)
+        return sorted(r.path for items in recordings.values() for r in items)
+
+    def preprocessing_spec(self):
+        """The 4 Muse electrodes at the nominal 256 Hz, 1 s windows every 0.5 s; raw or Bird features."""
+        from amigos_emo.preprocessing_spec import PreprocessingSpec, SignalSpec
+
+        config = self.builder_config
+        extra = {"windows_never_straddle_gaps_longer_than_s": muse_constants.MAX_GAP_S}
+        if config.representation == "features":
+            extra["features"] = {
+                "function": "amigos_emo.signal.muse_features.muse_features",
+                "n_fft_bins": config.n_fft_bins,
+            }
+        return PreprocessingSpec(
+            dataset=f"{self.name}/{config.name}",
+            builder_version=str(self.version),
+            window_s=config.window_s,
+            step_s=config.step_s,
+            signals={
+                "eeg": SignalSpec("eeg", muse_constants.EEG_CHANNELS, muse_constants.SFREQ_HZ, "uV")
+            },
+            representation=config.representation,
+            baseline=None,
+            extra=extra,
+        )
+
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
     BUILDER_CONFIGS = [
         MuseConfig(
@@ -267,7 +304,6 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             representation="features",
         ),
     ]
-    DEFAULT_CONFIG_NAME = "raw"
 
     def _info(self):
         config = self.builder_config
@@ -324,7 +360,15 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
                 values = muse_features(windows, n_fft_bins=config.n_fft_bins)
                 key = "features"
-            label = muse_constants.LABEL_CODES[recording.state]
+            label = int(
+                check_codes(
+                    muse_constants.LABEL_CODES[recording.state],
+                    range(len(muse_constants.LABEL_NAMES)),
+                    recording.path,
+                    field="state in the file name",
+                    names=muse_constants.LABEL_NAMES,
+                )[0]
+            )
             for window_index, value in enumerate(values):
                 yield (
                     f"{recording.subject_letter}-{recording.state}-{recording.repetition}-{window_index}",

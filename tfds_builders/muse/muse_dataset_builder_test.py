@@ -170,6 +170,13 @@ def test_features_config(tmp_path):
             "timestamps go backwards",
         ),
         ("subjecta-happy-1.csv", _good_lines(), "unknown mental state.*'happy'"),
+        (
+            "subjecta-relaxed-1.csv",
+            _good_lines()[:11]
+            + [",1e39,".join(_good_lines()[11].split(",", 2)[::2])]
+            + _good_lines()[12:],
+            "EEG columns: EEG holds non-finite samples.*1 infinite or beyond float32",
+        ),
         ("subjecta-relaxed-1.csv", [""], "cannot parse"),
     ],
 )
@@ -226,3 +233,17 @@ def test_real_recordings_counts_per_subject_and_class(tmp_path, shared_data):
         )
         for state, code in LABELS.items():
             assert np.sum(labels == code) == per_class[(letter, state)], (split, state)
+
+
+def test_preprocessing_spec_matches_what_is_written(tmp_path):
+    builder = _build(tmp_path, DUMMY_DIR)
+    spec = builder.preprocessing_spec()
+    assert spec.dataset == "muse/raw" and spec.window_s == 1.0 and spec.step_s == 0.5
+    split = sorted(builder.info.splits)[0]
+    example = _examples(builder, split)[0]
+    eeg = spec.signals["eeg"]
+    assert example["eeg"].shape == (int(spec.window_s * eeg.sfreq_hz), len(eeg.channels))
+    assert (
+        Builder.DEFAULT_BUILDER_CONFIG_NAME == "features"
+        and Builder.DEFAULT_MODEL == "gru_classifier"
+    )

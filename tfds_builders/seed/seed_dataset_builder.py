@@ -1,6 +1,6 @@
 """SEED: 62-channel EEG at 200 Hz, 15 subjects x 3 sessions x 15 film clips, 3 classes.
 
-Reads both release layouts (FORMATS.md section 4):
+Reads both release layouts:
 
 - classic ``SEED/Preprocessed_EEG/`` and ``SEED/ExtractedFeatures/`` (``label.mat`` in each);
 - newer ``SEED_EEG/Preprocessed_EEG/``, ``ExtractedFeatures_1s/``, ``ExtractedFeatures_4s/``
@@ -33,8 +33,11 @@ class Builder(seed_common.SeedFamilyBuilder):
     """DatasetBuilder for SEED (manual download)."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release: raw 1 s windows, de, de_lds (1 s / 4 s) sequences."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release: raw 1 s windows, de, de_lds (1 s / 4 s) sequences.",
+        "1.1.0": "A trial with NaN/inf (or float32-overflowing) samples stops the build naming file and trial (it was skipped); label codes are checked.",
+    }
     MANUAL_DOWNLOAD_INSTRUCTIONS = """
     SEED is distributed by the BCMI lab (Shanghai Jiao Tong University) after you sign its
     licence agreement: https://bcmi.sjtu.edu.cn/home/seed/ (apply with the EULA; academic,
@@ -75,6 +78,12 @@ class Builder(seed_common.SeedFamilyBuilder):
     SFREQ_HZ = constants.SFREQ_HZ
     LABEL_NAMES = constants.LABEL_NAMES
     CORPUS_NAME = "SEED"
+    SOURCE_FILES = (
+        "Preprocessed_EEG/{subject}_{YYYYMMDD}.mat (or ExtractedFeatures*/) and label.mat"
+    )
+
+    def _extra_source_files(self, manual_dir):
+        return [path for path, _ in seed_common.find_files(manual_dir, r"^label\.mat$")]
 
     # ------------------------------------------------------------------ discovery
     def _find_recordings(self, manual_dir, source):

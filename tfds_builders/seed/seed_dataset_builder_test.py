@@ -219,3 +219,67 @@ def test_de_sequences_from_preprocessed_eeg(tmp_path):
                 assert ex["de"].shape == (60, 310) and ex["de"].dtype == np.float32
                 assert ex["n_steps"] == n_valid == (array.shape[1] - 1) // 200
                 np.testing.assert_allclose(ex["de"], expected, rtol=1e-5, atol=1e-5)
+
+
+# --- integrity, label codes, source files, preprocessing spec (shared SEED-family code) ----------
+
+
+def test_non_finite_sample_stops_the_build_naming_file_and_trial(tmp_path):
+    folder = _copy_raw(tmp_path)
+    shutil.copy2(RAW_DIR / "label.mat", folder / "label.mat")
+    path = sorted(folder.glob("1_*.mat"))[0]
+    mat = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
+    key = next(k for k in mat if re.search(r"eeg_?2$", k))
+    mat[key] = mat[key].astype(np.float64)
+    mat[key][7, 50] = np.inf
+    scipy.io.savemat(path, mat)
+    with pytest.raises(
+        CorpusFormatError,
+        match=rf"{re.escape(path.name)}: session 1, trial 2: EEG holds non-finite samples.*1 infinite",
+    ):
+        _build(tmp_path, "raw", manual_dir=folder.parent)
+
+
+def test_label_code_outside_the_classes_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(seed_package.Builder, "_label", lambda self, trial_id: 3)
+    with pytest.raises(
+        CorpusFormatError, match=r"label code outside the corpus's classes.*Found 3"
+    ):
+        _build(tmp_path, "raw")
+
+
+def test_source_files_are_what_the_config_reads(tmp_path):
+    raw = _builder(tmp_path).source_files(DUMMY)
+    assert {pathlib.Path(p).name for p in raw} == {p.name for p in RAW_DIR.glob("*.mat")} | {
+        "label.mat"
+    }
+    assert all("Preprocessed_EEG" in p or p.endswith("label.mat") for p in raw)
+    features = tfds.builder("seed", config="de_lds", data_dir=tmp_path / "data").source_files(DUMMY)
+    sessions = [p for p in features if "ExtractedFeatures" in p and not p.endswith("label.mat")]
+    assert len(sessions) == len(list(FEATURE_DIR.glob("*_*.mat")))
+
+
+def test_manual_dir_checked_before_tfds(tmp_path):
+    (tmp_path / "empty").mkdir()
+    builder = _builder(tmp_path)
+    with pytest.raises(
+        CorpusFormatError, match=r"(?s)empty: the manual_dir for seed/raw is empty.*BCMI"
+    ):
+        builder.download_and_prepare(
+            download_config=tfds.download.DownloadConfig(manual_dir=tmp_path / "empty")
+        )
+
+
+@pytest.mark.parametrize("config", ["raw", "de"])
+def test_preprocessing_spec_matches_what_is_written(tmp_path, config):
+    builder = _build(tmp_path, config)
+    spec = builder.preprocessing_spec()
+    assert spec.dataset == f"seed/{config}" and spec.representation == config
+    assert len(spec.signals["eeg"].channels) == 62 and spec.signals["eeg"].sfreq_hz == 200.0
+    example = _examples(builder, "subject_01")[0]
+    if config == "raw":
+        assert example["eeg"].shape == (int(spec.window_s * 200), 62)
+    else:
+        assert example["de"].shape == (spec.extra["n_steps"], 62 * spec.extra["bands"])
+    assert type(builder).DEFAULT_BUILDER_CONFIG_NAME == "de"
+    assert type(builder).DEFAULT_MODEL == "res_attention_net"

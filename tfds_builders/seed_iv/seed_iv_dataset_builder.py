@@ -1,6 +1,6 @@
 """SEED-IV: 62-channel EEG at 200 Hz, 15 subjects x 3 sessions x 24 clips, 4 classes.
 
-Layout (FORMATS.md section 5): ``eeg_raw_data/{1,2,3}/{subject}_{YYYYMMDD}.mat`` (24 keys
+Layout: ``eeg_raw_data/{1,2,3}/{subject}_{YYYYMMDD}.mat`` (24 keys
 ``<initials>_eeg<k>``, (62, T)) and ``eeg_feature_smooth/{1,2,3}/`` (``de_LDS<k>``, (62, W, 5),
 4 s windows). The session is the FOLDER name; labels come from the per-session orders of the
 corpus ReadMe (``amigos_emo.constants.seed_iv.SESSION_LABELS``).
@@ -28,9 +28,10 @@ class Builder(seed_common.SeedFamilyBuilder):
     """DatasetBuilder for SEED-IV (manual download)."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("1.1.0")
     RELEASE_NOTES = {
-        "1.0.0": "Initial release: raw 4 s windows, de, de_lds sequences, stft (GRU-XNet)."
+        "1.0.0": "Initial release: raw 4 s windows, de, de_lds sequences, stft (GRU-XNet).",
+        "1.1.0": "A trial with NaN/inf (or float32-overflowing) samples stops the build naming file and trial (it was skipped); label codes are checked.",
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = """
     SEED-IV is distributed by the BCMI lab (Shanghai Jiao Tong University) after you sign its
@@ -74,6 +75,7 @@ class Builder(seed_common.SeedFamilyBuilder):
     BINARY_LABEL_NAMES = constants.BINARY_LABEL_NAMES
     BINARY_MAPPING = constants.BINARY_MAPPING
     CORPUS_NAME = "SEED-IV"
+    SOURCE_FILES = "eeg_raw_data/1/ .. 3/{subject}_{YYYYMMDD}.mat (or eeg_feature_smooth/)"
 
     def _find_recordings(self, manual_dir, source):
         manual_dir = os.fspath(manual_dir)

@@ -1,6 +1,6 @@
 """SEED-V: 62-channel EEG, 16 subjects x 3 sessions x 15 film clips, 5 classes.
 
-Layout (FORMATS.md section 6): ``EEG_raw/{subject}_{session}_{YYYYMMDD}.cnt`` (Neuroscan, 1000 Hz,
+Layout: ``EEG_raw/{subject}_{session}_{YYYYMMDD}.cnt`` (Neuroscan, 1000 Hz,
 66 channels) and ``EEG_DE_features/{subject}_123.npz`` (entries ``data`` / ``label``, each a
 pickled dict keyed by the global trial 0..44).
 
@@ -32,9 +32,10 @@ class Builder(seed_common.SeedFamilyBuilder):
     """DatasetBuilder for SEED-V (manual download)."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("1.1.0")
     RELEASE_NOTES = {
-        "1.0.0": "Initial release: raw 4 s windows from the cnt files, de, de_lds sequences."
+        "1.0.0": "Initial release: raw 4 s windows from the cnt files, de, de_lds sequences.",
+        "1.1.0": "A trial with NaN/inf (or float32-overflowing) samples stops the build naming file and trial (it was skipped); label codes are checked.",
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = """
     SEED-V is distributed by the BCMI lab (Shanghai Jiao Tong University) after you sign its
@@ -67,6 +68,9 @@ class Builder(seed_common.SeedFamilyBuilder):
     SFREQ_HZ = constants.SFREQ_HZ
     LABEL_NAMES = constants.LABEL_NAMES
     CORPUS_NAME = "SEED-V"
+    SOURCE_FILES = (
+        "EEG_raw/{subject}_{session}_{YYYYMMDD}.cnt (or EEG_DE_features/{subject}_123.npz)"
+    )
 
     # ------------------------------------------------------------------ discovery
     def _find_recordings(self, manual_dir, source):

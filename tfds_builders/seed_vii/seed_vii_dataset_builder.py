@@ -1,6 +1,6 @@
 """SEED-VII: 62-channel EEG at 200 Hz, 20 subjects x 4 sessions x 20 clips, 7 classes.
 
-Layout (FORMATS.md section 7): ``EEG_preprocessed/{subject}.mat`` (keys ``'1'``..``'80'``,
+Layout: ``EEG_preprocessed/{subject}.mat`` (keys ``'1'``..``'80'``,
 (62, T) microvolts; video = (session - 1) * 20 + clip), ``EEG_features/{subject}.mat``
 (``de_LDS_1``..``de_LDS_80``, (W, 5, 62)) and ``emotion_label_and_stimuli_order.xlsx`` (rows
 "Session 1..4" with the emotion names of clips 1..20 in columns B..U).
@@ -28,8 +28,11 @@ class Builder(seed_common.SeedFamilyBuilder):
     """DatasetBuilder for SEED-VII (manual download)."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release: raw 1 s windows, de, de_lds sequences."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release: raw 1 s windows, de, de_lds sequences.",
+        "1.1.0": "A trial with NaN/inf (or float32-overflowing) samples stops the build naming file and trial (it was skipped); label codes are checked.",
+    }
     MANUAL_DOWNLOAD_INSTRUCTIONS = """
     SEED-VII is distributed by the BCMI lab (Shanghai Jiao Tong University) after you sign its
     licence agreement: https://bcmi.sjtu.edu.cn/home/seed/seed-vii.html (academic,
@@ -61,6 +64,14 @@ class Builder(seed_common.SeedFamilyBuilder):
     SFREQ_HZ = constants.SFREQ_HZ
     LABEL_NAMES = constants.LABEL_NAMES
     CORPUS_NAME = "SEED-VII"
+    SOURCE_FILES = (
+        "EEG_preprocessed/{subject}.mat (or EEG_features/) and emotion_label_and_stimuli_order.xlsx"
+    )
+
+    def _extra_source_files(self, manual_dir):
+        return [
+            path for path, _ in seed_common.find_files(manual_dir, re.escape(constants.LABEL_FILE))
+        ]
 
     def _find_recordings(self, manual_dir, source):
         manual_dir = os.fspath(manual_dir)
@@ -124,7 +135,7 @@ def read_label_xlsx(manual_dir):
 
     Raises:
         CorpusFormatError: the file is missing or unreadable, a session row is missing, a name is
-            not one of the seven emotions, or the order differs from FORMATS.md 7.4.
+            not one of the seven emotions, or the order differs from the published one.
     """
     import pandas as pd
 
@@ -184,7 +195,7 @@ def read_label_xlsx(manual_dir):
                     path,
                     f"Session {session}, clip {clip} disagrees with the published order",
                     field=f"cell {cell}",
-                    expected=f"{expected!r} (FORMATS.md 7.4: {', '.join(constants.SESSION_EMOTIONS[session])})",
+                    expected=f"{expected!r} (the published order: {', '.join(constants.SESSION_EMOTIONS[session])})",
                     found=repr(name),
                 )
             names.append(constants.LABEL_CODES[name])

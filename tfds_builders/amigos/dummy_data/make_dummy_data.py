@@ -1,6 +1,6 @@
 """Write the AMIGOS dummy data in the real on-disk format (run once; output is committed).
 
-    /work/venv/bin/python tfds_builders/amigos/dummy_data/make_dummy_data.py
+    python tfds_builders/amigos/dummy_data/make_dummy_data.py
 
 Two participants in the preprocessed release's format (``scipy.io.savemat``, MATLAB v5,
 compressed): ``joined_data``, ``labels_selfassessment``, ``labels_ext_annotation`` and

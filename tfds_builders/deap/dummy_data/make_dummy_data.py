@@ -1,6 +1,6 @@
 """Write the DEAP dummy data in the corpus's real on-disk format (run once; output is committed).
 
-    /work/venv/bin/python tfds_builders/deap/dummy_data/make_dummy_data.py
+    python tfds_builders/deap/dummy_data/make_dummy_data.py
 
 Layout written (the real release's folder names, trimmed to fit in ~300 KB):
 
@@ -38,6 +38,7 @@ N_SAMPLES = 384 + 4 * 128  # 3 s baseline + 4 s stimulus
 # SHORT_BINSTRING ('U') / BINSTRING ('T'), and the dtype is numpy.dtype('f8', 0, 1) followed by
 # BUILD with (3, '<', None, None, None, -1, -1, 0). Python 3's pickler never writes these
 # opcodes (it writes BINUNICODE and, for bytes, _codecs.encode), so we emit them by hand.
+
 
 def _py2_str(data: bytes) -> bytes:
     if len(data) < 256:
@@ -120,13 +121,18 @@ def _check_roundtrip(blob: bytes, arrays: dict[str, np.ndarray]) -> None:
 
 # --- The dummy recordings -----------------------------------------------------------------------
 
+
 def make_subject(seed: int, n_trials: int, ratings: np.ndarray, dtype=np.float32):
     """``data`` (n_trials, 40, N_SAMPLES) and ``labels`` (n_trials, 4) of one dummy subject."""
     rng = np.random.default_rng(seed)
     time_s = np.arange(N_SAMPLES) / 128.0
     freqs = rng.uniform(2.0, 30.0, size=(n_trials, N_CHANNELS, 1))
-    data = 20.0 * np.sin(2 * np.pi * freqs * time_s) + rng.normal(0.0, 2.0, (n_trials, N_CHANNELS, N_SAMPLES))
-    data[:, 36] = 1e5 + 2000.0 * np.sin(2 * np.pi * 0.05 * time_s + rng.uniform(0, 6, (n_trials, 1)))  # GSR, Ohm
+    data = 20.0 * np.sin(2 * np.pi * freqs * time_s) + rng.normal(
+        0.0, 2.0, (n_trials, N_CHANNELS, N_SAMPLES)
+    )
+    data[:, 36] = 1e5 + 2000.0 * np.sin(
+        2 * np.pi * 0.05 * time_s + rng.uniform(0, 6, (n_trials, 1))
+    )  # GSR, Ohm
     data = np.round(data * 2.0) / 2.0
     return data.astype(dtype), np.asarray(ratings, dtype=np.float64).reshape(n_trials, 4)
 

@@ -1,9 +1,9 @@
 """Write the DREAMER dummy data in the corpus's real on-disk format (run once; output is committed).
 
-    /work/venv/bin/python tfds_builders/dreamer/dummy_data/make_dummy_data.py
+    python tfds_builders/dreamer/dummy_data/make_dummy_data.py
 
-Writes ``DREAMER.mat``: one MATLAB struct ``DREAMER`` laid out like the release (FORMATS.md
-section 3), with ``Data`` a **1 x n cell of 1 x 1 structs** (as in the real file), so that
+Writes ``DREAMER.mat``: one MATLAB struct ``DREAMER`` laid out like the release,
+with ``Data`` a **1 x n cell of 1 x 1 structs** (as in the real file), so that
 ``loadmat(...)['DREAMER'][0, 0]['Data'][0, s]['EEG'][0, 0]['stimuli'][0, 0][t, 0]`` is a
 (T_t, 14) array. Trimmed to stay small: 2 subjects x 2 clips, stimuli of 10 s and 11.5 s
 (the ``graph`` config needs the last 10 s), baselines of 3 s instead of 61 s, ECG at 256 Hz.
@@ -23,7 +23,22 @@ import scipy.io
 HERE = pathlib.Path(__file__).resolve().parent
 EEG_SFREQ = 128
 ECG_SFREQ = 256
-ELECTRODES = ("AF3", "F7", "F3", "FC5", "T7", "P7", "O1", "O2", "P8", "T8", "FC6", "F4", "F8", "AF4")
+ELECTRODES = (
+    "AF3",
+    "F7",
+    "F3",
+    "FC5",
+    "T7",
+    "P7",
+    "O1",
+    "O2",
+    "P8",
+    "T8",
+    "FC6",
+    "F4",
+    "F8",
+    "AF4",
+)
 STIMULUS_S = (10.0, 11.5)
 BASELINE_S = 3.0
 # (valence, arousal, dominance) per subject and clip; integers 1-5, 3 sits on the threshold.
@@ -43,7 +58,9 @@ def _cell(items, shape):
 def _signal(rng, n_samples, n_chans, scale):
     time_s = np.arange(n_samples)[:, None] / EEG_SFREQ
     freqs = rng.uniform(3.0, 40.0, size=(1, n_chans))
-    values = scale * np.sin(2 * np.pi * freqs * time_s) + rng.normal(0.0, scale / 4, (n_samples, n_chans))
+    values = scale * np.sin(2 * np.pi * freqs * time_s) + rng.normal(
+        0.0, scale / 4, (n_samples, n_chans)
+    )
     return np.round(values)
 
 
@@ -61,8 +78,14 @@ def subject_record(subject, seed=None):
     return {
         "Age": np.array([[20.0 + subject]]),
         "Gender": "male" if subject % 2 else "female",
-        "EEG": {"baseline": _cell(eeg_baselines, (n_clips, 1)), "stimuli": _cell(eeg_stimuli, (n_clips, 1))},
-        "ECG": {"baseline": _cell(ecg_baselines, (n_clips, 1)), "stimuli": _cell(ecg_stimuli, (n_clips, 1))},
+        "EEG": {
+            "baseline": _cell(eeg_baselines, (n_clips, 1)),
+            "stimuli": _cell(eeg_stimuli, (n_clips, 1)),
+        },
+        "ECG": {
+            "baseline": _cell(ecg_baselines, (n_clips, 1)),
+            "stimuli": _cell(ecg_stimuli, (n_clips, 1)),
+        },
         "ScoreValence": scores[:, 0:1],
         "ScoreArousal": scores[:, 1:2],
         "ScoreDominance": scores[:, 2:3],

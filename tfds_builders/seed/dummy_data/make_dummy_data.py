@@ -1,6 +1,6 @@
 """Write the SEED dummy corpus (classic release layout) into this folder. Run once:
 
-    /work/venv/bin/python tfds_builders/seed/dummy_data/make_dummy_data.py
+    python tfds_builders/seed/dummy_data/make_dummy_data.py
 
 Layout written (the real on-disk format, shrunk):
 

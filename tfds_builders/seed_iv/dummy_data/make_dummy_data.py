@@ -1,6 +1,6 @@
 """Write the SEED-IV dummy corpus into this folder. Run once:
 
-    /work/venv/bin/python tfds_builders/seed_iv/dummy_data/make_dummy_data.py
+    python tfds_builders/seed_iv/dummy_data/make_dummy_data.py
 
 Layout (the real on-disk format, shrunk): ``eeg_raw_data/{1,2,3}/`` and
 ``eeg_feature_smooth/{1,2,3}/``, each with ``1_<date>.mat`` and ``2_<date>.mat`` (the real

@@ -1,6 +1,6 @@
 """Write the SEED-VII dummy corpus into this folder. Run once:
 
-    /work/venv/bin/python tfds_builders/seed_vii/dummy_data/make_dummy_data.py
+    python tfds_builders/seed_vii/dummy_data/make_dummy_data.py
 
 Layout (the real on-disk format, shrunk):
 
