@@ -83,14 +83,7 @@ class CommonConfig:
                 self.model = self.model or single.model
             self.dataset = ",".join(resolved_parts)
             return
-        if hasattr(datasets, "resolve_dataset"):
-            resolved, default_model = datasets.resolve_dataset(self.dataset)
-        else:  # TEMPORARY until the builders declare their defaults
-            from amigos_emo.training.tasks import DEFAULT_MODELS
-
-            name, config = datasets.split_dataset_name(self.dataset)
-            default_config, default_model = DEFAULT_MODELS.get(name, (None, None))
-            resolved = self.dataset if config or not default_config else f"{name}/{default_config}"
+        resolved, default_model = datasets.resolve_dataset(self.dataset)
         name, config = datasets.split_dataset_name(resolved)
         if name == "custom" and config is None and self.manual_dir:
             # a study is known by its own name (runs/custom-<name>_..., config.json)

@@ -474,8 +474,7 @@ def dataset_record(builder, subjects=None):
         return record
     record = {"name": builder.name, "config": builder.builder_config.name if builder.builder_config else None,
               "version": str(builder.version), "data_dir": builder.data_dir}
-    provenance = getattr(datasets, "provenance", None)
-    record["provenance"] = provenance(builder) if provenance is not None else None
+    record["provenance"] = datasets.provenance(builder)
     if subjects is not None:
         record["subjects"] = subjects
     return record

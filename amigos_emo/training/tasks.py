@@ -1,4 +1,7 @@
-"""How a dataset's examples become a model's inputs and targets, and what each dataset trains.
+"""How a dataset's examples become a model's inputs and targets.
+
+(Each corpus declares its own default configuration and model on its builder:
+``DEFAULT_BUILDER_CONFIG_NAME`` and ``DEFAULT_MODEL``; see :func:`amigos_emo.datasets.resolve_dataset`.)
 
 A model's registry entry names its inputs (feature keys) and outputs. Each output is fed from
 the dataset feature of the same name, or from the source given in :data:`TARGET_SOURCES`, and
@@ -13,21 +16,6 @@ its kind decides the loss, the metrics and the trivial baseline it is reported b
 from __future__ import annotations
 
 import dataclasses
-
-# Default model for each corpus, with the representation (builder config) it consumes.
-DEFAULT_MODELS = {
-    "amigos": ("preprocessed", "multimodal_lstm"),  # the real download; synthetic only when asked
-    "deap": ("stft", "gru_xnet"),
-    "gameemo": ("stft", "gru_xnet"),
-    "seed": ("de", "res_attention_net"),
-    "seed_iv": ("de", "res_attention_net"),
-    "seed_v": ("de", "res_attention_net"),
-    "seed_vii": ("de", "res_attention_net"),
-    "dreamer": ("graph", "vae_gnn"),
-    "feeling_emotions": (None, "gru_classifier"),
-    "muse": ("features", "gru_classifier"),
-    "custom": (None, None),
-}
 
 # (model output) -> (dataset feature, threshold): where an output's target comes from when the
 # dataset feature of the same name is not the right kind. ``threshold`` binarises a rating as

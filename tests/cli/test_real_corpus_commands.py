@@ -69,9 +69,7 @@ def _assert_read_the_folder(config, dataset, subjects, folder):
 
 
 def _assert_provenance(config, folder, n_files):
-    # NEEDS the lead's wiring: the runner writes datasets.provenance(builder) into config.json as
-    # config["dataset"]["provenance"]. Until then these tests are expected to fail (xfail, strict:
-    # remove the marker when the runner writes it).
+    # the runner writes datasets.provenance(builder) into config.json as config["dataset"]["provenance"]
     record = config["dataset"]["provenance"]
     assert record["manual_dir"] == os.fspath(folder) and record["n_files"] == n_files
     assert record["source"] == "manual_dir" and record["fingerprint"].startswith("sha256:")
@@ -111,9 +109,6 @@ def test_amigos_readme_command_reads_the_folder(amigos_run):
     assert metrics["synthetic"] is False and metrics["dataset"] == "amigos/preprocessed"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs the runner to write datasets.provenance(builder) into config.json"
-)
 def test_amigos_readme_command_records_provenance(amigos_run):
     code, folder, out, _ = amigos_run
     assert code == 0
