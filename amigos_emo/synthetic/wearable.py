@@ -10,7 +10,8 @@ export, ready for ``python -m amigos_emo.train --dataset custom --manual-dir FOL
 - ``labels.csv`` with ``subject, trial, condition, stress`` (``baseline`` / ``stress`` /
   ``amusement``; ``stress`` is ``yes`` for the stress condition, else ``no``);
 - ``amigos_emo_dataset.json`` describing it (per-channel native rates, 3-class ``condition`` as
-  the label), and ``SYNTHETIC_README.txt``.
+  the label), ``amigos_emo_dataset_features.json`` (the same study with
+  ``"representation": "features"``), and ``SYNTHETIC_README.txt``.
 
 Effects, per condition relative to baseline (amusement is half-way on heart rate and EDA):
 
@@ -39,6 +40,7 @@ CONDITIONS = ("baseline", "stress", "amusement")
 # Native rates of the Empatica E4.
 BVP_HZ, EDA_HZ, TEMP_HZ, ACC_HZ = 64.0, 4.0, 4.0, 32.0
 README_NAME = "SYNTHETIC_README.txt"
+FEATURES_JSON_NAME = "amigos_emo_dataset_features.json"
 
 REST_HEART_RATE_BPM = 70.0
 SUBJECT_HEART_RATE_SD_BPM = 9.0
@@ -272,6 +274,9 @@ def write_synthetic_wearable_study(
     }
     path = folder / "amigos_emo_dataset.json"
     path.write_text(json.dumps(description, indent=2))
+    # The same study as per-window features (heart rate/HRV, EDA, temperature, motion statistics).
+    features = {**description, "name": "synthetic_wearable_features", "representation": "features"}
+    (folder / FEATURES_JSON_NAME).write_text(json.dumps(features, indent=2))
     (folder / README_NAME).write_text(
         "SYNTHETIC DATA written by amigos_emo.synthetic.write_synthetic_wearable_study "
         f"(seed={seed}, {n_subjects} subjects, {trials_per_condition} trial(s) per condition of {trial_s:g} s).\n"
