@@ -320,7 +320,7 @@ def _read_npz(path, data_key="data", channels_key="ch_names", sfreq_key="sfreq")
     return streams
 
 
-def read_recording(path, *, file_format=None, channels=None, sfreq=None, csv=None, npz=None):
+def read_recording(path, channels=None, sfreq=None, *, file_format=None, csv=None, npz=None):
     """Read one EDF, CSV or NPZ file (see the module docstring for the layouts).
 
     Args:

@@ -652,3 +652,69 @@ def test_runner_trained_model_evaluate_and_predict(tmp_path):
     )
     for head in ("valence", "arousal", "transition"):
         np.testing.assert_allclose(from_saved[head], from_keras[head], atol=1e-5)
+
+
+def test_predict_custom_features_model_leaves_undefined_windows_nan(tmp_path):
+    """A features model (custom builder, "representation": "features"): predict computes the
+    builder's features; windows without 3 beats (a flat BVP stretch) get NaN predictions."""
+    import keras
+
+    from amigos_emo.predict import main
+    from amigos_emo.signal.physio import window_feature_names
+    from amigos_emo.synthetic import write_synthetic_wearable_study
+
+    write_synthetic_wearable_study(tmp_path / "study", n_subjects=1, seed=0, trial_s=40.0)
+    description = json.loads((tmp_path / "study" / "amigos_emo_dataset.json").read_text())
+    channels = {}
+    for channel in description["channels"]:
+        channels.setdefault(channel["type"], []).append(channel["name"])
+    names = window_feature_names(channels)
+    spec = preprocessing_spec.PreprocessingSpec(
+        dataset="custom/synthetic_wearable_features",
+        builder_version="1.1.0",
+        window_s=10.0,
+        step_s=10.0,
+        signals={
+            kind: {"type": kind, "channels": chans, "sfreq_hz": description["sfreq"][kind]}
+            for kind, chans in channels.items()
+        },
+        representation="features",
+        extra={
+            "features": {
+                "input": "features",
+                "function": "amigos_emo.signal.physio.window_features",
+                "names": names,
+            }
+        },
+    )
+    fold = tmp_path / "fold_00"
+    fold.mkdir()
+    inputs = keras.Input((len(names),), name="features")
+    keras.Model(
+        inputs, {"label": keras.layers.Dense(3, activation="softmax", name="label")(inputs)}
+    ).save(fold / "best.keras")
+    preprocessing_spec.write(spec, fold)
+    recording = tmp_path / "study" / "S01" / "S01_trial1.npz"
+    with np.load(recording) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    arrays["BVP"][: 64 * 19] = 0.0  # no beats in the first 19 s: fewer than 3 in windows 0 and 1
+    np.savez(tmp_path / "flat.npz", **arrays)
+    assert (
+        main(
+            [
+                "--model",
+                os.fspath(fold / "best.keras"),
+                "--recording",
+                os.fspath(tmp_path / "flat.npz"),
+                "--csv",
+                os.fspath(tmp_path / "p.csv"),
+            ]
+        )
+        == 0
+    )
+    table = np.genfromtxt(tmp_path / "p.csv", delimiter=",", names=True)
+    np.testing.assert_allclose(table["start_s"], [0.0, 10.0, 20.0, 30.0])
+    probabilities = np.stack([table[f"label_{i}"] for i in range(3)], axis=1)
+    assert np.all(np.isnan(probabilities[:2])) and np.allclose(
+        probabilities[2:].sum(axis=1), 1.0, atol=1e-5
+    )

@@ -518,3 +518,18 @@ def test_label_ranges_and_non_finite_trials(tmp_path):
     _edit_json(folder, skip_nonfinite_trials=True)
     builder = _build(folder, tmp_path / "d2")
     assert {int(e["trial_id"]) for e in _examples(builder, "subject_02")} == {2}
+
+
+def test_eeg_features_need_a_rate_above_100_hz(tmp_path):
+    folder = _copy("csv", tmp_path)
+    description = json.loads((folder / "amigos_emo_dataset.json").read_text())
+    rate = (
+        description["sfreq"]["eeg"]
+        if isinstance(description["sfreq"], dict)
+        else description["sfreq"]
+    )
+    _edit_json(folder, representation="features", sfreq=64, file_sfreq=rate, resample=True)
+    with pytest.raises(
+        CorpusFormatError, match=r"representation: EEG features .* cannot be computed.*eeg at 64 Hz"
+    ):
+        custom_spec.load_spec(folder)

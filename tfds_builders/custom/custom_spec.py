@@ -613,6 +613,20 @@ def load_spec(path):
         )
     units = {kind: units_raw.get(kind, DEFAULT_UNITS.get(kind)) for kind in types}
 
+    if representation == "features" and "eeg" in types:
+        from amigos_emo.signal.spectral import band_matrix
+
+        try:
+            band_matrix(int(round(window_s * sfreq["eeg"])), sfreq["eeg"])
+        except ValueError as error:
+            raise _error(
+                path,
+                "EEG features (five bands up to 50 Hz) cannot be computed",
+                "representation",
+                expected="EEG above 100 Hz and windows of at least 1 s",
+                found=f"eeg at {sfreq['eeg']:g} Hz, window_s={window_s:g} ({error})",
+            ) from None
+
     # Paths: inside the JSON's folder (symlinks resolved) unless explicitly allowed.
     folder = path.parent
     allow = flags["allow_paths_outside"]
