@@ -94,11 +94,14 @@ class TrainedModel:
             batch = {
                 k: np.asarray(v[start : start + batch_size], np.float32) for k, v in inputs.items()
             }
-            result = (
-                self.keras_model.predict_on_batch(batch)
-                if self.keras_model is not None
-                else self.serve(batch)
-            )
+            if self.keras_model is None:
+                result = self.serve(batch)
+            elif len(batch) == 1 and not isinstance(self.keras_model.input, dict):
+                result = self.keras_model.predict_on_batch(
+                    next(iter(batch.values()))
+                )  # one plain input
+            else:
+                result = self.keras_model.predict_on_batch(batch)
             size = len(next(iter(batch.values())))
             for name in self.output_names:
                 parts[name].append(np.asarray(result[name], np.float32).reshape(size, -1))
