@@ -29,11 +29,10 @@ import tensorflow_datasets as tfds
 from etils import epath
 
 from amigos_emo._logging import logger
+from amigos_emo.io import recordings
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.io.integrity import NonFiniteError, SkipCounter
 from amigos_emo.tfds_builders.custom import custom_spec
-
-# EDF physical dimensions MNE converts to volts (read back as microvolts here).
-_VOLTAGE_UNITS = frozenset({"v", "mv", "uv", "µv", "μv", "nv"})
 
 _MANUAL_DOWNLOAD_INSTRUCTIONS = """
 Your own recordings: put them in one folder with an `amigos_emo_dataset.json` describing them
@@ -65,165 +64,78 @@ class CustomConfig(tfds.core.BuilderConfig):
         )
 
 
-def _read_edf(path, spec):
-    import mne
-
-    try:
-        raw = mne.io.read_raw_edf(os.fspath(path), preload=False, verbose="error")
-    except Exception as error:
-        raise CorpusFormatError(
-            path, "could not be read as EDF (truncated or corrupt?)", found=f"{type(error).__name__}: {error}"
-        ) from error
-    names = [name for name, _ in spec.channels]
-    missing = [name for name in names if name not in raw.ch_names]
-    if missing:
-        raise CorpusFormatError(
-            path, f"channel(s) {', '.join(missing)} missing", field="channels",
-            expected=f"channels {', '.join(names)}", found=f"channels {', '.join(raw.ch_names)}",
-        )
-    data = raw.get_data(picks=names).T  # MNE scales voltages to volts
-    orig_units = getattr(raw, "_orig_units", {}) or {}
-    voltage = np.array([str(orig_units.get(n, "")).lower() in _VOLTAGE_UNITS for n in names])
-    data = np.where(voltage, data * 1e6, data)  # volts -> microvolts; other units as stored
-    return data, float(raw.info["sfreq"])
+def _read_file(path, spec, key):
+    file_format = spec.file_formats.get(key, spec.file_format)
+    csv = {
+        "separator": spec.csv_separator,
+        "header": spec.csv_column_names is None,
+        "column_names": list(spec.csv_column_names) if spec.csv_column_names is not None else None,
+        "time_column": spec.csv_time_column,
+    }
+    npz = {
+        "data_key": spec.npz_data_key,
+        "channels_key": spec.npz_channels_key,
+        "sfreq_key": spec.npz_sfreq_key,
+    }
+    return recordings.read_recording(path, file_format=file_format, csv=csv, npz=npz)
 
 
-def _read_csv(path, spec):
-    import pandas as pd
-
-    try:
-        if spec.csv_column_names is None:
-            table = pd.read_csv(path, sep=spec.csv_separator)
-        else:
-            table = pd.read_csv(path, sep=spec.csv_separator, header=None)
-            if table.shape[1] != len(spec.csv_column_names):
-                raise CorpusFormatError(
-                    path, "unexpected number of columns", field="csv.column_names",
-                    expected=f"{len(spec.csv_column_names)} columns ({', '.join(spec.csv_column_names)})",
-                    found=f"{table.shape[1]} columns",
-                )
-            table.columns = list(spec.csv_column_names)
-    except CorpusFormatError:
-        raise
-    except Exception as error:
-        raise CorpusFormatError(
-            path, "could not be read as CSV (truncated or corrupt?)", found=f"{type(error).__name__}: {error}"
-        ) from error
-    table.columns = [str(c).strip() for c in table.columns]
-    names = [name for name, _ in spec.channels]
-    wanted = names + ([spec.csv_time_column] if spec.csv_time_column else [])
-    missing = [name for name in wanted if name not in table.columns]
-    if missing:
-        raise CorpusFormatError(
-            path, f"column(s) {', '.join(missing)} missing", field="channels",
-            expected=f"columns {', '.join(wanted)}", found=f"columns {', '.join(table.columns)}",
-        )
-    columns = {}
-    for name in wanted:
-        values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.isnan(values) & table[name].notna().to_numpy()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0]) + 2
-            raise CorpusFormatError(
-                path, f"non-numeric value in row {row}", field=name, expected="numbers",
-                found=repr(table[name].iloc[row - 2]),
-            )
-        columns[name] = values
-    file_sfreq = None
-    if spec.csv_time_column:
-        steps = np.diff(columns[spec.csv_time_column])
-        if steps.size and np.all(np.isfinite(steps)) and np.median(steps) > 0:
-            file_sfreq = 1.0 / float(np.median(steps))
-    return np.stack([columns[name] for name in names], axis=1), file_sfreq
-
-
-def _read_npz(path, spec):
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            keys = list(archive.keys())
-            for key in (spec.npz_data_key, spec.npz_channels_key):
-                if key not in keys:
-                    raise CorpusFormatError(
-                        path, f"missing array {key!r}", field=key,
-                        expected=f"arrays {spec.npz_data_key!r} (n_times, n_chans) and {spec.npz_channels_key!r} (n_chans,)",
-                        found=f"arrays {keys}",
-                    )
-            data = archive[spec.npz_data_key]
-            ch_names = [str(name) for name in archive[spec.npz_channels_key].ravel()]
-            file_sfreq = float(archive[spec.npz_sfreq_key]) if spec.npz_sfreq_key in keys else None
-    except CorpusFormatError:
-        raise
-    except ValueError as error:
-        if "allow_pickle" in str(error) or "Object arrays" in str(error):
-            raise CorpusFormatError(
-                path, "holds a pickled (object) array, which is not loaded", found=str(error),
-                hint="Save channel names as a string array: np.array(names, dtype=str).",
-            ) from error
-        raise CorpusFormatError(path, "could not be read as NPZ (truncated or corrupt?)", found=str(error)) from error
-    except Exception as error:
-        raise CorpusFormatError(
-            path, "could not be read as NPZ (truncated or corrupt?)", found=f"{type(error).__name__}: {error}"
-        ) from error
-    if data.ndim != 2 or data.shape[1] != len(ch_names) or data.dtype.kind not in "fiu":
-        raise CorpusFormatError(
-            path, "unexpected data array", field=spec.npz_data_key,
-            expected=f"a numeric time-major (n_times, {len(ch_names)}) array matching {spec.npz_channels_key!r}",
-            found=f"{data.dtype} array of shape {data.shape}",
-        )
-    names = [name for name, _ in spec.channels]
-    missing = [name for name in names if name not in ch_names]
-    if missing:
-        raise CorpusFormatError(
-            path, f"channel(s) {', '.join(missing)} missing", field=spec.npz_channels_key,
-            expected=f"channels {', '.join(names)}", found=f"channels {', '.join(ch_names)}",
-        )
-    return data[:, [ch_names.index(name) for name in names]].astype(np.float64), file_sfreq
-
-
-_READERS = {"edf": _read_edf, "csv": _read_csv, "npz": _read_npz}
-
-
-def read_recording(path, spec):
-    """Read one recording and split it by signal type at the declared rates.
+def read_recording(path, spec, trial=None):
+    """Read one trial's recording(s) and return each signal type at the rate the JSON asks for.
 
     Args:
-        path: the recording file.
+        path: the recording file, or a tuple of files (one per ``file_pattern`` key).
         spec: the :class:`custom_spec.DatasetSpec`.
+        trial: how the trial is named in errors (e.g. ``"subject 1, session 1, trial 2"``).
 
     Returns:
-        dict ``type -> (n_times, n_chans_of_type)`` float64, channels in the JSON's order.
-        EDF voltage channels are in microvolts; all other values as stored.
+        dict ``type -> float64 (n_times, n_chans_of_type)`` at ``spec.sfreq[type]``, channels in
+        the JSON's order (:func:`amigos_emo.io.recordings.signals_at`). EDF voltage channels are in
+        microvolts; all other values as stored.
 
     Raises:
         CorpusFormatError: unreadable file, a missing channel, or a file whose own sampling rate
-            (EDF header, NPZ ``sfreq``, CSV time column) differs from ``file_sfreq``.
+            (EDF header, NPZ ``sfreq``, CSV time column) differs from the declared one.
+        NonFiniteError: NaN/inf samples (naming file, trial and type).
     """
-    data, file_sfreq = _READERS[spec.file_format](path, spec)
-    if file_sfreq is not None and not math.isclose(file_sfreq, spec.file_sfreq, rel_tol=0.01):
-        raise CorpusFormatError(
-            path, "sampling-rate mismatch", field="sfreq",
-            expected=f"{spec.file_sfreq:g} Hz (as declared in {spec.path.name})",
-            found=f"{file_sfreq:g} Hz in the file",
-        )
-    signals = {}
-    for kind in spec.types:
-        columns = [index for index, (_, channel_kind) in enumerate(spec.channels) if channel_kind == kind]
-        signal = data[:, columns]
-        if spec.sfreq[kind] != spec.file_sfreq:
-            from amigos_emo.signal.filters import resample
+    paths = path if isinstance(path, tuple) else (path,)
+    keys = list(spec.file_patterns) if len(paths) > 1 else [next(iter(spec.file_patterns), "main")]
+    recording = recordings.merge(
+        _read_file(p, spec, key) for p, key in zip(paths, keys, strict=True)
+    )
+    formats = set(spec.file_formats.values()) or {spec.file_format}
+    csv_only = formats == {"csv"}
+    npz_only = formats == {"npz"}
+    return recordings.signals_at(
+        recording,
+        spec.channels_by_type,
+        spec.sfreq,
+        declared_sfreq=spec.native_sfreq,
+        allow_resample=spec.resample,
+        what="column(s)" if csv_only else "channel(s)",
+        field=spec.npz_channels_key if npz_only else "channels",
+        trial=trial,
+    )
 
-            signal = resample(signal, spec.file_sfreq, spec.sfreq[kind], axis=0)
-        signals[kind] = signal
-    return signals
+
+def _name(path):
+    return " + ".join(p.name for p in path) if isinstance(path, tuple) else path.name
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
     """The user's own recordings, described by ``amigos_emo_dataset.json`` (see README.md)."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release: EDF, CSV and NPZ recordings, windowed."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release: EDF, CSV and NPZ recordings, windowed.",
+        "1.1.0": "Native per-channel rates, one file per modality, bvp/acc types, time-aligned windows, "
+        '"representation": "features", paths kept inside the study folder, NaN trials are errors.',
+    }
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
+    # Any signal set: one branch per signal feature (models/signal_fusion). For
+    # ``"representation": "features"`` a feature-vector model (e.g. gru_classifier) fits.
+    DEFAULT_MODEL = "signal_fusion"
 
     @property
     def spec(self):
@@ -239,6 +151,43 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             self._spec = custom_spec.load_spec(config.config_path)
         return self._spec
 
+    def preprocessing_spec(self):
+        """How a recording becomes this dataset's examples (:mod:`amigos_emo.preprocessing_spec`).
+
+        Signals are listed per type at the rate they are written (``features``: the rate the
+        features are computed at), time-major, in the JSON's units; no baseline handling.
+        """
+        from amigos_emo.preprocessing_spec import PreprocessingSpec, SignalSpec
+
+        spec = self.spec
+        signals = {
+            kind: SignalSpec(
+                type=kind,
+                channels=list(spec.channels_of(kind)),
+                sfreq_hz=spec.sfreq[kind],
+                unit=spec.units.get(kind),
+                layout="time_channels",
+            )
+            for kind in spec.types
+        }
+        extra = {"json": spec.path.name}
+        if spec.representation == "features":
+            extra["features"] = {
+                "input": "features",
+                "function": "amigos_emo.signal.physio.window_features",
+                "names": spec.feature_names(),
+            }
+        return PreprocessingSpec(
+            dataset=f"custom/{self.builder_config.name}",
+            builder_version=str(self.version),
+            window_s=spec.window_s,
+            step_s=spec.step_s,
+            signals=signals,
+            representation=spec.representation,
+            baseline=None,
+            extra=extra,
+        )
+
     def _info(self) -> tfds.core.DatasetInfo:
         spec = self.spec
         features = {
@@ -247,10 +196,18 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             "trial_id": tfds.features.Scalar(np.int32),
             "window_index": tfds.features.Scalar(np.int32),
         }
-        for kind in spec.types:
-            features[kind] = tfds.features.Tensor(
-                shape=(spec.window_samples(kind), len(spec.channels_of(kind))), dtype=np.float32
-            )
+        metadata = {"representation": spec.representation}
+        if spec.representation == "features":
+            names = spec.feature_names()
+            features["features"] = tfds.features.Tensor(shape=(len(names),), dtype=np.float32)
+            metadata["feature_names"] = names
+            first = "features"
+        else:
+            for kind in spec.types:
+                features[kind] = tfds.features.Tensor(
+                    shape=(spec.window_samples(kind), len(spec.channels_of(kind))), dtype=np.float32
+                )
+            first = spec.types[0]
         for column in spec.label_columns:
             if column.categorical:
                 features[column.name] = tfds.features.ClassLabel(names=column.classes)
@@ -259,73 +216,117 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         if spec.label is not None:
             classes = next(c.classes for c in spec.label_columns if c.name == spec.label)
             features["label"] = tfds.features.ClassLabel(names=classes)
-        first = spec.types[0]
         return self.dataset_info_from_configs(
             description=spec.description or f"Recordings described by {spec.path}",
             features=tfds.features.FeaturesDict(features),
             supervised_keys=(first, "label") if spec.label is not None else None,
+            metadata=tfds.core.MetadataDict(metadata),
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
         spec = self.spec
-        recordings = custom_spec.find_recordings(spec)
+        recordings_found = custom_spec.find_recordings(spec)
         labels = custom_spec.load_labels(spec)
-        unlabelled = [ids for ids in recordings if ids not in labels]
+        unlabelled = [ids for ids in recordings_found if ids not in labels]
         if unlabelled:
             subject, session, trial = unlabelled[0]
             raise CorpusFormatError(
-                spec.labels_file, f"no label row for {len(unlabelled)} recording(s)", field="subject/session/trial",
+                spec.labels_file,
+                f"no label row for {len(unlabelled)} recording(s)",
+                field="subject/session/trial",
                 expected="one row per recording",
-                found=f"none for subject {subject}, session {session}, trial {trial} ({recordings[unlabelled[0]]})"
+                found=f"none for subject {subject}, session {session}, trial {trial} "
+                f"({_name(recordings_found[unlabelled[0]])})"
                 + (f" and {len(unlabelled) - 1} more" if len(unlabelled) > 1 else ""),
             )
-        orphans = sorted(ids for ids in labels if ids not in recordings)
+        orphans = sorted(ids for ids in labels if ids not in recordings_found)
         if orphans:
             logger.warning(
                 "%s: %d label row(s) have no recording and are ignored, e.g. (subject, session, trial) %s",
-                spec.labels_file, len(orphans), orphans[:5],
+                spec.labels_file,
+                len(orphans),
+                orphans[:5],
             )
         by_subject = defaultdict(list)
-        for ids, path in recordings.items():
+        for ids, path in recordings_found.items():
             by_subject[ids[0]].append((ids, path, labels[ids]))
-        logger.info("custom dataset %r: %d recordings of %d subjects", spec.name, len(recordings), len(by_subject))
+        logger.info(
+            "custom dataset %r: %d recordings of %d subjects",
+            spec.name,
+            len(recordings_found),
+            len(by_subject),
+        )
         return {
             f"subject_{subject:02d}": self._generate_examples(items)
             for subject, items in sorted(by_subject.items())
         }
 
     def _generate_examples(self, items):
-        from amigos_emo.signal.windows import sliding_windows
+        from amigos_emo.signal.physio import window_features
 
         spec = self.spec
-        skipped = defaultdict(list)
+        skips = SkipCounter(f"custom dataset {spec.name!r}")
+        dropped_windows = 0
         for (subject, session, trial), path, row in items:
+            name = _name(path)
             if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in row.values()):
-                skipped["an empty label"].append(path.name)
+                skips.skip("an empty label", name)
                 continue
-            signals = read_recording(path, spec)
-            if not all(np.all(np.isfinite(signal)) for signal in signals.values()):
-                skipped["NaN/inf samples"].append(path.name)
+            where = f"subject {subject}, session {session}, trial {trial}"
+            try:
+                signals = read_recording(path, spec, trial=where)
+            except NonFiniteError as error:
+                if not spec.skip_nonfinite_trials:
+                    raise
+                skips.skip("NaN/inf samples", error)
                 continue
-            windows = {
-                kind: sliding_windows(signal, spec.window_samples(kind), spec.step_samples(kind))
-                for kind, signal in signals.items()
-            }
-            count = min(w.shape[0] for w in windows.values())
+            windows, starts_s = recordings.cut_windows(
+                signals, spec.sfreq, spec.window_s, spec.step_s, path=name
+            )
+            count = len(starts_s)
             if count == 0:
-                skipped[f"less than one {spec.window_s:g} s window"].append(path.name)
+                skips.skip(f"less than one {spec.window_s:g} s window", name)
                 continue
             common = {"subject_id": subject, "session_id": session, "trial_id": trial}
             for column in spec.label_columns:
-                common[column.name] = row[column.name] if column.categorical else np.float32(row[column.name])
+                common[column.name] = (
+                    row[column.name] if column.categorical else np.float32(row[column.name])
+                )
             if spec.label is not None:
                 common["label"] = row[spec.label]
-            windows = {kind: w[:count].astype(np.float32) for kind, w in windows.items()}
+            if spec.representation == "features":
+                values = window_features(
+                    signals, spec.sfreq, starts_s, spec.window_s, spec.channels_by_type
+                )
+                with np.errstate(over="ignore", invalid="ignore"):
+                    values = values.astype(np.float32)
+                finite = np.all(np.isfinite(values), axis=1)
+                dropped_windows += int((~finite).sum())
+                for window_index in np.flatnonzero(finite):
+                    yield (
+                        f"{subject:03d}_{session:02d}_{trial:03d}_{window_index:05d}",
+                        {
+                            **common,
+                            "window_index": int(window_index),
+                            "features": values[window_index],
+                        },
+                    )
+                continue
+            windows = {kind: w.astype(np.float32) for kind, w in windows.items()}
             for window_index in range(count):
-                yield f"{subject:03d}_{session:02d}_{trial:03d}_{window_index:05d}", {
-                    **common,
-                    "window_index": window_index,
-                    **{kind: w[window_index] for kind, w in windows.items()},
-                }
-        for reason, names in skipped.items():
-            logger.warning("custom dataset: skipped %d trial(s) with %s: %s", len(names), reason, names)
+                yield (
+                    f"{subject:03d}_{session:02d}_{trial:03d}_{window_index:05d}",
+                    {
+                        **common,
+                        "window_index": window_index,
+                        **{kind: w[window_index] for kind, w in windows.items()},
+                    },
+                )
+        skips.report()
+        if dropped_windows:
+            logger.warning(
+                "custom dataset %r: dropped %d window(s) whose features are not finite (fewer than 3 beats, "
+                "a failed detector, ...)",
+                spec.name,
+                dropped_windows,
+            )

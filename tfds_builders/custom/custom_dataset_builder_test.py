@@ -19,7 +19,9 @@ DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
 
 
 def _build(folder, data_dir):
-    builder = Builder(config=CustomConfig.from_json(folder / "amigos_emo_dataset.json"), data_dir=data_dir)
+    builder = Builder(
+        config=CustomConfig.from_json(folder / "amigos_emo_dataset.json"), data_dir=data_dir
+    )
     builder.download_and_prepare()
     return builder
 
@@ -68,10 +70,18 @@ def test_edf_recordings(tmp_path):
             start = 64 * example["window_index"]
             eeg = np.stack([record["Fz"], record["Cz"]], axis=1)[start : start + 128]
             np.testing.assert_allclose(example["eeg"], eeg, rtol=1e-4, atol=1e-3)
-            np.testing.assert_allclose(example["ecg"][:, 0], record["ECG"][start : start + 128], rtol=1e-4, atol=1e-3)
-            np.testing.assert_allclose(example["gsr"][:, 0], record["EDA"][start : start + 128], rtol=1e-4)
+            np.testing.assert_allclose(
+                example["ecg"][:, 0], record["ECG"][start : start + 128], rtol=1e-4, atol=1e-3
+            )
+            np.testing.assert_allclose(
+                example["gsr"][:, 0], record["EDA"][start : start + 128], rtol=1e-4
+            )
             assert 4.0 < example["gsr"].min()  # microsiemens kept as stored, not scaled like volts
-            row = labels[(labels.subject == subject) & (labels.session == example["session_id"]) & (labels.trial == example["trial_id"])]
+            row = labels[
+                (labels.subject == subject)
+                & (labels.session == example["session_id"])
+                & (labels.trial == example["trial_id"])
+            ]
             assert example["label"] == example["emotion"] == classes.index(row.emotion.item())
             assert example["valence"] == np.float32(row.valence.item())
 
@@ -79,17 +89,29 @@ def test_edf_recordings(tmp_path):
 def test_csv_recordings_and_numeric_subject_order(tmp_path):
     builder = _build(DUMMY_DIR / "csv", tmp_path)
     spec = custom_spec.load_spec(DUMMY_DIR / "csv")
-    assert list(custom_spec.find_recordings(spec))[:4] == [(3, 1, 1), (3, 1, 2), (3, 1, 3), (11, 1, 1)]
+    assert list(custom_spec.find_recordings(spec))[:4] == [
+        (3, 1, 1),
+        (3, 1, 2),
+        (3, 1, 3),
+        (11, 1, 1),
+    ]
     for subject in (3, 11):
-        tables = {trial: pd.read_csv(DUMMY_DIR / "csv" / f"S{subject}_T{trial}.csv") for trial in (1, 2, 3)}
+        tables = {
+            trial: pd.read_csv(DUMMY_DIR / "csv" / f"S{subject}_T{trial}.csv")
+            for trial in (1, 2, 3)
+        }
         expected = sum(len(t) // 256 for t in tables.values())
         split = f"subject_{subject:02d}"
         assert builder.info.splits[split].num_examples == expected == 5
         for example in _examples(builder, split):
             table = tables[int(example["trial_id"])]
             start = 256 * example["window_index"]
-            np.testing.assert_allclose(example["eeg"], table[["Fp1", "Fp2"]].to_numpy()[start : start + 256], rtol=1e-6)
-            np.testing.assert_allclose(example["ecg"][:, 0], table["ECG"].to_numpy()[start : start + 256], rtol=1e-6)
+            np.testing.assert_allclose(
+                example["eeg"], table[["Fp1", "Fp2"]].to_numpy()[start : start + 256], rtol=1e-6
+            )
+            np.testing.assert_allclose(
+                example["ecg"][:, 0], table["ECG"].to_numpy()[start : start + 256], rtol=1e-6
+            )
             assert example["label"] == (0 if example["trial_id"] == 1 else 1)
             assert example["subject_id"] == subject and example["session_id"] == 1
 
@@ -99,15 +121,21 @@ def test_npz_recordings_with_per_type_rates(tmp_path):
     labels = pd.read_csv(DUMMY_DIR / "npz" / "labels.csv")
     for subject in (1, 2):
         split = f"subject_{subject:02d}"
-        archives = {t: np.load(DUMMY_DIR / "npz" / f"subject{subject}" / f"trial{t}.npz") for t in (1, 2)}
-        assert builder.info.splits[split].num_examples == sum(a["data"].shape[0] // 256 for a in archives.values())
+        archives = {
+            t: np.load(DUMMY_DIR / "npz" / f"subject{subject}" / f"trial{t}.npz") for t in (1, 2)
+        }
+        assert builder.info.splits[split].num_examples == sum(
+            a["data"].shape[0] // 256 for a in archives.values()
+        )
         for example in _examples(builder, split):
             data = archives[int(example["trial_id"])]["data"].astype(np.float64)
             w = example["window_index"]
             assert example["eeg"].shape == (256, 2) and example["gsr"].shape == (64, 1)
             np.testing.assert_array_equal(example["eeg"], data[256 * w : 256 * (w + 1), :2])
             gsr_64 = scipy.signal.resample_poly(data[:, 2], 1, 4)
-            np.testing.assert_allclose(example["gsr"][:, 0], gsr_64[64 * w : 64 * (w + 1)], rtol=1e-4, atol=1e-4)
+            np.testing.assert_allclose(
+                example["gsr"][:, 0], gsr_64[64 * w : 64 * (w + 1)], rtol=1e-4, atol=1e-4
+            )
             row = labels[(labels.subject == subject) & (labels.trial == example["trial_id"])]
             assert example["arousal"] == np.float32(row.arousal.item())
             assert example["label"] == ["low", "high"].index(row.arousal_level.item())
@@ -115,13 +143,20 @@ def test_npz_recordings_with_per_type_rates(tmp_path):
 
 def test_spec_errors(tmp_path):
     folder = _copy("csv", tmp_path)
-    path = _edit_json(folder, channels=[{"name": "Fp1", "type": "eeg"}, {"name": "X", "type": "eag"}])
-    with pytest.raises(CorpusFormatError, match=r"amigos_emo_dataset\.json: channels\[1\]\.type: unknown channel type.*Found 'eag'"):
+    path = _edit_json(
+        folder, channels=[{"name": "Fp1", "type": "eeg"}, {"name": "X", "type": "eag"}]
+    )
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"amigos_emo_dataset\.json: channels\[1\]\.type: unknown channel type.*Found 'eag'",
+    ):
         CustomConfig.from_json(path)
 
     folder = _copy("npz", tmp_path / "b")
     path = _edit_json(folder, resample=False)
-    with pytest.raises(CorpusFormatError, match=r"sfreq: sampling-rate mismatch.*Found gsr at 64 Hz.*resample"):
+    with pytest.raises(
+        CorpusFormatError, match=r"sfreq: sampling-rate mismatch.*Found gsr at 64 Hz.*resample"
+    ):
         custom_spec.load_spec(path)
 
     description = json.loads(path.read_text())
@@ -149,8 +184,13 @@ def test_recording_errors(tmp_path):
     # A recording without a label row.
     folder = _copy("npz", tmp_path / "b")
     labels = pd.read_csv(folder / "labels.csv")
-    labels[~((labels.subject == 2) & (labels.trial == 1))].to_csv(folder / "labels.csv", index=False)
-    with pytest.raises(CorpusFormatError, match=r"labels\.csv: subject/session/trial: no label row for 1 recording.*subject 2, session 1, trial 1"):
+    labels[~((labels.subject == 2) & (labels.trial == 1))].to_csv(
+        folder / "labels.csv", index=False
+    )
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"labels\.csv: subject/session/trial: no label row for 1 recording.*subject 2, session 1, trial 1",
+    ):
         _build(folder, tmp_path / "data2")
 
     # A file whose own rate differs from the declared one.
@@ -158,19 +198,29 @@ def test_recording_errors(tmp_path):
     spec = custom_spec.load_spec(folder)
     npz_path = folder / "subject1" / "trial2.npz"
     with np.load(npz_path) as archive:
-        np.savez(npz_path, data=archive["data"], ch_names=archive["ch_names"], sfreq=np.float64(200.0))
-    with pytest.raises(CorpusFormatError, match=r"trial2\.npz: sfreq: sampling-rate mismatch.*Expected 256 Hz.*Found 200 Hz"):
+        np.savez(
+            npz_path, data=archive["data"], ch_names=archive["ch_names"], sfreq=np.float64(200.0)
+        )
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"trial2\.npz: sfreq: sampling-rate mismatch.*Expected 256 Hz.*Found 200 Hz",
+    ):
         custom_dataset_builder.read_recording(npz_path, spec)
 
     # Channel names pickled as an object array are not loaded.
-    np.savez(npz_path, data=np.zeros((512, 3)), ch_names=np.array(["C3", "C4", "GSR"], dtype=object))
+    np.savez(
+        npz_path, data=np.zeros((512, 3)), ch_names=np.array(["C3", "C4", "GSR"], dtype=object)
+    )
     with pytest.raises(CorpusFormatError, match=r"trial2\.npz: holds a pickled \(object\) array"):
         custom_dataset_builder.read_recording(npz_path, spec)
 
     # An unknown class in the labels CSV.
     folder = _copy("csv", tmp_path / "d")
     (folder / "labels.csv").write_text("subject,trial,condition\n3,1,sleep\n")
-    with pytest.raises(CorpusFormatError, match=r"labels\.csv: condition: row 2: unknown class.*\['rest', 'task'\].*'sleep'"):
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"labels\.csv: condition: row 2: unknown class.*\['rest', 'task'\].*'sleep'",
+    ):
         custom_spec.load_labels(custom_spec.load_spec(folder))
 
     # A truncated EDF.
@@ -185,11 +235,11 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
     real = custom_dataset_builder.read_recording
     calls = []
 
-    def failing(path, spec):
+    def failing(path, spec, **kwargs):
         calls.append(path)
         if len(calls) == 4:
             raise CorpusFormatError(path, "simulated failure midway")
-        return real(path, spec)
+        return real(path, spec, **kwargs)
 
     monkeypatch.setattr(custom_dataset_builder, "read_recording", failing)
     config = CustomConfig.from_json(DUMMY_DIR / "csv" / "amigos_emo_dataset.json")
@@ -202,7 +252,9 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
 def test_real_amigos_csvs_as_custom_data(shared_data, tmp_path):
     """AMIGOS participant 1 (header-less CSVs, 128 Hz) described by a JSON kept elsewhere."""
     source = shared_data / "amigos_p01"
-    ratings = pd.read_csv(source / "labels_all_participants_short_videos.csv", header=None).iloc[:16]
+    ratings = pd.read_csv(source / "labels_all_participants_short_videos.csv", header=None).iloc[
+        :16
+    ]
     labels = pd.DataFrame(
         {
             "subject": 1,
@@ -223,7 +275,11 @@ def test_real_amigos_csvs_as_custom_data(shared_data, tmp_path):
         "root": str(source),
         "file_pattern": "{subject}_{trial}.csv",
         "channels": [{"name": n, "type": "eeg"} for n in eeg]
-        + [{"name": "ECG_Right", "type": "ecg"}, {"name": "ECG_Left", "type": "ecg"}, {"name": "GSR", "type": "gsr"}],
+        + [
+            {"name": "ECG_Right", "type": "ecg"},
+            {"name": "ECG_Left", "type": "ecg"},
+            {"name": "GSR", "type": "gsr"},
+        ],
         "sfreq": 128,
         "labels_file": "labels.csv",
         "labels": {
@@ -233,6 +289,7 @@ def test_real_amigos_csvs_as_custom_data(shared_data, tmp_path):
         },
         "window_s": 4.0,
         "csv": {"header": False, "column_names": columns},
+        "allow_paths_outside": True,  # the recordings stay in the shared folder
     }
     (tmp_path / "amigos_emo_dataset.json").write_text(json.dumps(description))
     builder = _build(tmp_path, tmp_path / "data")
@@ -245,3 +302,234 @@ def test_real_amigos_csvs_as_custom_data(shared_data, tmp_path):
     np.testing.assert_allclose(first["gsr"][:, 0], reference[:, 16], rtol=1e-6)
     assert first["label"] == ["LALV", "LAHV", "HALV", "HAHV"].index(labels.quadrant[2])
     assert {int(e["trial_id"]) for e in examples} == set(range(1, 17))
+
+
+# --- Native rates, one file per modality, features, path and label checks ---------------------
+
+
+@pytest.fixture(scope="module")
+def wearable_study(tmp_path_factory):
+    from amigos_emo.synthetic import write_synthetic_wearable_study
+
+    folder = tmp_path_factory.mktemp("wearable")
+    write_synthetic_wearable_study(
+        folder, n_subjects=2, seed=1, trial_s=30.0, window_s=10.0, step_s=5.0
+    )
+    return folder
+
+
+def test_multirate_npz_study_windows_aligned_in_time(wearable_study, tmp_path):
+    builder = _build(wearable_study, tmp_path)
+    assert builder.info.features["bvp"].shape == (640, 1) and builder.info.features[
+        "gsr"
+    ].shape == (40, 1)
+    assert builder.info.features["acc"].shape == (320, 3) and builder.info.features[
+        "temperature"
+    ].shape == (40, 1)
+    assert (
+        builder.info.splits["subject_01"].num_examples == 3 * 5
+    )  # 3 trials of (30 - 10) / 5 + 1 windows
+    labels = pd.read_csv(wearable_study / "labels.csv")
+    for example in _examples(builder, "subject_02")[:8]:
+        with np.load(wearable_study / "S02" / f"S02_trial{example['trial_id']}.npz") as archive:
+            start_s = 5.0 * example["window_index"]
+            for kind, key, rate in (
+                ("bvp", "BVP", 64),
+                ("gsr", "EDA", 4),
+                ("temperature", "TEMP", 4),
+                ("acc", "ACC", 32),
+            ):
+                start = int(start_s * rate)
+                np.testing.assert_array_equal(
+                    example[kind], archive[key][start : start + 10 * rate]
+                )
+        row = labels[(labels.subject == 2) & (labels.trial == example["trial_id"])]
+        assert example["label"] == ["baseline", "stress", "amusement"].index(row.condition.item())
+        assert example["stress"] == ["no", "yes"].index(row.stress.item())
+    spec = builder.preprocessing_spec()
+    assert (
+        spec.dataset == "custom/synthetic_wearable"
+        and spec.representation == "raw"
+        and spec.baseline is None
+    )
+    assert {k: (s.channels, s.sfreq_hz, s.unit) for k, s in spec.signals.items()} == {
+        "bvp": (["BVP"], 64.0, "a.u."),
+        "gsr": (["EDA"], 4.0, "uS"),
+        "temperature": (["TEMP"], 4.0, "degC"),
+        "acc": (["ACC_X", "ACC_Y", "ACC_Z"], 32.0, "g"),
+    }
+    assert (spec.window_s, spec.step_s) == (10.0, 5.0) and Builder.DEFAULT_MODEL == "signal_fusion"
+
+
+def test_one_csv_per_modality_with_resampling_equals_npz(tmp_path):
+    from amigos_emo.synthetic import write_synthetic_wearable_study
+
+    write_synthetic_wearable_study(
+        tmp_path / "csv", n_subjects=1, seed=2, trial_s=20.0, layout="csv"
+    )
+    write_synthetic_wearable_study(
+        tmp_path / "npz", n_subjects=1, seed=2, trial_s=20.0, layout="npz"
+    )
+    for folder in (tmp_path / "csv", tmp_path / "npz"):  # BVP resampled 64 -> 32 Hz
+        _edit_json(folder, sfreq={"bvp": 32, "gsr": 4, "temperature": 4, "acc": 32}, resample=True)
+    from_csv = _examples(_build(tmp_path / "csv", tmp_path / "d1"), "subject_01")
+    from_npz = _examples(_build(tmp_path / "npz", tmp_path / "d2"), "subject_01")
+    assert len(from_csv) == len(from_npz) == 3 * 2
+    with np.load(tmp_path / "npz" / "S01" / "S01_trial1.npz") as archive:
+        bvp_32 = scipy.signal.resample_poly(archive["BVP"][:, 0].astype(np.float64), 1, 2)
+    first = next(e for e in from_npz if e["trial_id"] == 1 and e["window_index"] == 1)
+    np.testing.assert_allclose(first["bvp"][:, 0], bvp_32[320:640], rtol=1e-5, atol=1e-4)
+    for a, b in zip(from_csv, from_npz, strict=True):
+        for kind in ("bvp", "gsr", "temperature", "acc"):
+            np.testing.assert_allclose(a[kind], b[kind], atol=2e-4)  # CSV keeps 6 decimals
+    # A trial without its EDA file is an error naming the pattern key.
+    next((tmp_path / "csv").rglob("S01_trial2_EDA.csv")).unlink()
+    with pytest.raises(
+        CorpusFormatError, match=r"file_pattern\.EDA: 1 trial\(s\) lack their EDA file.*trial 2"
+    ):
+        custom_spec.find_recordings(custom_spec.load_spec(tmp_path / "csv"))
+
+
+def test_features_representation_matches_physio_and_predict(wearable_study, tmp_path):
+    from amigos_emo.io import recordings
+    from amigos_emo.predict import TrainedModel, prepare_inputs
+    from amigos_emo.signal.physio import window_features
+
+    folder = tmp_path / "study"
+    shutil.copytree(wearable_study, folder)
+    _edit_json(folder, representation="features", name="wearable_features")
+    builder = _build(folder, tmp_path / "data")
+    spec = custom_spec.load_spec(folder)
+    names = builder.info.metadata["feature_names"]
+    assert names == spec.feature_names() and len(names) == 3 + 5 + 2 + 3
+    assert names[:3] == ["bvp_BVP_heart_rate_bpm", "bvp_BVP_rmssd_ms", "bvp_BVP_sdnn_ms"]
+    assert builder.info.features["features"].shape == (len(names),)
+    examples = [e for e in _examples(builder, "subject_01") if e["trial_id"] == 2]
+    signals = custom_dataset_builder.read_recording(folder / "S01" / "S01_trial2.npz", spec)
+    reference = window_features(
+        signals, spec.sfreq, 5.0 * np.arange(5), 10.0, spec.channels_by_type
+    )
+    assert len(examples) == 5 and np.all(np.isfinite(reference))
+    for example in examples:
+        np.testing.assert_allclose(
+            example["features"], reference[example["window_index"]], rtol=1e-6
+        )
+    # predict computes the same vector from the raw file with the builder's preprocessing spec.
+    model = TrainedModel(
+        path="m.keras", name="m", input_shapes={"features": (len(names),)}, output_names=("label",)
+    )
+    inputs, starts_s, valid = prepare_inputs(
+        model,
+        builder.preprocessing_spec(),
+        recordings.read_recording(folder / "S01" / "S01_trial2.npz"),
+    )
+    assert valid.all() and np.allclose(starts_s, 5.0 * np.arange(5))
+    np.testing.assert_allclose(
+        inputs["features"], np.stack([e["features"] for e in examples]), rtol=1e-6
+    )
+
+
+def test_predict_raw_inputs_equal_builder_examples(wearable_study, tmp_path):
+    from amigos_emo.io import recordings
+    from amigos_emo.predict import TrainedModel, prepare_inputs
+
+    builder = _build(wearable_study, tmp_path)
+    shapes = {
+        k: tuple(builder.info.features[k].shape) for k in ("bvp", "gsr", "temperature", "acc")
+    }
+    model = TrainedModel(path="m.keras", name="m", input_shapes=shapes, output_names=("label",))
+    inputs, starts_s, _ = prepare_inputs(
+        model,
+        builder.preprocessing_spec(),
+        recordings.read_recording(wearable_study / "S01" / "S01_trial3.npz"),
+    )
+    examples = [e for e in _examples(builder, "subject_01") if e["trial_id"] == 3]
+    assert len(starts_s) == len(examples) == 5
+    for kind in shapes:
+        np.testing.assert_array_equal(inputs[kind], np.stack([e[kind] for e in examples]))
+
+
+def test_paths_must_stay_inside_the_study_folder(tmp_path):
+    folder = _copy("csv", tmp_path / "study")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "labels.csv").write_text((folder / "labels.csv").read_text())
+    path = _edit_json(folder, labels_file="../../../../../../../../etc/passwd")
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"labels_file: points outside the study folder.*Found /etc/passwd.*allow_paths_outside",
+    ):
+        custom_spec.load_spec(path)
+    _edit_json(folder, labels_file="labels.csv", root="/")
+    with pytest.raises(
+        CorpusFormatError, match=r"root: points outside the study folder.*Found /\."
+    ):
+        custom_spec.load_spec(path)
+    # A symlink inside the folder that leads outside is resolved before the check.
+    (folder / "link.csv").symlink_to(outside / "labels.csv")
+    _edit_json(folder, root=".", labels_file="link.csv")
+    with pytest.raises(CorpusFormatError, match=r"labels_file: points outside the study folder"):
+        custom_spec.load_spec(path)
+    _edit_json(folder, labels_file="labels.csv")
+    shutil.move(folder / "S3_T2.csv", outside / "S3_T2.csv")
+    (folder / "S3_T2.csv").symlink_to(outside / "S3_T2.csv")
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"file_pattern: points outside the study folder.*Found \S*elsewhere/S3_T2\.csv",
+    ):
+        custom_spec.find_recordings(custom_spec.load_spec(path))
+    _edit_json(folder, allow_paths_outside=True, labels_file=str(outside / "labels.csv"))
+    spec = custom_spec.load_spec(path)  # explicit opt-in
+    assert (
+        spec.labels_file == outside / "labels.csv" and len(custom_spec.find_recordings(spec)) == 6
+    )
+    _edit_json(folder, file_pattern="../S{subject}_T{trial}.csv")
+    with pytest.raises(
+        CorpusFormatError, match=r"file_pattern: must be a relative path below root"
+    ):
+        custom_spec.load_spec(path)
+
+
+def test_label_ranges_and_non_finite_trials(tmp_path):
+    folder = _copy("npz", tmp_path / "study")
+    description = json.loads((folder / "amigos_emo_dataset.json").read_text())
+    labels = description["labels"]
+    continuous = next(name for name, info in labels.items() if info["type"] == "continuous")
+    labels[continuous]["range"] = [0, 1]
+    _edit_json(folder, labels=labels)
+    with pytest.raises(
+        CorpusFormatError,
+        match=rf"labels\.csv: {continuous} \(row 2\): {continuous} is outside the corpus's scale.*\[0, 1\]",
+    ):
+        custom_spec.load_labels(custom_spec.load_spec(folder))
+    labels[continuous]["range"] = [1, 9]
+    _edit_json(folder, labels=labels)
+    custom_spec.load_labels(custom_spec.load_spec(folder))
+    npz_path = folder / "subject2" / "trial1.npz"
+    with np.load(npz_path) as archive:
+        data, names = archive["data"].copy(), archive["ch_names"]
+    data[100, 2] = np.nan
+    np.savez(npz_path, data=data, ch_names=names, sfreq=np.float64(256.0))
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"trial1\.npz: subject 2, session 1, trial 1: gsr \(\w+\) holds non-finite samples",
+    ):
+        _build(folder, tmp_path / "d1")
+    _edit_json(folder, skip_nonfinite_trials=True)
+    builder = _build(folder, tmp_path / "d2")
+    assert {int(e["trial_id"]) for e in _examples(builder, "subject_02")} == {2}
+
+
+def test_eeg_features_need_a_rate_above_100_hz(tmp_path):
+    folder = _copy("csv", tmp_path)
+    description = json.loads((folder / "amigos_emo_dataset.json").read_text())
+    rate = (
+        description["sfreq"]["eeg"]
+        if isinstance(description["sfreq"], dict)
+        else description["sfreq"]
+    )
+    _edit_json(folder, representation="features", sfreq=64, file_sfreq=rate, resample=True)
+    with pytest.raises(
+        CorpusFormatError, match=r"representation: EEG features .* cannot be computed.*eeg at 64 Hz"
+    ):
+        custom_spec.load_spec(folder)

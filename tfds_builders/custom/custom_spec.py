@@ -21,7 +21,35 @@ from amigos_emo.io.errors import CorpusFormatError
 
 CONFIG_FILE_NAME = "amigos_emo_dataset.json"
 # Signal types a recording may declare; each becomes a feature of that name.
-SIGNAL_TYPES = ("eeg", "ecg", "gsr", "eog", "emg", "resp", "ppg", "temperature", "misc")
+SIGNAL_TYPES = (
+    "eeg",
+    "ecg",
+    "gsr",
+    "eog",
+    "emg",
+    "resp",
+    "ppg",
+    "bvp",
+    "acc",
+    "temperature",
+    "misc",
+)
+# The unit each type is stored in (README.md): EDF voltages are converted to microvolts; other
+# formats and non-voltage EDF channels are written as stored, so these are what the files must hold.
+DEFAULT_UNITS = {
+    "eeg": "uV",
+    "ecg": "uV",
+    "emg": "uV",
+    "eog": "uV",
+    "gsr": "uS",
+    "ppg": "a.u.",
+    "bvp": "a.u.",
+    "acc": "g",
+    "resp": "a.u.",
+    "temperature": "degC",
+    "misc": None,
+}
+REPRESENTATIONS = ("raw", "features")
 FORMATS = {".edf": "edf", ".csv": "csv", ".npz": "npz"}
 ID_FIELDS = ("subject", "session", "trial")
 RESERVED_FEATURES = frozenset(
@@ -29,8 +57,26 @@ RESERVED_FEATURES = frozenset(
 )
 _KNOWN_KEYS = frozenset(
     {
-        "name", "description", "file_pattern", "format", "channels", "sfreq", "file_sfreq",
-        "resample", "labels_file", "labels", "label", "window_s", "step_s", "csv", "npz", "root",
+        "name",
+        "description",
+        "file_pattern",
+        "format",
+        "channels",
+        "sfreq",
+        "file_sfreq",
+        "resample",
+        "labels_file",
+        "labels",
+        "label",
+        "window_s",
+        "step_s",
+        "csv",
+        "npz",
+        "root",
+        "representation",
+        "allow_paths_outside",
+        "units",
+        "skip_nonfinite_trials",
     }
 )
 
@@ -42,6 +88,7 @@ class LabelColumn:
     name: str
     categorical: bool
     classes: tuple = ()
+    value_range: tuple | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,8 +102,17 @@ class DatasetSpec:
         name: dataset (config) name.
         description: free text.
         file_pattern: recording path relative to ``root`` with ``{subject}``, ``{trial}`` and
-            optionally ``{session}`` fields (digits), e.g. ``"sub-{subject}/trial_{trial}.edf"``.
-        file_format: ``"edf"``, ``"csv"`` or ``"npz"``.
+            optionally ``{session}`` fields (digits), e.g. ``"sub-{subject}/trial_{trial}.edf"``;
+            with several files per trial (one per modality) the first of ``file_patterns``.
+        file_format: ``"edf"``, ``"csv"`` or ``"npz"`` (of the first pattern).
+        file_patterns: ``{key: pattern}``, one per file of a trial (``{"main": file_pattern}``
+            for a single file).
+        file_formats: ``{key: format}``.
+        native_sfreq: ``{channel name: Hz}``, the rate of each channel in its file.
+        representation: ``"raw"`` (windows of signals) or ``"features"`` (per-window features).
+        units: ``{type: unit}``.
+        allow_paths_outside: paths may resolve outside the JSON's folder.
+        skip_nonfinite_trials: skip (and count) trials with NaN/inf samples instead of failing.
         channels: ``((name, type), ...)`` in output order.
         sfreq: ``{type: Hz}`` for every declared type.
         file_sfreq: the rate of the files on disk, in Hz.
@@ -93,6 +149,13 @@ class DatasetSpec:
     npz_data_key: str = "data"
     npz_channels_key: str = "ch_names"
     npz_sfreq_key: str = "sfreq"
+    file_patterns: dict = dataclasses.field(default_factory=dict)
+    file_formats: dict = dataclasses.field(default_factory=dict)
+    native_sfreq: dict = dataclasses.field(default_factory=dict)
+    representation: str = "raw"
+    units: dict = dataclasses.field(default_factory=dict)
+    allow_paths_outside: bool = False
+    skip_nonfinite_trials: bool = False
 
     @property
     def root(self) -> pathlib.Path:
@@ -105,6 +168,22 @@ class DatasetSpec:
 
     def channels_of(self, kind):
         return tuple(name for name, channel_kind in self.channels if channel_kind == kind)
+
+    @property
+    def channels_by_type(self):
+        """``{type: [channel names]}`` in the JSON's order."""
+        return {kind: list(self.channels_of(kind)) for kind in self.types}
+
+    @property
+    def folder(self):
+        """The folder holding the JSON: every path must resolve inside it (unless allowed)."""
+        return self.path.parent
+
+    def feature_names(self):
+        """Names of the ``features`` vector (``representation: "features"``)."""
+        from amigos_emo.signal.physio import window_feature_names
+
+        return window_feature_names(self.channels_by_type)
 
     def window_samples(self, kind):
         return int(round(self.window_s * self.sfreq[kind]))
@@ -122,9 +201,62 @@ def _error(path, problem, field, expected=None, found=None, hint=None):
 
 
 def _positive_number(value, path, field):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise _error(path, "must be a positive number", field, expected="a number > 0", found=repr(value))
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise _error(
+            path, "must be a positive number", field, expected="a number > 0", found=repr(value)
+        )
     return float(value)
+
+
+def _inside(path, resolved, folder, key, allow):
+    """``resolved`` (symlinks resolved) if it lies inside ``folder``, else an error naming ``key``."""
+    if allow or resolved == folder or folder in resolved.parents:
+        return resolved
+    raise _error(
+        path,
+        "points outside the study folder",
+        key,
+        expected=f"a path inside {folder}",
+        found=str(resolved),
+        hint='Move it inside, or set "allow_paths_outside": true in the JSON to allow it.',
+    )
+
+
+def _check_pattern(pattern, path, field):
+    if not isinstance(pattern, str) or "{subject}" not in pattern or "{trial}" not in pattern:
+        raise _error(
+            path,
+            "must name the subject and trial fields",
+            field,
+            expected="a path with {subject} and {trial} (and optionally {session})",
+            found=repr(pattern),
+        )
+    fields = re.findall(r"\{([^{}]*)\}", pattern)
+    bad = [f for f in fields if f not in ID_FIELDS]
+    if bad:
+        raise _error(
+            path,
+            f"unknown field(s) {', '.join('{' + f + '}' for f in bad)} in the pattern",
+            field,
+            expected="only {subject}, {trial} and {session} (a field may repeat)",
+            found=repr(pattern),
+        )
+    pure = pathlib.PurePosixPath(pattern)
+    if pure.is_absolute() or ".." in pure.parts or pathlib.PureWindowsPath(pattern).drive:
+        raise _error(
+            path,
+            "must be a relative path below root",
+            field,
+            expected="no leading '/' and no '..'",
+            found=repr(pattern),
+            hint="Set root to move the search.",
+        )
+    return pattern
 
 
 def load_spec(path):
@@ -145,7 +277,9 @@ def load_spec(path):
     if path.is_dir():
         path = path / CONFIG_FILE_NAME
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file (the dataset description {CONFIG_FILE_NAME})")
+        raise FileNotFoundError(
+            f"{path}: no such file (the dataset description {CONFIG_FILE_NAME})"
+        )
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -154,41 +288,103 @@ def load_spec(path):
         raise _error(path, "must hold a JSON object", None, found=type(raw).__name__)
     unknown = sorted(set(raw) - _KNOWN_KEYS)
     if unknown:
-        raise _error(path, f"unknown key(s) {', '.join(unknown)}", None, expected=f"keys among {sorted(_KNOWN_KEYS)}")
+        raise _error(
+            path,
+            f"unknown key(s) {', '.join(unknown)}",
+            None,
+            expected=f"keys among {sorted(_KNOWN_KEYS)}",
+        )
     for key in ("file_pattern", "channels", "sfreq", "labels_file", "labels", "window_s"):
         if key not in raw:
-            raise _error(path, "missing required key", key, hint="See tfds_builders/custom/README.md for an example.")
+            raise _error(
+                path,
+                "missing required key",
+                key,
+                hint="See tfds_builders/custom/README.md for an example.",
+            )
 
-    # File pattern and format.
-    pattern = raw["file_pattern"]
-    if not isinstance(pattern, str) or "{subject}" not in pattern or "{trial}" not in pattern:
-        raise _error(path, "must name the subject and trial fields", "file_pattern",
-                     expected="a path with {subject} and {trial} (and optionally {session})", found=repr(pattern))
-    fields = re.findall(r"\{([^{}]*)\}", pattern)
-    bad = [f for f in fields if f not in ID_FIELDS]
-    if bad:
-        raise _error(path, f"unknown field(s) {', '.join('{' + f + '}' for f in bad)} in the pattern", "file_pattern",
-                     expected="only {subject}, {trial} and {session} (a field may repeat)", found=repr(pattern))
-    suffix = pathlib.PurePosixPath(pattern).suffix.lower()
-    file_format = raw.get("format", FORMATS.get(suffix))
-    if file_format not in FORMATS.values():
-        raise _error(path, "unknown recording format", "format", expected="'edf', 'csv' or 'npz' (or a pattern ending in .edf/.csv/.npz)",
-                     found=repr(file_format if "format" in raw else suffix))
+    # File pattern(s) and format(s).
+    raw_pattern = raw["file_pattern"]
+    if isinstance(raw_pattern, dict):
+        if not raw_pattern or not all(isinstance(k, str) for k in raw_pattern):
+            raise _error(
+                path,
+                "must be a pattern or a non-empty object of patterns",
+                "file_pattern",
+                expected='"sub-{subject}/trial-{trial}.edf" or {"BVP": "...BVP.csv", "EDA": "...EDA.csv"}',
+                found=repr(raw_pattern),
+            )
+        patterns = {
+            key: _check_pattern(value, path, f"file_pattern.{key}")
+            for key, value in raw_pattern.items()
+        }
+        sessions = {"{session}" in p for p in patterns.values()}
+        if len(sessions) != 1:
+            raise _error(
+                path,
+                "either every pattern has {session} or none",
+                "file_pattern",
+                found=repr(raw_pattern),
+            )
+    else:
+        patterns = {"main": _check_pattern(raw_pattern, path, "file_pattern")}
+    formats = {}
+    for key, pattern in patterns.items():
+        suffix = pathlib.PurePosixPath(pattern).suffix.lower()
+        file_format = raw.get("format", FORMATS.get(suffix))
+        if file_format not in FORMATS.values():
+            raise _error(
+                path,
+                "unknown recording format",
+                "format",
+                expected="'edf', 'csv' or 'npz' (or a pattern ending in .edf/.csv/.npz)",
+                found=repr(file_format if "format" in raw else suffix),
+            )
+        formats[key] = file_format
+    pattern = next(iter(patterns.values()))
+    file_format = next(iter(formats.values()))
 
     # Channels and their types.
     channels = raw["channels"]
     if not isinstance(channels, list) or not channels:
-        raise _error(path, "must be a non-empty list", "channels", expected='[{"name": "Fp1", "type": "eeg"}, ...]', found=repr(channels))
+        raise _error(
+            path,
+            "must be a non-empty list",
+            "channels",
+            expected='[{"name": "Fp1", "type": "eeg"}, ...]',
+            found=repr(channels),
+        )
     parsed = []
+    channel_rates = {}
     for index, channel in enumerate(channels):
         field = f"channels[{index}]"
-        if not isinstance(channel, dict) or not isinstance(channel.get("name"), str) or "type" not in channel:
-            raise _error(path, "malformed channel", field, expected='{"name": "<column or channel name>", "type": "eeg"}', found=repr(channel))
+        if (
+            not isinstance(channel, dict)
+            or not isinstance(channel.get("name"), str)
+            or "type" not in channel
+            or set(channel) - {"name", "type", "sfreq"}
+        ):
+            raise _error(
+                path,
+                "malformed channel",
+                field,
+                expected='{"name": "<column or channel name>", "type": "eeg"} (optionally "sfreq": Hz in the file)',
+                found=repr(channel),
+            )
         kind = str(channel["type"]).lower()
         if kind not in SIGNAL_TYPES:
-            raise _error(path, "unknown channel type", f"{field}.type", expected=f"one of {', '.join(SIGNAL_TYPES)}",
-                         found=repr(channel["type"]))
+            raise _error(
+                path,
+                "unknown channel type",
+                f"{field}.type",
+                expected=f"one of {', '.join(SIGNAL_TYPES)}",
+                found=repr(channel["type"]),
+            )
         parsed.append((channel["name"], kind))
+        if "sfreq" in channel:
+            channel_rates[channel["name"]] = _positive_number(
+                channel["sfreq"], path, f"{field}.sfreq"
+            )
     names = [name for name, _ in parsed]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -200,28 +396,78 @@ def load_spec(path):
     if isinstance(sfreq_raw, dict):
         unknown_types = sorted(set(sfreq_raw) - set(types))
         if unknown_types:
-            raise _error(path, "rate given for type(s) with no channel", "sfreq",
-                         expected=f"rates for {', '.join(types)}", found=", ".join(unknown_types))
+            raise _error(
+                path,
+                "rate given for type(s) with no channel",
+                "sfreq",
+                expected=f"rates for {', '.join(types)}",
+                found=", ".join(unknown_types),
+            )
         missing = [kind for kind in types if kind not in sfreq_raw]
         if missing:
-            raise _error(path, "no sampling rate for type(s)", "sfreq", expected=f"a rate for every declared type ({', '.join(types)})",
-                         found=f"none for {', '.join(missing)}")
+            raise _error(
+                path,
+                "no sampling rate for type(s)",
+                "sfreq",
+                expected=f"a rate for every declared type ({', '.join(types)})",
+                found=f"none for {', '.join(missing)}",
+            )
         sfreq = {kind: _positive_number(sfreq_raw[kind], path, f"sfreq.{kind}") for kind in types}
     else:
         rate = _positive_number(sfreq_raw, path, "sfreq")
         sfreq = {kind: rate for kind in types}
-    file_sfreq = (
-        _positive_number(raw["file_sfreq"], path, "file_sfreq") if "file_sfreq" in raw else max(sfreq.values())
-    )
+    # Native rates: a channel's own "sfreq", else "file_sfreq" (one number, or {type: Hz}), else
+    # (older single-rate descriptions) the highest declared rate.
+    file_sfreq_raw = raw.get("file_sfreq")
+    if isinstance(file_sfreq_raw, dict):
+        unknown_types = sorted(set(file_sfreq_raw) - set(types))
+        if unknown_types:
+            raise _error(
+                path,
+                "rate given for type(s) with no channel",
+                "file_sfreq",
+                expected=f"rates for {', '.join(types)}",
+                found=", ".join(unknown_types),
+            )
+        type_rates = {
+            kind: _positive_number(v, path, f"file_sfreq.{kind}")
+            for kind, v in file_sfreq_raw.items()
+        }
+        file_sfreq = max(type_rates.values())
+    else:
+        file_sfreq = (
+            _positive_number(file_sfreq_raw, path, "file_sfreq")
+            if file_sfreq_raw is not None
+            else max(sfreq.values())
+        )
+        type_rates = {}
+    native = {
+        name: channel_rates.get(name, type_rates.get(kind, file_sfreq)) for name, kind in parsed
+    }
     resample = raw.get("resample", False)
     if not isinstance(resample, bool):
         raise _error(path, "must be true or false", "resample", found=repr(resample))
-    mismatched = [kind for kind in types if sfreq[kind] != file_sfreq]
+    mismatched = [(name, kind) for name, kind in parsed if native[name] != sfreq[kind]]
     if mismatched and not resample:
+        if not channel_rates and not type_rates:
+            mismatched_types = list(dict.fromkeys(kind for _, kind in mismatched))
+            raise _error(
+                path,
+                "sampling-rate mismatch",
+                "sfreq",
+                expected=f"every type at the files' rate ({file_sfreq:g} Hz)",
+                found=", ".join(f"{kind} at {sfreq[kind]:g} Hz" for kind in mismatched_types),
+                hint='Set "resample": true to resample those types, or correct the rates.',
+            )
         raise _error(
-            path, "sampling-rate mismatch", "sfreq",
-            expected=f"every type at the files' rate ({file_sfreq:g} Hz)",
-            found=", ".join(f"{kind} at {sfreq[kind]:g} Hz" for kind in mismatched),
+            path,
+            "sampling-rate mismatch",
+            "sfreq",
+            expected="each type asked for at its channels' native rate",
+            found=", ".join(
+                f"{name} ({kind}) at {native[name]:g} Hz, asked {sfreq[kind]:g} Hz"
+                for name, kind in mismatched
+            ),
             hint='Set "resample": true to resample those types, or correct the rates.',
         )
 
@@ -230,55 +476,171 @@ def load_spec(path):
     step_s = _positive_number(raw.get("step_s", window_s), path, "step_s")
     for kind in types:
         if round(window_s * sfreq[kind]) < 1 or round(step_s * sfreq[kind]) < 1:
-            raise _error(path, "window or step shorter than one sample", "window_s",
-                         found=f"window_s={window_s:g}, step_s={step_s:g} at {sfreq[kind]:g} Hz ({kind})")
+            raise _error(
+                path,
+                "window or step shorter than one sample",
+                "window_s",
+                found=f"window_s={window_s:g}, step_s={step_s:g} at {sfreq[kind]:g} Hz ({kind})",
+            )
 
     # Labels.
     labels = raw["labels"]
     if not isinstance(labels, dict) or not labels:
-        raise _error(path, "must be a non-empty object", "labels",
-                     expected='{"emotion": {"type": "categorical", "classes": [...]}, "valence": {"type": "continuous"}}',
-                     found=repr(labels))
+        raise _error(
+            path,
+            "must be a non-empty object",
+            "labels",
+            expected='{"emotion": {"type": "categorical", "classes": [...]}, "valence": {"type": "continuous"}}',
+            found=repr(labels),
+        )
     columns = []
     for column, info in labels.items():
         field = f"labels.{column}"
         if column in RESERVED_FEATURES or column in ID_FIELDS:
-            raise _error(path, "label column name clashes with a reserved feature name", field,
-                         expected=f"a name other than {sorted(RESERVED_FEATURES | set(ID_FIELDS))}", found=repr(column))
+            raise _error(
+                path,
+                "label column name clashes with a reserved feature name",
+                field,
+                expected=f"a name other than {sorted(RESERVED_FEATURES | set(ID_FIELDS))}",
+                found=repr(column),
+            )
         if not isinstance(info, dict) or info.get("type") not in ("categorical", "continuous"):
-            raise _error(path, "malformed label column", field,
-                         expected='{"type": "categorical", "classes": ["a", "b"]} or {"type": "continuous"}', found=repr(info))
+            raise _error(
+                path,
+                "malformed label column",
+                field,
+                expected='{"type": "categorical", "classes": ["a", "b"]} or {"type": "continuous"}',
+                found=repr(info),
+            )
+        if set(info) - {"type", "classes", "range"}:
+            raise _error(
+                path,
+                "malformed label column",
+                field,
+                expected='only "type", "classes" (categorical), "range" (continuous)',
+                found=repr(info),
+            )
         if info["type"] == "categorical":
             classes = info.get("classes")
             if (
-                not isinstance(classes, list) or len(classes) < 2
+                not isinstance(classes, list)
+                or len(classes) < 2
                 or len({str(c) for c in classes}) != len(classes)
             ):
-                raise _error(path, "a categorical column needs at least two distinct class names", f"{field}.classes",
-                             found=repr(classes))
+                raise _error(
+                    path,
+                    "a categorical column needs at least two distinct class names",
+                    f"{field}.classes",
+                    found=repr(classes),
+                )
             columns.append(LabelColumn(column, True, tuple(str(c) for c in classes)))
         else:
-            columns.append(LabelColumn(column, False))
+            value_range = info.get("range")
+            if value_range is not None:
+                if (
+                    not isinstance(value_range, list)
+                    or len(value_range) != 2
+                    or not all(
+                        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                        for v in value_range
+                    )
+                    or value_range[0] > value_range[1]
+                ):
+                    raise _error(
+                        path,
+                        "must be [low, high]",
+                        f"{field}.range",
+                        expected="two finite numbers, low <= high",
+                        found=repr(value_range),
+                    )
+                value_range = (float(value_range[0]), float(value_range[1]))
+            columns.append(LabelColumn(column, False, value_range=value_range))
     categorical = [c.name for c in columns if c.categorical]
     label = raw.get("label", categorical[0] if categorical else None)
     if label is not None and label not in categorical:
-        raise _error(path, "must name a categorical label column", "label",
-                     expected=f"one of {categorical}", found=repr(label))
+        raise _error(
+            path,
+            "must name a categorical label column",
+            "label",
+            expected=f"one of {categorical}",
+            found=repr(label),
+        )
 
     csv_options = raw.get("csv", {}) or {}
     npz_options = raw.get("npz", {}) or {}
     if not isinstance(csv_options, dict) or not isinstance(npz_options, dict):
-        raise _error(path, "must be objects", "csv/npz", found=f"csv={csv_options!r}, npz={npz_options!r}")
+        raise _error(
+            path, "must be objects", "csv/npz", found=f"csv={csv_options!r}, npz={npz_options!r}"
+        )
     column_names = None
     if csv_options.get("header", True) is False:
         column_names = csv_options.get("column_names")
         if not isinstance(column_names, list) or not all(isinstance(c, str) for c in column_names):
-            raise _error(path, "header-less CSV files need their column names", "csv.column_names",
-                         expected='a list of names, e.g. ["Fp1", "Fp2", "ECG"]', found=repr(column_names))
+            raise _error(
+                path,
+                "header-less CSV files need their column names",
+                "csv.column_names",
+                expected='a list of names, e.g. ["Fp1", "Fp2", "ECG"]',
+                found=repr(column_names),
+            )
         column_names = tuple(column_names)
-    recordings_root = (path.parent / str(raw.get("root", "."))).resolve()
+    representation = raw.get("representation", "raw")
+    if representation not in REPRESENTATIONS:
+        raise _error(
+            path,
+            "unknown representation",
+            "representation",
+            expected=f"one of {list(REPRESENTATIONS)}",
+            found=repr(representation),
+        )
+    flags = {}
+    for key in ("allow_paths_outside", "skip_nonfinite_trials"):
+        flags[key] = raw.get(key, False)
+        if not isinstance(flags[key], bool):
+            raise _error(path, "must be true or false", key, found=repr(flags[key]))
+    units_raw = raw.get("units", {}) or {}
+    if (
+        not isinstance(units_raw, dict)
+        or set(units_raw) - set(types)
+        or not all(isinstance(v, str) for v in units_raw.values())
+    ):
+        raise _error(
+            path,
+            "must map declared types to unit names",
+            "units",
+            expected=f'e.g. {{"acc": "g"}} for types {list(types)}',
+            found=repr(units_raw),
+        )
+    units = {kind: units_raw.get(kind, DEFAULT_UNITS.get(kind)) for kind in types}
+
+    if representation == "features" and "eeg" in types:
+        from amigos_emo.signal.spectral import band_matrix
+
+        try:
+            band_matrix(int(round(window_s * sfreq["eeg"])), sfreq["eeg"])
+        except ValueError as error:
+            raise _error(
+                path,
+                "EEG features (five bands up to 50 Hz) cannot be computed",
+                "representation",
+                expected="EEG above 100 Hz and windows of at least 1 s",
+                found=f"eeg at {sfreq['eeg']:g} Hz, window_s={window_s:g} ({error})",
+            ) from None
+
+    # Paths: inside the JSON's folder (symlinks resolved) unless explicitly allowed.
+    folder = path.parent
+    allow = flags["allow_paths_outside"]
+    for key in ("root", "labels_file"):
+        if key in raw and not isinstance(raw[key], str):
+            raise _error(path, "must be a path (string)", key, found=repr(raw[key]))
+    recordings_root = _inside(
+        path, (folder / raw.get("root", ".")).resolve(), folder, "root", allow
+    )
     if not recordings_root.is_dir():
         raise _error(path, "recordings folder not found", "root", found=str(recordings_root))
+    labels_file = _inside(
+        path, (folder / raw["labels_file"]).resolve(), folder, "labels_file", allow
+    )
     return DatasetSpec(
         path=path,
         recordings_root=recordings_root,
@@ -290,7 +652,7 @@ def load_spec(path):
         sfreq=sfreq,
         file_sfreq=file_sfreq,
         resample=resample,
-        labels_file=(path.parent / str(raw["labels_file"])).resolve(),
+        labels_file=labels_file,
         label_columns=tuple(columns),
         label=label,
         window_s=window_s,
@@ -301,6 +663,13 @@ def load_spec(path):
         npz_data_key=npz_options.get("data_key", "data"),
         npz_channels_key=npz_options.get("channels_key", "ch_names"),
         npz_sfreq_key=npz_options.get("sfreq_key", "sfreq"),
+        file_patterns=patterns,
+        file_formats=formats,
+        native_sfreq=native,
+        representation=representation,
+        units=units,
+        allow_paths_outside=allow,
+        skip_nonfinite_trials=flags["skip_nonfinite_trials"],
     )
 
 
@@ -324,17 +693,8 @@ def pattern_regex(file_pattern):
     return re.compile(f"^{''.join(pieces)}$")
 
 
-def find_recordings(spec):
-    """Recording files under ``spec.root`` matching ``spec.file_pattern``.
-
-    Returns:
-        dict ``(subject, session, trial) -> path`` in numeric order (session 1 when the pattern
-        has no ``{session}``).
-
-    Raises:
-        CorpusFormatError: no file matches, or two files give the same ids (``s1`` and ``s01``).
-    """
-    regex = pattern_regex(spec.file_pattern)
+def _find_one(spec, pattern, field):
+    regex = pattern_regex(pattern)
     found = {}
     for path in sorted(spec.root.rglob("*")):
         if not path.is_file():
@@ -342,19 +702,65 @@ def find_recordings(spec):
         match = regex.match(path.relative_to(spec.root).as_posix())
         if not match:
             continue
+        # A symlinked recording must not lead out of the study folder either.
+        _inside(spec.path, path.resolve(), spec.folder, field, spec.allow_paths_outside)
         ids = (
             int(match.group("subject")),
             int(match.group("session")) if spec.has_session else 1,
             int(match.group("trial")),
         )
         if ids in found:
-            raise _error(path, "two recordings for the same subject/session/trial", "file_pattern",
-                         expected="one file per (subject, session, trial)", found=f"{found[ids]} and {path}")
+            raise _error(
+                path,
+                "two recordings for the same subject/session/trial",
+                field,
+                expected="one file per (subject, session, trial)",
+                found=f"{found[ids]} and {path}",
+            )
         found[ids] = path
     if not found:
-        raise _error(spec.root, "no recording matches the file pattern (searched recursively)", "file_pattern",
-                     expected=f"files like {spec.file_pattern!r} below {spec.root}", hint=f"Check {spec.path.name}.")
-    return dict(sorted(found.items()))
+        raise _error(
+            spec.root,
+            "no recording matches the file pattern (searched recursively)",
+            field,
+            expected=f"files like {pattern!r} below {spec.root}",
+            hint=f"Check {spec.path.name}.",
+        )
+    return found
+
+
+def find_recordings(spec):
+    """Recording files under ``spec.root`` matching ``spec.file_pattern`` (or every pattern).
+
+    Returns:
+        dict ``(subject, session, trial) -> path`` in numeric order (session 1 when the pattern
+        has no ``{session}``); with several patterns (one file per modality) the values are
+        tuples of paths, one per pattern in the JSON's order.
+
+    Raises:
+        CorpusFormatError: no file matches, two files give the same ids (``s1`` and ``s01``), a
+            trial lacks one of its files, or a file (symlinks resolved) lies outside the study
+            folder without ``allow_paths_outside``.
+    """
+    patterns = spec.file_patterns or {"main": spec.file_pattern}
+    if len(patterns) == 1:
+        return dict(sorted(_find_one(spec, spec.file_pattern, "file_pattern").items()))
+    per_key = {
+        key: _find_one(spec, pattern, f"file_pattern.{key}") for key, pattern in patterns.items()
+    }
+    every = sorted(set().union(*per_key.values()))
+    for key, found in per_key.items():
+        lacking = [ids for ids in every if ids not in found]
+        if lacking:
+            subject, session, trial = lacking[0]
+            raise _error(
+                spec.root,
+                f"{len(lacking)} trial(s) lack their {key} file",
+                f"file_pattern.{key}",
+                expected=f"a file like {patterns[key]!r} for every trial",
+                found=f"none for subject {subject}, session {session}, trial {trial}",
+            )
+    return {ids: tuple(per_key[key][ids] for key in patterns) for ids in every}
 
 
 def load_labels(spec):
@@ -372,17 +778,30 @@ def load_labels(spec):
 
     path = spec.labels_file
     if not path.is_file():
-        raise _error(path, "labels file not found", "labels_file", hint=f"It is named in {spec.path}.")
+        raise _error(
+            path, "labels file not found", "labels_file", hint=f"It is named in {spec.path}."
+        )
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except Exception as error:
-        raise _error(path, "could not be read as CSV", None, found=f"{type(error).__name__}: {error}") from error
+        raise _error(
+            path, "could not be read as CSV", None, found=f"{type(error).__name__}: {error}"
+        ) from error
     table.columns = [str(c).strip() for c in table.columns]
-    needed = ["subject", "trial"] + (["session"] if spec.has_session else []) + [c.name for c in spec.label_columns]
+    needed = (
+        ["subject", "trial"]
+        + (["session"] if spec.has_session else [])
+        + [c.name for c in spec.label_columns]
+    )
     missing = [c for c in needed if c not in table.columns]
     if missing:
-        raise _error(path, f"missing column(s) {', '.join(missing)}", None,
-                     expected=f"columns {', '.join(needed)}", found=f"columns {', '.join(table.columns)}")
+        raise _error(
+            path,
+            f"missing column(s) {', '.join(missing)}",
+            None,
+            expected=f"columns {', '.join(needed)}",
+            found=f"columns {', '.join(table.columns)}",
+        )
     rows = {}
     for line, record in enumerate(table.to_dict(orient="records"), start=2):
         ids = []
@@ -394,12 +813,18 @@ def load_labels(spec):
             try:
                 number = int(str(value).strip())
             except ValueError:
-                raise _error(path, f"row {line}: {field} must be an integer", field, found=repr(value)) from None
+                raise _error(
+                    path, f"row {line}: {field} must be an integer", field, found=repr(value)
+                ) from None
             ids.append(number)
         ids = tuple(ids)
         if ids in rows:
-            raise _error(path, f"row {line}: duplicate row for subject {ids[0]}, session {ids[1]}, trial {ids[2]}",
-                         None, expected="one row per (subject, session, trial)")
+            raise _error(
+                path,
+                f"row {line}: duplicate row for subject {ids[0]}, session {ids[1]}, trial {ids[2]}",
+                None,
+                expected="one row per (subject, session, trial)",
+            )
         values = {}
         for column in spec.label_columns:
             text = str(record[column.name]).strip()
@@ -409,12 +834,29 @@ def load_labels(spec):
                 elif text in column.classes:
                     values[column.name] = column.classes.index(text)
                 else:
-                    raise _error(path, f"row {line}: unknown class", column.name,
-                                 expected=f"one of {list(column.classes)}", found=repr(text))
+                    raise _error(
+                        path,
+                        f"row {line}: unknown class",
+                        column.name,
+                        expected=f"one of {list(column.classes)}",
+                        found=repr(text),
+                    )
             else:
                 try:
                     values[column.name] = float(text) if text else math.nan
                 except ValueError:
-                    raise _error(path, f"row {line}: not a number", column.name, found=repr(text)) from None
+                    raise _error(
+                        path, f"row {line}: not a number", column.name, found=repr(text)
+                    ) from None
+                if column.value_range is not None and text:
+                    from amigos_emo.io.integrity import check_scale
+
+                    check_scale(
+                        values[column.name],
+                        column.value_range,
+                        path,
+                        field=f"{column.name} (row {line})",
+                        names=(column.name,),
+                    )
         rows[ids] = values
     return rows
