@@ -43,13 +43,14 @@ import numpy as np
 from amigos_emo._logging import logger
 from amigos_emo.io import recordings
 from amigos_emo.io.integrity import finite_float32
+from amigos_emo.training.modeling import UnsafeModelError
 
 read_recording = recordings.read_recording
 Recording = recordings.Recording
 FEATURE_FUNCTION = "amigos_emo.signal.physio.window_features"
 
 
-class ModelLoadError(ValueError):
+class ModelLoadError(UnsafeModelError):
     """A model file that cannot be loaded safely (or at all)."""
 
 
@@ -111,7 +112,15 @@ class TrainedModel:
         }
 
 
-def load_trained_model(path, allow_savedmodel=False):
+def _spec_model_name(path):
+    """The run's ``--model`` from preprocessing.json (``MODULE:NAME`` models import their module)."""
+    try:
+        return read_model_spec(path).extra.get("model")
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def load_for_prediction(path, allow_savedmodel=False):
     """Load a run's ``best.keras`` safely, or (when allowed) an exported SavedModel directory.
 
     Args:
@@ -168,21 +177,12 @@ def load_trained_model(path, allow_savedmodel=False):
         )
     import keras
 
-    from amigos_emo.models import list_models
+    from amigos_emo.training import modeling
 
-    list_models()  # import every family, so their registered layers can be deserialised
-    _refuse_unregistered(path)
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:
-        text = " ".join(str(error).split())
-        if len(text) > 400:
-            text = text[:400] + " ..."
-        raise ModelLoadError(
-            f"--model {path}: refused or unreadable in Keras safe mode ({type(error).__name__}: {text}). Only "
-            ".keras files made of registered Keras/amigos_emo objects are loaded; Lambda layers and arbitrary "
-            "callables are not."
-        ) from None
+        model = modeling.load_trained_model(path, compile=False, model_name=_spec_model_name(path))
+    except modeling.UnsafeModelError as error:
+        raise ModelLoadError(f"--model {error}") from None
     if not isinstance(model, keras.Model):
         raise ModelLoadError(f"--model {path}: holds a {type(model).__name__}, not a Keras model.")
     return TrainedModel(
@@ -192,58 +192,6 @@ def load_trained_model(path, allow_savedmodel=False):
         output_names=tuple(sorted(model.output_names)),
         keras_model=model,
     )
-
-
-def _unregistered_callables(config):
-    """``module.name`` of every object in a ``.keras`` config that is neither Keras's nor registered."""
-    import keras
-
-    found = []
-    stack = [config]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            stack.extend(node.values())
-            module = node.get("module")
-            if isinstance(module, str) and "class_name" in node:
-                name = (
-                    node.get("config")
-                    if node.get("class_name") == "function"
-                    else node.get("class_name")
-                )
-                registered = node.get("registered_name")
-                if module == "keras" or module.startswith("keras."):
-                    continue
-                if (
-                    isinstance(registered, str)
-                    and keras.saving.get_registered_object(registered) is not None
-                ):
-                    continue
-                found.append(f"{module}.{name}")
-    return sorted(set(found))
-
-
-def _refuse_unregistered(path):
-    """Refuse a ``.keras`` file whose config names callables outside Keras and the registry."""
-    import json
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise ModelLoadError(
-            f"--model {path}: not a readable .keras file ({type(error).__name__}: {error})."
-        ) from None
-    names = _unregistered_callables(config)
-    if names:
-        raise ModelLoadError(
-            f"--model {path}: refused in safe mode: its config names {', '.join(names)}, which "
-            f"{'is' if len(names) == 1 else 'are'} not a registered Keras/amigos_emo object. Only .keras files made "
-            "of registered objects are loaded."
-        )
 
 
 def read_model_spec(model_path):
@@ -395,7 +343,7 @@ def predict_recording(model, recording, spec=None, step_s=None, batch_size=256):
         ``(n_windows, n_units)`` (NaN rows for windows that could not be predicted).
     """
     if not isinstance(model, TrainedModel):
-        model = load_trained_model(model)
+        model = load_for_prediction(model)
     if spec is None:
         spec = read_model_spec(model.path)
     if not isinstance(recording, recordings.Recording):
@@ -465,7 +413,7 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
-        model = load_trained_model(args.model, allow_savedmodel=args.allow_savedmodel)
+        model = load_for_prediction(args.model, allow_savedmodel=args.allow_savedmodel)
         spec = read_model_spec(args.model)
         recording = read_recording(args.recording, channels=args.channels, sfreq=args.sfreq)
         predictions = predict_recording(

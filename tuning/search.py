@@ -343,7 +343,7 @@ def _search(config, builder, role, hypermodel_class):
     from amigos_emo.training.config import has_gpu, library_versions, resolve_speed_switches
     from amigos_emo.training.fold_data import prepare_fold
     from amigos_emo.training.protocols import Fold, make_folds
-    from amigos_emo.training.runner import make_augmenter, dataset_record
+    from amigos_emo.training.runner import dataset_record, make_augmenter
 
     started = time.time()
     keras.utils.set_random_seed(config.seed)

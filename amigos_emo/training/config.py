@@ -89,7 +89,10 @@ class CommonConfig:
             # a study is known by its own name (runs/custom-<name>_..., config.json)
             from amigos_emo.tfds_builders.custom.custom_spec import load_spec
 
-            resolved = f"custom/{load_spec(self.manual_dir).name}"
+            study = load_spec(self.manual_dir)
+            resolved = f"custom/{study.name}"
+            if study.representation == "features":  # per-window feature vectors: a feature model
+                default_model = "gru_classifier"
         self.dataset = resolved
         if self.model is None:
             if default_model is None:

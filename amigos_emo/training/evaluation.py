@@ -48,7 +48,6 @@ def classification_metrics(y_true, y_pred, class_names, train_majority, probabil
         confusion_matrix,
         f1_score,
         precision_recall_fscore_support,
-        roc_auc_score,
     )
 
     labels = list(range(len(class_names)))

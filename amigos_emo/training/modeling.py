@@ -135,20 +135,70 @@ def load_trained_model(path, compile=True, model_name=None):
         get_model_entry(model_name)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such model file.")
+    refuse_unregistered(path)  # before Keras sees it: a named os.system is never even imported
     try:
         model = keras.saving.load_model(path, compile=compile, safe_mode=True)
-    except (ValueError, TypeError) as error:
-        text = str(error)
-        if "safe_mode" in text or "Lambda" in text or "lambda" in text or "Could not locate" in text \
-                or "is not a valid" in text or isinstance(error, TypeError):
-            raise UnsafeModelError(
-                f"{path}: refused to load: its config asks for code that is not a registered amigos_emo or Keras "
-                f"object ({text.splitlines()[0][:300]}). Model files are code; only load files you trust, and "
-                "only through registered layers."
-            ) from None
-        raise
+    except Exception as error:
+        text = " ".join(str(error).split())
+        raise UnsafeModelError(
+            f"{path}: refused or unreadable in Keras safe mode ({type(error).__name__}: {text[:400]}). Model files "
+            "are code: only .keras files made of registered Keras/amigos_emo objects are loaded; Lambda layers "
+            "and arbitrary callables are not."
+        ) from None
     return attach_core_loss(model)
 
 
 class UnsafeModelError(ValueError):
     """A model file asks for code (Lambda layers, arbitrary functions) that safe loading refuses."""
+
+
+def _unregistered_callables(config):
+    """``module.name`` of every object in a ``.keras`` config that is neither Keras's nor registered."""
+    import keras
+
+    found = []
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+            module = node.get("module")
+            if isinstance(module, str) and "class_name" in node:
+                name = (
+                    node.get("config")
+                    if node.get("class_name") == "function"
+                    else node.get("class_name")
+                )
+                registered = node.get("registered_name")
+                if module == "keras" or module.startswith("keras."):
+                    continue
+                if (
+                    isinstance(registered, str)
+                    and keras.saving.get_registered_object(registered) is not None
+                ):
+                    continue
+                found.append(f"{module}.{name}")
+    return sorted(set(found))
+
+
+def refuse_unregistered(path):
+    """Refuse a ``.keras`` file whose config names callables outside Keras and the registry."""
+    import json
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise UnsafeModelError(
+            f"{path}: not a readable .keras file ({type(error).__name__}: {error})."
+        ) from None
+    names = _unregistered_callables(config)
+    if names:
+        raise UnsafeModelError(
+            f"{path}: refused in safe mode: its config names {', '.join(names)}, which "
+            f"{'is' if len(names) == 1 else 'are'} not a registered Keras/amigos_emo object. Only .keras files made "
+            "of registered objects are loaded."
+        )

@@ -312,7 +312,7 @@ def test_predict_savedmodel_needs_opt_in_and_equals_keras_npz_columns_shuffled(
 
     from amigos_emo.predict import (
         ModelLoadError,
-        load_trained_model,
+        load_for_prediction,
         predict_recording,
         read_recording,
     )
@@ -323,14 +323,14 @@ def test_predict_savedmodel_needs_opt_in_and_equals_keras_npz_columns_shuffled(
         trained["fold_dir"] / "preprocessing.json", tmp_path / "fold" / "preprocessing.json"
     )
     with pytest.raises(ModelLoadError, match="executes the TensorFlow graph.*--allow-savedmodel"):
-        load_trained_model(saved)
+        load_for_prediction(saved)
     data = _trial(corpus, trial=2)
     order = np.random.default_rng(0).permutation(data.shape[1])  # mapping is by name, not position
     names = np.array(amigos_constants.JOINED_DATA_COLUMNS)[order]
     np.savez(tmp_path / "trial.npz", data=data[:, order], ch_names=names, sfreq=SFREQ)
     recording = read_recording(tmp_path / "trial.npz")
     from_keras = predict_recording(trained["fold_dir"] / "best.keras", recording, step_s=2.0)
-    model = load_trained_model(saved, allow_savedmodel=True)
+    model = load_for_prediction(saved, allow_savedmodel=True)
     assert model.input_shapes == {"eeg": (512, 14), "ecg": (512, 2), "gsr": (512, 1)}
     from_saved = predict_recording(model, recording, step_s=2.0)
     assert len(from_keras["start_s"]) == (len(data) - BASELINE - WINDOW) // 256 + 1
@@ -593,7 +593,7 @@ def test_runner_trained_model_evaluate_and_predict(tmp_path):
     the SavedModel and best.keras give the same per-window predictions."""
     from amigos_emo.evaluate import main as evaluate_main
     from amigos_emo.predict import (
-        load_trained_model,
+        load_for_prediction,
         predict_recording,
         read_model_spec,
         read_recording,
@@ -646,7 +646,7 @@ def test_runner_trained_model_evaluate_and_predict(tmp_path):
         _write_csv(tmp_path / "trial.csv", _trial(builder, subject, trial=2)), sfreq=SFREQ
     )
     from_keras = predict_recording(tmp_path / "run" / "fold_00" / "best.keras", recording)
-    saved = load_trained_model(tmp_path / "run" / "fold_00" / "saved_model", allow_savedmodel=True)
+    saved = load_for_prediction(tmp_path / "run" / "fold_00" / "saved_model", allow_savedmodel=True)
     from_saved = predict_recording(
         saved, recording, spec=read_model_spec(tmp_path / "run" / "fold_00" / "best.keras")
     )
