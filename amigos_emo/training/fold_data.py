@@ -213,8 +213,7 @@ def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced", tar
         # Filtered parts have an unknown length; state it so Keras knows where an epoch ends.
         parts[part] = raw.apply(tf.data.experimental.assert_cardinality(count))
     train_raw, val_raw, test_raw = parts["train"], parts["validation"], parts["test"]
-    input_stats = pipeline.fit_input_stats(train_raw, inputs)
-    train_targets = pipeline.collect_targets(train_raw, specs)
+    input_stats, train_targets = pipeline.fit_input_stats(train_raw, inputs, specs=specs)  # one pass
     regression_stats, majority, weights = {}, {}, {}
     for spec in specs:
         values = pipeline.encode_target_numpy(spec, train_targets[spec.name])
@@ -240,5 +239,6 @@ def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced", tar
         class_weights=weights, n_train=n_train,
         steps_per_epoch=max(1, int(np.ceil(n_train / batch_size))), batch_size=batch_size, cache=cache,
         train_raw=train_raw.cache() if cache else train_raw,
-        val_raw=val_raw.cache() if cache else val_raw, test_raw=test_raw, augmenter=augmenter,
+        val_raw=val_raw.cache() if cache else val_raw, test_raw=test_raw.cache() if cache else test_raw,
+        augmenter=augmenter,
     )

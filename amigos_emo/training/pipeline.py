@@ -48,21 +48,27 @@ def reduce_axes(name, rank):
     return (0,) if rank >= 2 else ()
 
 
-def fit_input_stats(dataset, input_names, batch_size=256, max_batches=None):
+def fit_input_stats(dataset, input_names, batch_size=256, max_batches=None, specs=None):
     """Streaming float64 mean/std of each input over a (training) dataset.
 
     Args:
         dataset: ``tf.data.Dataset`` of example dicts (unbatched).
         input_names: the keys to fit.
         max_batches: optional cap (statistics from the first batches only).
+        specs: optional :class:`~amigos_emo.training.tasks.TargetSpec` list: their target values
+            are collected in the same pass (one read of the training data instead of two).
 
     Returns:
-        dict name -> :class:`InputStats` (or None for inputs that are not normalised).
+        dict name -> :class:`InputStats` (or None for inputs that are not normalised); with
+        ``specs``, the tuple ``(stats, targets)`` where ``targets`` is as :func:`collect_targets`.
     """
     sums, squares, counts, axes_of = {}, {}, {}, {}
+    collected = {spec.name: [] for spec in specs or ()}
     for index, batch in enumerate(dataset.batch(batch_size).as_numpy_iterator()):
         if max_batches is not None and index >= max_batches:
             break
+        for spec in specs or ():
+            collected[spec.name].append(np.asarray(batch[spec.source]))
         for name in input_names:
             x = np.asarray(batch[name], dtype=np.float64)
             axes = reduce_axes(name, x.ndim - 1)
@@ -88,7 +94,9 @@ def fit_input_stats(dataset, input_names, batch_size=256, max_batches=None):
             logger.warning("Input %r has %d constant element(s) in the training split; they pass through unscaled.", name, int(flat.sum()))
         std = np.where(flat, 1.0, std)
         stats[name] = InputStats(mean.astype(np.float32), std.astype(np.float32))
-    return stats
+    if specs is None:
+        return stats
+    return stats, {name: (np.concatenate(v) if v else np.empty((0,))) for name, v in collected.items()}
 
 
 def collect_targets(dataset, specs, batch_size=512):
