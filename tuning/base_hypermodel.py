@@ -166,7 +166,8 @@ class RegistryHyperModel(keras_tuner.HyperModel):
                 f"{self.model_name}; missing {missing}. Received: input_shapes={dict(input_shapes)!r}"
             )
         preset = self.default_preset if preset is None else preset
-        check_option(preset, tuple(self.entry.presets), "preset")
+        if self.entry.presets or preset is not None:
+            check_option(preset, tuple(self.entry.presets), "preset")
         for value, label in ((epochs, "epochs"), (steps_per_epoch, "steps_per_epoch")):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
                 raise ValueError(f"{label} must be an int >= 1. Received: {label}={value!r}")

@@ -219,6 +219,12 @@ def test_a_model_from_outside_the_package(tiny, tmp_path, monkeypatch):
 
     assert evaluate_main(["--model", os.fspath(out / "fold_00" / "best.keras"), "--dataset", "unused",
                           "--split", results["folds"][0]["test"][0]], builder=tiny) == 0
+    # tune accepts a model from outside by searching its compile function's learning rate; this
+    # module's compile has none, which is said clearly
+    from amigos_emo.tuning.registry import get_hypermodel_class
+
+    with pytest.raises(ValueError, match="takes no learning_rate"):
+        get_hypermodel_class("my_models.tiny_net:tiny_net")
     with pytest.raises(ImportError, match="could not be imported"):
         from amigos_emo.models import get_model_entry
 
