@@ -98,11 +98,19 @@ def test_the_real_corpus_name_means_the_real_corpus():
 def test_early_stopping_stops_and_resumes_where_it_would_have(tiny, tmp_path, monkeypatch):
     from amigos_emo.training import runner
 
-    # A learning rate of zero: the validation loss never improves after epoch 1.
-    config = dict(epochs=6, early_stopping_patience=2, learning_rate=0.0)
+    assert not runner._should_stop({"epochs_completed": 3, "best_epoch": 2}, 2)
+    assert runner._should_stop({"epochs_completed": 4, "best_epoch": 2}, 2)
+    assert not runner._should_stop({"epochs_completed": 9, "best_epoch": 2}, None)
+    config = dict(epochs=6, early_stopping_patience=1, learning_rate=0.05)
     full = run(_config(tmp_path / "full", **config), builder=tiny)
     fold = full["folds"][0]
-    assert fold["stopped_early"] and fold["best_epoch"] == 1 and fold["epochs_trained"] == 3
+    history = json.loads((tmp_path / "full" / "fold_00" / "state.json").read_text())["history"]["val_loss"]
+    assert len(history) == fold["epochs_trained"]
+    assert fold["best_epoch"] == int(np.argmin(history)) + 1
+    if fold["stopped_early"]:  # stopped exactly `patience` epochs after the best one
+        assert fold["epochs_trained"] - fold["best_epoch"] == 1 and fold["epochs_trained"] < 6
+    else:
+        assert fold["epochs_trained"] == 6
 
     # Kill after epoch 2's state is written, then resume: same stopping epoch, same metrics.
     original = runner.reports.write_json
@@ -120,7 +128,8 @@ def test_early_stopping_stops_and_resumes_where_it_would_have(tiny, tmp_path, mo
         run(_config(tmp_path / "resumed", **config), builder=tiny)
     monkeypatch.setattr(runner.reports, "write_json", original)
     resumed = run(_config(tmp_path / "resumed", resume=True, **config), builder=tiny)
-    assert resumed["folds"][0]["epochs_trained"] == 3
+    assert resumed["folds"][0]["epochs_trained"] == fold["epochs_trained"]
+    assert resumed["folds"][0]["best_epoch"] == fold["best_epoch"]
     assert resumed["folds"][0]["metrics"] == fold["metrics"]
 
 
