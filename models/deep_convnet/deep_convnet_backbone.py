@@ -60,7 +60,7 @@ class DeepConvNet(keras.Model):
     Args:
         n_chans: number of EEG electrodes.
         n_times: samples per window (long enough to leave >= 1 step after the four blocks:
-            >= 440 samples with the paper's lengths).
+            >= 441 samples with the paper's lengths).
         n_outputs: number of classes (>= 2).
         n_filters_time: temporal filters of the first block (25).
         n_filters_spat: spatial filters of the first block (25).

@@ -58,8 +58,10 @@ def temporal_kernels(sfreq):
 
 def fused_length(n_times, sfreq):
     """Time steps after the temporal, spatial and fusion poolings (0: the window is too short)."""
-    length = sum(max(0, (n_times - k + 1) // _TEMPORAL_POOL) for k in temporal_kernels(sfreq))
-    return (length // _SPATIAL_POOL) // _FUSION_POOL
+    branches = [(n_times - k + 1) // _TEMPORAL_POOL for k in temporal_kernels(sfreq)]
+    if min(branches) < 1:  # the longest kernel must fill one pooling window
+        return 0
+    return (sum(branches) // _SPATIAL_POOL) // _FUSION_POOL
 
 
 @keras.saving.register_keras_serializable(package="amigos_emo")
@@ -68,7 +70,8 @@ class TSception(keras.Model):
 
     Args:
         n_chans: electrodes in the input.
-        n_times: samples per window (at least 4 s at the corpus rate is typical).
+        n_times: samples per window (>= 71 at 128 Hz: the 0.5 s kernel must fill one pooling
+            window; the paper uses 4 s).
         sfreq: sampling rate in Hz; sets the temporal kernels.
         n_outputs: number of classes (>= 2).
         n_filters_temporal: filters of each temporal convolution (15).
