@@ -4,7 +4,7 @@ The raw-EEG families read the input ``eeg`` in the package's time-major layout
 ``(n_times, n_chans)`` (float32, microvolts, normalised by the trainer) and takes the signal
 parameters ``n_times`` and ``n_chans`` from the per-example input shape, as braindecode's models
 take ``n_times``/``n_chans``/``sfreq`` and check that they agree. ``sfreq`` (Hz) comes from the
-preset (128 Hz for AMIGOS/DEAP/DREAMER, 200 Hz for SEED) or an explicit override, because the
+preset (128 Hz for AMIGOS/DEAP/DREAMER/GAMEEMO, 200 Hz for the SEED family, 256 Hz for Muse) or an explicit override, because the
 runner passes input shapes only.
 """
 
@@ -20,7 +20,17 @@ LABEL_OUTPUT = "label"
 DEFAULT_N_OUTPUTS = 2
 
 # Sampling rates of the corpora's raw EEG as the builders write it (Hz).
-CORPUS_SFREQ_HZ = {"amigos": 128.0, "deap": 128.0, "dreamer": 128.0, "seed": 200.0}
+CORPUS_SFREQ_HZ = {
+    "amigos": 128.0,
+    "deap": 128.0,
+    "dreamer": 128.0,
+    "gameemo": 128.0,
+    "muse": 256.0,
+    "seed": 200.0,
+    "seed_iv": 200.0,
+    "seed_v": 200.0,
+    "seed_vii": 200.0,
+}
 
 
 def resolve_raw_eeg_arguments(

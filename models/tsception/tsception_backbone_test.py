@@ -7,6 +7,7 @@ import pytest
 from amigos_emo.constants import deap
 from amigos_emo.models import build_model, get_model_entry
 from amigos_emo.models.tsception.tsception_layers import hemisphere_order
+from amigos_emo.models.tsception.tsception_presets import TSCEPTION_PRESETS
 
 
 def _trainable(model):
@@ -46,6 +47,14 @@ def test_the_hemisphere_gather_feeds_the_convolutions():
     eeg = np.random.default_rng(0).standard_normal((2, 512, 32)).astype("float32")
     order = list(hemisphere_order(deap.EEG_CHANNELS))
     np.testing.assert_array_equal(np.asarray(probe({"eeg": eeg})), eeg[:, :, order])
+
+
+def test_every_corpus_preset_names_electrodes_that_pair_up():
+    for name, preset in TSCEPTION_PRESETS.items():
+        if preset["channel_names"] is not None:
+            order = hemisphere_order(preset["channel_names"])
+            assert len(order) >= 4 and len(order) % 2 == 0, name
+        assert preset["sfreq"] in (16.0, 128.0, 200.0, 256.0), name
 
 
 def test_registered_entry_and_errors():

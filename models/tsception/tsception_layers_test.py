@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from amigos_emo.constants import amigos, deap, seed
+from amigos_emo.constants import amigos, deap, muse, seed
 from amigos_emo.models.tsception.tsception_layers import SelectChannels, hemisphere_order
 
 
@@ -11,7 +11,9 @@ def _mirror_of(name):
     return name[: len(name) - len(digits)] + str(int(digits) + 1)
 
 
-@pytest.mark.parametrize("names", [amigos.EEG_CHANNELS, deap.EEG_CHANNELS, seed.EEG_CHANNELS])
+@pytest.mark.parametrize(
+    "names", [amigos.EEG_CHANNELS, deap.EEG_CHANNELS, seed.EEG_CHANNELS, muse.EEG_CHANNELS]
+)
 def test_hemisphere_order_pairs_every_left_electrode_with_its_mirror(names):
     order = hemisphere_order(names)
     half = len(order) // 2
@@ -30,6 +32,7 @@ def test_hemisphere_order_of_the_corpora():
     assert [deap.EEG_CHANNELS[i] for i in order[14:16]] == ["Fp2", "AF4"]
     assert len(order) == 28
     assert len(hemisphere_order(seed.EEG_CHANNELS)) == 54  # 62 minus 8 midline electrodes
+    assert hemisphere_order(muse.EEG_CHANNELS) == (0, 1, 3, 2)  # TP9, AF7 | TP10, AF8
 
 
 def test_hemisphere_order_errors():
