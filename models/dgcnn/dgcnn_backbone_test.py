@@ -64,3 +64,10 @@ def test_registered_entry_and_errors():
         build_model("dgcnn", {"de": (60, 310)}, preset="nope")
     with pytest.raises(ValueError, match="Unknown dgcnn arguments"):
         build_model("dgcnn", {"de": (60, 310)}, n_chans=62)
+
+
+def test_every_preset_builds_on_seed_de():
+    entry = get_model_entry("dgcnn")
+    for preset, values in entry.presets.items():
+        model = build_model("dgcnn", {"de": (60, 310)}, preset=preset)
+        assert model.output_shape == (None, values["n_outputs"]), preset

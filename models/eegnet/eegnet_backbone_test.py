@@ -104,3 +104,10 @@ def test_learns_frequency_classes():
     )
     assert history.history["accuracy"][-1] > 0.9
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+@pytest.mark.parametrize("preset", sorted(EEGNET_PRESETS))
+def test_every_preset_builds(preset):
+    model = build_model("eegnet", {"eeg": (256, 4)}, n_outputs=3, preset=preset)
+    assert model.output_shape == (None, 3)
+    assert model.temporal_kernel == round(EEGNET_PRESETS[preset]["sfreq"] / 2)

@@ -69,3 +69,12 @@ def test_registered_entry_and_errors():
         build_model("tsception", {"eeg": (64, 4)}, preset="tiny", channel_names=("F3", "F4"))
     with pytest.raises(ValueError, match="too short .* Received: n_times=70"):
         build_model("tsception", {"eeg": (70, 14)})
+
+
+@pytest.mark.parametrize("preset", sorted(set(TSCEPTION_PRESETS) - {"tiny", "arranged_128hz"}))
+def test_every_corpus_preset_builds_on_a_4_s_window_of_its_corpus(preset):
+    names = TSCEPTION_PRESETS[preset]["channel_names"]
+    n_times = int(4 * TSCEPTION_PRESETS[preset]["sfreq"])
+    model = build_model("tsception", {"eeg": (n_times, len(names))}, n_outputs=3, preset=preset)
+    assert model.output_shape == (None, 3)
+    assert model.get_layer("temporal_conv_1").kernel_size[0] == n_times // 8  # 0.5 s
