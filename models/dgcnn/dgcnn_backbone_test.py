@@ -71,3 +71,15 @@ def test_every_preset_builds_on_seed_de():
     for preset, values in entry.presets.items():
         model = build_model("dgcnn", {"de": (60, 310)}, preset=preset)
         assert model.output_shape == (None, values["n_outputs"]), preset
+
+
+def test_single_window_layout_reloads_from_keras_file(tmp_path):
+    model = build_model("dgcnn", {"de": (4, 5)}, n_outputs=2, preset="tiny")
+    path = tmp_path / "dgcnn_window.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    de = np.random.default_rng(1).standard_normal((3, 4, 5)).astype("float32")
+    np.testing.assert_array_equal(
+        np.asarray(reloaded({"de": de})["label"]), np.asarray(model({"de": de})["label"])
+    )
+    assert reloaded.n_steps is None
