@@ -84,7 +84,7 @@ def test_learns_frequency_classes():
     """Tiny learnability check: the class sets the frequency of the rhythm (2 vs 6 Hz at 16 Hz)."""
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
-    n, n_times, sfreq = 96, 32, 16.0
+    n, n_times, sfreq = 64, 32, 16.0
     labels = rng.integers(0, 2, n)
     t = np.arange(n_times) / sfreq
     freqs = np.where(labels == 1, 6.0, 2.0)
@@ -98,7 +98,7 @@ def test_learns_frequency_classes():
     history = model.fit(
         {"eeg": eeg.astype("float32")},
         {"label": np.eye(2, dtype="float32")[labels]},
-        epochs=15,
+        epochs=10,
         batch_size=16,
         verbose=0,
     )
