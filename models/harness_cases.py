@@ -94,6 +94,47 @@ HARNESS_CASES = [
         build_kwargs={"preset": "tiny"},
         case_id="tiny",
     ),
+    # --- eegnet ---
+    HarnessCase(
+        name="eegnet",
+        input_shapes={"eeg": (32, 4)},
+        n_outputs=3,
+        build_kwargs={"preset": "tiny"},
+        case_id="tiny",
+    ),
+    # --- shallow_convnet ---
+    HarnessCase(
+        name="shallow_convnet",
+        input_shapes={"eeg": (32, 3)},
+        n_outputs=2,
+        build_kwargs={"preset": "tiny"},
+        case_id="tiny",
+    ),
+    # --- deep_convnet ---
+    HarnessCase(
+        name="deep_convnet",
+        input_shapes={"eeg": (48, 3)},
+        n_outputs=3,
+        build_kwargs={"preset": "tiny"},
+        case_id="tiny",
+    ),
+    # --- tsception ---
+    # Named electrodes, so the hemisphere gather is exercised too.
+    HarnessCase(
+        name="tsception",
+        input_shapes={"eeg": (64, 5)},
+        n_outputs=3,
+        build_kwargs={"preset": "tiny", "channel_names": ("F3", "Fz", "F4", "O1", "O2")},
+        case_id="tiny-named-channels",
+    ),
+    # --- dgcnn ---
+    HarnessCase(
+        name="dgcnn",
+        input_shapes={"de": (6, 20)},
+        n_outputs=3,
+        build_kwargs={"preset": "tiny"},
+        case_id="tiny-sequence",
+    ),
 ]
 
 

@@ -22,6 +22,11 @@ CASES = {
                 "gcn_units", 6, lambda m: m.gcn_units),
     "gru_classifier": ("fast", {"features": (40,)}, 3, "gru_units", 7,
                        lambda m: m.gru_units),
+    "eegnet": ("tiny", {"eeg": (32, 4)}, 3, "n_filters_temporal", 6, lambda m: m.n_filters_temporal),
+    "shallow_convnet": ("tiny", {"eeg": (32, 3)}, 2, "n_filters_spat", 6, lambda m: m.n_filters_spat),
+    "deep_convnet": ("tiny", {"eeg": (48, 3)}, 3, "n_filters_time", 6, lambda m: m.n_filters_time),
+    "tsception": ("tiny", {"eeg": (64, 4)}, 2, "hidden_units", 12, lambda m: m.hidden_units),
+    "dgcnn": ("tiny", {"de": (6, 20)}, 3, "chebyshev_order", 4, lambda m: m.chebyshev_order),
 }
 
 
@@ -65,6 +70,15 @@ def test_fixed_override_takes_effect(name):
     assert read_back(core) == value
     default_core, _ = hypermodel.build_core(keras_tuner.HyperParameters())
     assert read_back(default_core) != value
+
+
+def test_deep_convnet_width_multiplier_scales_the_later_blocks():
+    preset, shapes, n_outputs, *_ = CASES["deep_convnet"]
+    hypermodel = make_hypermodel("deep_convnet", input_shapes=shapes, n_outputs=n_outputs, preset=preset)
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("width_multiplier", 2.0)
+    core, _ = hypermodel.build_core(hp)
+    assert core.block_filters == (8, 12, 16)  # tiny preset (4, 6, 8) doubled
 
 
 def test_fixed_learning_rate_reaches_the_optimizer():

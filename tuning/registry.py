@@ -6,10 +6,15 @@ Every model in :func:`amigos_emo.models.list_models` must have one;
 
 from __future__ import annotations
 
+from amigos_emo.tuning.deep_convnet_hypermodel import DeepConvNetHyperModel
+from amigos_emo.tuning.dgcnn_hypermodel import DGCNNHyperModel
+from amigos_emo.tuning.eegnet_hypermodel import EEGNetHyperModel
 from amigos_emo.tuning.gru_classifier_hypermodel import GRUClassifierHyperModel
 from amigos_emo.tuning.gru_xnet_hypermodel import GRUXNetHyperModel
 from amigos_emo.tuning.multimodal_lstm_hypermodel import MultimodalLSTMHyperModel
 from amigos_emo.tuning.res_attention_net_hypermodel import ResAttentioNetHyperModel
+from amigos_emo.tuning.shallow_convnet_hypermodel import ShallowConvNetHyperModel
+from amigos_emo.tuning.tsception_hypermodel import TSceptionHyperModel
 from amigos_emo.tuning.vae_gnn_hypermodel import VAEGNNHyperModel
 
 HYPERMODELS = {
@@ -20,6 +25,11 @@ HYPERMODELS = {
         ResAttentioNetHyperModel,
         VAEGNNHyperModel,
         GRUClassifierHyperModel,
+        EEGNetHyperModel,
+        ShallowConvNetHyperModel,
+        DeepConvNetHyperModel,
+        TSceptionHyperModel,
+        DGCNNHyperModel,
     )
 }
 
