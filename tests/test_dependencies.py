@@ -13,6 +13,10 @@ Every import counts: module-level, inside functions, relative, and ``importlib.i
 with a literal (or f-string with a literal prefix) name. Test code is exempt: files under
 ``tests/``, ``*_test.py``, ``test_*.py`` and ``conftest*.py``. Only tests and ``bench/`` may
 mention the team's shared data folder (``../shared``, ``shared/data``).
+
+Two more checks keep the clone self-contained: no text file names a machine's absolute paths
+(a venv interpreter, ``/work/...``) or the team's notes file, and every builder README marks as
+``(default)`` exactly the config its builder's ``DEFAULT_BUILDER_CONFIG_NAME`` names.
 """
 
 from __future__ import annotations
@@ -340,3 +344,118 @@ def test_shared_data_mentions_are_found(tmp_path):
     assert [line for _, line in shared_data_mentions(tmp_path)] == [
         'amigos_emo/io/reader.py:1: ROOT = "../shared/data"'
     ]
+
+
+# === Nothing refers outside the clone ===
+
+# Text a user's clone cannot resolve: a machine's absolute paths, the team's notes file.
+OUTSIDE = re.compile(r"/work/|\bFORMATS\.md\b|(?<![.\w])/[\w./-]*/bin/(?:python|pytest|ruff)")
+TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".cfg", ".bib", ".tsv", ".json", ".yaml", ".yml"}
+SKIPPED_DIRS = {".git", ".venv", "venv", "build", "dist", ".pytest_cache", ".ruff_cache"}
+
+
+def _git_files(root):
+    """Tracked and untracked-but-not-ignored files per git, or ``None`` outside a git checkout."""
+    import shutil
+    import subprocess
+
+    if not (root / ".git").exists() or shutil.which("git") is None:
+        return None
+    result = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None
+    return [name for name in result.stdout.decode("utf-8").split("\0") if name]
+
+
+def text_files(root):
+    """Relative paths of the repository's text files.
+
+    In a git checkout: what git tracks or would track (so run outputs under ignored folders such
+    as ``runs/`` do not count); elsewhere every file outside VCS, venv and cache folders.
+    """
+    listed = _git_files(root)
+    if listed is not None:
+        return sorted(
+            name
+            for name in listed
+            if pathlib.PurePosixPath(name).suffix in TEXT_SUFFIXES and (root / name).is_file()
+        )
+    files = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if (
+            path.is_file()
+            and path.suffix in TEXT_SUFFIXES
+            and not SKIPPED_DIRS.intersection(relative.parts)
+            and not any(part.endswith(".egg-info") for part in relative.parts)
+        ):
+            files.append(relative.as_posix())
+    return files
+
+
+def outside_references(root, exclude=()):
+    """``"file:line: text"`` for every line naming something only one machine has."""
+    found = []
+    for relative in text_files(root):
+        if relative in exclude:
+            continue
+        text = (root / relative).read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), 1):
+            if OUTSIDE.search(line):
+                found.append(f"{relative}:{number}: {line.strip()}")
+    return found
+
+
+def test_docs_and_code_refer_to_nothing_outside_the_clone():
+    found = outside_references(REPO, exclude={"tests/test_dependencies.py"})
+    assert not found, (
+        "write `python` for the interpreter and restate facts in the repository's own docs:\n"
+        + "\n".join(found)
+    )
+
+
+def test_outside_references_are_found(tmp_path):
+    _tree(
+        tmp_path,
+        {
+            "bench/README.md": "run it:\n    " + "/work" + "/venv/bin/python bench/x.py\n",
+            "amigos_emo/signal/a.py": '"""Windows (' + "FORMATS" + '.md section 10)."""\n',
+            "tfds_builders/x/README.md": "python -m pytest tfds_builders/x\n. .venv/bin/activate\n",
+            "docs/X.md": "    " + "/opt/env" + "/bin/pytest -q\n",
+        },
+    )
+    assert outside_references(tmp_path) == [
+        'amigos_emo/signal/a.py:1: """Windows (' + "FORMATS" + '.md section 10)."""',
+        "bench/README.md:2: " + "/work" + "/venv/bin/python bench/x.py",
+        "docs/X.md:1: " + "/opt/env" + "/bin/pytest -q",
+    ]
+
+
+# === Builder READMEs agree with their builders ===
+
+DEFAULT_ROW = re.compile(r"^\|\s*`([A-Za-z0-9_]+)`\s*\(default\)", re.MULTILINE)
+
+
+def test_builder_readmes_mark_the_builders_default_config():
+    from amigos_emo import datasets
+
+    checked = 0
+    for name in datasets.list_datasets():
+        builder = datasets.builder_class(name)
+        default = getattr(builder, "DEFAULT_BUILDER_CONFIG_NAME", None)
+        readme = REPO / "tfds_builders" / name / "README.md"
+        assert readme.is_file(), f"tfds_builders/{name}/ has no README.md"
+        marked = DEFAULT_ROW.findall(readme.read_text(encoding="utf-8"))
+        if default is None:
+            continue
+        assert marked == [default], (
+            f"tfds_builders/{name}/README.md marks {marked or 'no'} config as (default); "
+            f"the builder's DEFAULT_BUILDER_CONFIG_NAME is {default!r}"
+        )
+        checked += 1
+    assert checked >= 8
