@@ -1,4 +1,13 @@
-"""Sliding windows and baseline removal (FORMATS.md section 10)."""
+"""Sliding windows and baseline removal.
+
+The convention the builders follow: a trial is cut into fixed-length windows (e.g. 1 s = 128
+samples for DEAP, AMIGOS and DREAMER; 4 s for the SEED family), trailing samples that do not fill
+a window are dropped. For corpora with a resting baseline (DEAP's 3 s before each trial,
+DREAMER's separate baseline clip, the first 5 s of each AMIGOS trial) the baseline is cut into
+non-overlapping segments of one length, averaged into one ``(segment_samples, n_chans)``
+template (:func:`baseline_template`) and subtracted from every segment of that length
+(:func:`remove_baseline`). SEED-family corpora have no baseline.
+"""
 
 from __future__ import annotations
 
