@@ -80,11 +80,7 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 
 SHARED_DATA = re.compile(r"\.\./shared|shared/data")
 # Files outside tests/ and bench/ that mention the shared data folder today, with the reason.
-KNOWN_SHARED_MENTIONS = {
-    # Known exception, reported to the lead: the module docstring cites the team's real-data
-    # README as a source of the Muse facts; it names the file, it never reads it.
-    "amigos_emo/constants/muse.py",
-}
+KNOWN_SHARED_MENTIONS = set()  # no exceptions: package code never names the shared data
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Hypermodels by registered model name.
 
 Every model in :func:`amigos_emo.models.list_models` must have one;
-``tuning/registry_test.py`` fails when a registered model has none.
+``tuning/hypermodels_test.py::test_every_registered_model_has_a_hypermodel_and_a_test_case``
+fails when a registered model has none (models without a family hypermodel, e.g. ``MODULE:NAME``
+models from outside the package, get a learning-rate search).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """J. J. Bird's raw Muse recordings (mental state), as exported by muse-lsl.
 
 Files ``subject<letter>-<state>-<n>.csv`` with header ``timestamps,TP9,AF7,AF8,TP10,Right AUX``
-(timestamps in seconds since the epoch, rounded to the millisecond; EEG in microvolts). See
-the team's real-data README (``shared/data/README.md``) and Bird et al. 2018 (IEEE IS'18).
+(timestamps in seconds since the epoch, rounded to the millisecond; EEG in microvolts); states
+``relaxed``, ``neutral`` and ``concentrating``. See Bird et al. 2018 (IEEE IS'18) and
+``tfds_builders/muse/README.md``.
 """
 
 import string
