@@ -293,6 +293,7 @@ def test_replay_and_stream_on_loopback_match_offline_predictions(tmp_path):
     recording = tmp_path / "session.npz"
     np.savez(recording, data=data, ch_names=np.array(names), sfreq=np.array(SFREQ))
     gap_at, gap_s = 3.0, 0.5
+    n_windows = int((6.0 - 1.0 - 1.0) / 0.5) + 1
     name = f"replay_{os.getpid()}"
     replay = subprocess.Popen(
         [
@@ -338,6 +339,10 @@ def test_replay_and_stream_on_loopback_match_offline_predictions(tmp_path):
                 "30",
                 "--max-seconds",
                 "60",
+                "--max-windows",
+                str(n_windows),
+                "--outlet",
+                f"{name}_predictions",
             ]
         )
         if code != 0:
@@ -354,7 +359,6 @@ def test_replay_and_stream_on_loopback_match_offline_predictions(tmp_path):
     assert counts["out_of_order"] == 0
     table = np.genfromtxt(csv_path, delimiter=",", names=True, dtype=None, encoding=None)
     starts = np.asarray(table["start_s"], float)
-    n_windows = int((6.0 - 1.0 - 1.0) / 0.5) + 1
     np.testing.assert_allclose(starts, 1.0 + 0.5 * np.arange(n_windows))
     over_gap = (starts < gap_at + gap_s) & (starts + 1.0 > gap_at)
     assert list(table["status"]) == ["gap" if g else "ok" for g in over_gap]
