@@ -504,6 +504,7 @@ class LivePipeline:
             self.resamplers[route.input_name] = resampler
         self.pending = {key: [] for key in self.trackers}
         self.started = len(self.trackers) == 1
+        self._warned_waiting = False
         self.next_window = 0
         self.windows_skipped = 0
         self.latencies = []
@@ -530,6 +531,13 @@ class LivePipeline:
         if not self.started:
             self.pending[stream].append((samples, stamps, arrival))
             if not all(self.pending.values()):
+                first = min(chunks[0][2] for chunks in self.pending.values() if chunks)
+                if arrival - first > 5.0 and not self._warned_waiting:
+                    self._warned_waiting = True
+                    silent = [key for key, chunks in self.pending.items() if not chunks]
+                    logger.warning(
+                        "No sample yet from stream(s) %s after 5 s; waiting to align", silent
+                    )
                 return []
             self._align()
             rows = []
@@ -772,13 +780,18 @@ def run(
         inlets[key] = inlet
         # Resolved infos lack the description; the inlet's full info has the channel labels.
         channels.append([str(label) for label in (inlet.get_sinfo().get_channel_names() or [])])
-    routes = plan_routes(
-        spec, [(k, c, i.sfreq) for k, c, i in zip(keys, channels, infos, strict=True)]
-    )
+    try:
+        routes = plan_routes(
+            spec, [(k, c, i.sfreq) for k, c, i in zip(keys, channels, infos, strict=True)]
+        )
+        pipeline = LivePipeline(
+            spec, model.predict_on_batch, output_names, routes, clock=lsl.local_clock, late_s=late_s
+        )
+    except ValueError:
+        for inlet in inlets.values():
+            inlet.close_stream()
+        raise
     used = {r.stream for r in routes}
-    pipeline = LivePipeline(
-        spec, model.predict_on_batch, output_names, routes, clock=lsl.local_clock, late_s=late_s
-    )
     for key, info in zip(keys, infos, strict=True):
         if key not in used:
             logger.warning("Stream %r carries none of the model's channels; ignored", key)

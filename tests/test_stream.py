@@ -374,3 +374,10 @@ def test_replay_and_stream_on_loopback_match_offline_predictions(tmp_path):
     latency = summary["latency"]
     assert latency is not None and 0.0 < latency["median_ms"] < 2000.0
     assert np.all(np.asarray(table["latency_ms"], float)[ok] > 0)
+
+
+def test_stream_cli_needs_a_stream_and_a_preprocessing_spec(tmp_path, capsys):
+    assert stream.main(["--model", os.fspath(tmp_path / "best.keras")]) == 2
+    assert "pass --stream NAME and/or --source-id ID" in capsys.readouterr().err
+    assert stream.main(["--model", os.fspath(tmp_path / "best.keras"), "--stream", "x"]) == 2
+    assert "preprocessing.json is missing" in capsys.readouterr().err
