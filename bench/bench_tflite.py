@@ -2,7 +2,8 @@
 
 For each harness case (``models/harness_cases.py``: every registered model at tiny shapes) and,
 with ``--realistic``, at the shapes the corpora feed (AMIGOS 4 s windows at 128 Hz for the
-multimodal LSTM, SEED DE sequences, DEAP STFT maps, DREAMER grids), the model is built untrained
+multimodal LSTM, SEED DE sequences, DEAP STFT maps, DREAMER grids; default presets), the model is
+built untrained
 (weights do not change the op graph or the cost), converted with
 :func:`amigos_emo.export.convert` per quantisation, and timed on one window at a time:
 
@@ -29,12 +30,15 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-REALISTIC = {
-    "multimodal_lstm": {"eeg": (512, 14), "ecg": (512, 2), "gsr": (512, 1)},
-    "gru_classifier": {"features": (310,)},
-    "res_attention_net": {"de": (62, 5)},
-    "gru_xnet": {"stft": (32, 65, 7)},
-    "vae_gnn": {"eeg_grid": (128, 9, 9), "node_features": (5, 14, 5), "adjacency": (5, 14, 14)},
+REALISTIC = {  # registry name -> (input shapes the corpora feed, build arguments)
+    "multimodal_lstm": ({"eeg": (512, 14), "ecg": (512, 2), "gsr": (512, 1)}, {}),  # AMIGOS 4 s
+    "gru_classifier": ({"features": (2548,)}, {}),  # Muse mental-state feature vectors
+    "res_attention_net": ({"de": (60, 310)}, {}),  # SEED DE sequences
+    "gru_xnet": ({"stft": (32, 33, 23)}, {"preset": "deap"}),  # DEAP STFT maps
+    "vae_gnn": (
+        {"eeg_grid": (1280, 9, 9), "node_features": (5, 14, 10), "adjacency": (5, 14, 14)},
+        {},
+    ),
 }
 
 
@@ -128,8 +132,7 @@ def main(argv=None):
             if case.name in seen:
                 continue
             seen.add(case.name)
-            shapes = REALISTIC[case.name]
-            kwargs = {k: v for k, v in case.build_kwargs.items() if k not in ("n_steps",)}
+            shapes, kwargs = REALISTIC[case.name]
         else:
             shapes, kwargs = case.input_shapes, case.build_kwargs
         cases.append(

@@ -381,3 +381,119 @@ def test_stream_cli_needs_a_stream_and_a_preprocessing_spec(tmp_path, capsys):
     assert "pass --stream NAME and/or --source-id ID" in capsys.readouterr().err
     assert stream.main(["--model", os.fspath(tmp_path / "best.keras"), "--stream", "x"]) == 2
     assert "preprocessing.json is missing" in capsys.readouterr().err
+
+
+@pytest.mark.real_data
+@pytest.mark.skipif(
+    _CONFIG is None, reason="mne_lsl was imported before this module could configure liblsl"
+)
+def test_real_muse_recording_replayed_at_256_hz_streams_into_a_128_hz_model(tmp_path, shared_data):
+    """A real Muse CSV (muse-lsl's layout) through replay -> stream, resampled 256 -> 128 Hz live."""
+    pytest.importorskip("mne_lsl", reason="LSL tests need mne-lsl (pip install 'amigos-emo[live]')")
+    import keras
+    from scipy import signal
+
+    from amigos_emo.predict import read_recording
+
+    source = shared_data / "muse_mental_state" / "subjecta-neutral-1.csv"
+    channels = ["TP9", "AF7", "AF8", "TP10"]
+    spec = preprocessing_spec.PreprocessingSpec(
+        dataset="test/muse",
+        builder_version="0.0.1",
+        window_s=1.0,
+        step_s=0.5,
+        signals={"eeg": {"type": "eeg", "channels": channels, "sfreq_hz": 128.0, "unit": "uV"}},
+        baseline={
+            "seconds": 1.0,
+            "template_s": 0.5,
+            "applies_to": ["eeg"],
+            "kind": "subtract_template",
+        },
+    )
+    eeg = keras.Input((128, 4), name="eeg")
+    hidden = keras.layers.Dense(4, activation="tanh", name="hidden")(
+        keras.layers.Flatten(name="flat")(eeg)
+    )
+    model = keras.Model(
+        {"eeg": eeg},
+        {"valence": keras.layers.Dense(1, name="valence")(hidden)},
+        name="muse_trained",
+    )
+    model.save(tmp_path / "best.keras")
+    preprocessing_spec.write(spec, os.fspath(tmp_path))
+    seconds = 6.0
+    recording = read_recording(
+        os.fspath(source), sfreq=256.0
+    )  # muse-lsl's 'timestamps' column stays a column
+    name = f"muse_{os.getpid()}"
+    replay = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "amigos_emo.replay",
+            "--recording",
+            os.fspath(source),
+            "--sfreq",
+            "256",
+            "--name",
+            name,
+            "--rate-scale",
+            "3",
+            "--max-seconds",
+            str(seconds),
+            "--lsl-config",
+            _CONFIG,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    # The streaming resampler never finalises the last ~10 outputs (they need input past the end).
+    n_in = int(seconds * 256)
+    n_final = ((n_in - 2) - 20) // 2 + 1
+    n_windows = (n_final - 128 - 128) // 64 + 1
+    try:
+        csv_path, report_path = tmp_path / "live.csv", tmp_path / "report.json"
+        code = stream.main(
+            [
+                "--model",
+                os.fspath(tmp_path / "best.keras"),
+                "--stream",
+                name,
+                "--lsl-config",
+                _CONFIG,
+                "--csv",
+                os.fspath(csv_path),
+                "--report",
+                os.fspath(report_path),
+                "--max-windows",
+                str(n_windows),
+                "--idle-timeout-s",
+                "3",
+                "--resolve-timeout-s",
+                "30",
+            ]
+        )
+        if code != 0:
+            replay.kill()
+        replay_log, _ = replay.communicate(timeout=60)
+    finally:
+        replay.kill()
+    assert code == 0 and replay.returncode == 0, replay_log
+    summary = json.loads(report_path.read_text())
+    counts = summary["streams"][name]
+    assert (
+        counts["resampled_to_hz"] == 128.0 and counts["gaps"] == 0 and counts["out_of_order"] == 0
+    )
+    table = np.genfromtxt(csv_path, delimiter=",", names=True, dtype=None, encoding=None)
+    assert len(table) == n_windows and set(table["status"]) == {"ok"}
+    columns = [recording.ch_names.index(c) for c in channels]
+    data = signal.resample_poly(
+        recording.data[:n_in, columns].astype(np.float32).astype(np.float64), 1, 2, axis=0
+    )
+    template = data[:128].reshape(2, 64, 4).mean(axis=0)
+    windows = np.stack(
+        [data[128 + 64 * k : 256 + 64 * k] - np.tile(template, (2, 1)) for k in range(n_windows)]
+    )
+    reference = model.predict_on_batch({"eeg": windows.astype(np.float32)})["valence"][:, 0]
+    np.testing.assert_allclose(table["valence"], reference, rtol=1e-4, atol=1e-4)
