@@ -21,7 +21,10 @@ Quantisation (``--quantize``):
   training windows (``--calibration-data windows.npz`` with one array per model input, shaped
   ``(n_windows, *input_shape)``, or ``--dataset NAME --split SPLIT`` to read them from a prepared
   corpus); inputs and outputs stay float32, ops without an int8 kernel stay float. Expect errors of
-  a few percent of the output range and check ``export.json``'s class agreement.
+  a few percent of the output range and check ``export.json``'s class agreement. Models with a
+  ``WHILE`` loop (LSTM/GRU layers, loops in custom layers) get **dynamic-range** int8 instead
+  (int8 weights, float activations, no calibration): TensorFlow's int8 calibrator crashes the
+  process on such graphs (TF 2.21). ``export.json`` says which (``int8``).
 
 Recurrent layers convert to TFLite ``WHILE`` loops of builtin ops. A model with an op TFLite has
 no builtin for falls back to ``SELECT_TF_OPS`` (TensorFlow kernels, ``--select-tf-ops auto``);
@@ -85,7 +88,8 @@ def convert(model, quantize="none", calibration=None, select_tf_ops="auto", batc
 
     Returns:
         ``(flatbuffer bytes, info)``; info has ``quantize``, ``select_tf_ops`` (whether TF ops
-        were needed), ``batch_size``.
+        were needed), ``batch_size`` and, for int8, ``int8``: ``"full_integer"`` or
+        ``"dynamic_range"`` (graphs with a ``WHILE`` loop).
 
     Raises:
         ValueError: ``int8`` without calibration windows, unknown options.
@@ -105,6 +109,17 @@ def convert(model, quantize="none", calibration=None, select_tf_ops="auto", batc
     folder = tempfile.mkdtemp(prefix="amigos_emo_export_")
     try:
         _saved_model(model, folder, batch_size)
+        int8_mode = None
+        if quantize == "int8":
+            int8_mode = "full_integer"
+            if _has_loops(folder):
+                # TF 2.21's int8 calibrator crashes the process (segfault) on WHILE loops.
+                int8_mode = "dynamic_range"
+                logger.warning(
+                    "%s has a WHILE loop (recurrent layer): the TFLite int8 calibrator cannot run it, so "
+                    "int8 quantises the weights only (dynamic range; activations stay float)",
+                    model.name,
+                )
         attempts = {"never": [False], "always": [True], "auto": [False, True]}[select_tf_ops]
         errors = []
         for use_tf_ops in attempts:
@@ -115,8 +130,9 @@ def convert(model, quantize="none", calibration=None, select_tf_ops="auto", batc
                 converter.target_spec.supported_types = [tf.float16]
             elif quantize == "int8":
                 converter.optimizations = [tf.lite.Optimize.DEFAULT]
-                converter.representative_dataset = _representative(calibration, batch_size)
-                ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+                if int8_mode == "full_integer":
+                    converter.representative_dataset = _representative(calibration, batch_size)
+                    ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
             if use_tf_ops:
                 ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
             converter.target_spec.supported_ops = ops
@@ -128,16 +144,31 @@ def convert(model, quantize="none", calibration=None, select_tf_ops="auto", batc
                     "TFLite conversion %s SELECT_TF_OPS failed", "with" if use_tf_ops else "without"
                 )
                 continue
-            return flatbuffer, {
-                "quantize": quantize,
-                "select_tf_ops": use_tf_ops,
-                "batch_size": batch_size,
-            }
+            info = {"quantize": quantize, "select_tf_ops": use_tf_ops, "batch_size": batch_size}
+            if int8_mode:
+                info["int8"] = int8_mode
+            return flatbuffer, info
         raise RuntimeError(
             f"TFLite conversion of {model.name} failed: " + " | ".join(e[:2000] for e in errors)
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _has_loops(folder):
+    """Whether the SavedModel in ``folder`` holds a ``While`` op (recurrent layers, loops)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    with open(os.path.join(folder, "saved_model.pb"), "rb") as handle:
+        saved.ParseFromString(handle.read())
+    for graph in saved.meta_graphs:
+        nodes = list(graph.graph_def.node)
+        for function in graph.graph_def.library.function:
+            nodes += list(function.node_def)
+        if any(node.op in ("While", "StatelessWhile") for node in nodes):
+            return True
+    return False
 
 
 def _representative(calibration, batch_size):

@@ -773,21 +773,39 @@ def run(
         info.name if [i.name for i in infos].count(info.name) == 1 else info.source_id
         for info in infos
     ]
+    columns = ["window", "start_s", "lsl_time", "latency_ms", "status"] + output_columns(
+        output_names, units
+    )
+    # Everything that does not need the streams' channel labels is set up before subscribing: a
+    # source that waits for its first consumer (replay) starts pushing as soon as we subscribe.
+    outlet = None
+    if outlet_name:
+        outlet_info = lsl.StreamInfo(
+            outlet_name,
+            "Predictions",
+            len(columns) - 5,
+            0.0,
+            "float32",
+            f"amigos_emo-{outlet_name}",
+        )
+        outlet_info.set_channel_names(columns[5:])
+        outlet = lsl.StreamOutlet(outlet_info)
     inlets, channels = {}, []
-    for key, info in zip(keys, infos, strict=True):
-        inlet = lsl.StreamInlet(info, max_buffered=360, processing_flags=["clocksync"])
-        inlet.open_stream(timeout=resolve_timeout_s)
-        inlets[key] = inlet
-        # Resolved infos lack the description; the inlet's full info has the channel labels.
-        channels.append([str(label) for label in (inlet.get_sinfo().get_channel_names() or [])])
     try:
+        for key, info in zip(keys, infos, strict=True):
+            inlet = lsl.StreamInlet(info, max_buffered=360, processing_flags=["clocksync"])
+            inlet.open_stream(timeout=resolve_timeout_s)
+            inlets[key] = inlet
+            # Resolved infos lack the description; the inlet's full info has the channel labels.
+            labels = inlet.get_sinfo(timeout=resolve_timeout_s).get_channel_names() or []
+            channels.append([str(label) for label in labels])
         routes = plan_routes(
             spec, [(k, c, i.sfreq) for k, c, i in zip(keys, channels, infos, strict=True)]
         )
         pipeline = LivePipeline(
             spec, model.predict_on_batch, output_names, routes, clock=lsl.local_clock, late_s=late_s
         )
-    except ValueError:
+    except Exception:
         for inlet in inlets.values():
             inlet.close_stream()
         raise
@@ -804,21 +822,6 @@ def run(
             info.sfreq,
             ", ".join(r.input_name for r in routes if r.stream == key),
         )
-    columns = ["window", "start_s", "lsl_time", "latency_ms", "status"] + output_columns(
-        output_names, units
-    )
-    outlet = None
-    if outlet_name:
-        outlet_info = lsl.StreamInfo(
-            outlet_name,
-            "Predictions",
-            len(columns) - 5,
-            0.0,
-            "float32",
-            f"amigos_emo-{outlet_name}",
-        )
-        outlet_info.set_channel_names(columns[5:])
-        outlet = lsl.StreamOutlet(outlet_info)
     csv_file = open(csv_path, "w", newline="") if csv_path else None  # noqa: SIM115
     writer = csv.writer(csv_file) if csv_file else None
     if writer:

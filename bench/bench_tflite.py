@@ -10,7 +10,8 @@ built untrained
 - ``keras ms``: ``model(window, training=False)`` inside a ``tf.function`` (the fastest Keras
   path for a single window), median of ``--repeats`` calls after warm-up;
 - ``litert ms``: the ``ai_edge_litert`` interpreter (XNNPACK, ``--threads`` threads, 2 by
-  default) on the same window, median of ``--repeats`` invocations;
+  default) on the same window, median of ``--repeats`` invocations; ``1 thread`` the same with
+  one thread (on a busy 2-core machine a second interpreter thread often waits for a core);
 - ``size KiB`` of the flatbuffer, and ``max err``: the largest ``|tflite - keras|`` over 16 random
   windows (``class agr``: argmax agreement for multi-unit heads).
 
@@ -86,6 +87,8 @@ def bench_case(name, shapes, n_outputs, build_kwargs, quantizations, threads, re
         convert_s = time.perf_counter() - began
         runner = interpreter(flatbuffer, threads).get_signature_runner()
         litert_ms = _median_ms(lambda runner=runner: runner(**one), repeats)
+        single = interpreter(flatbuffer, 1).get_signature_runner()
+        litert_1_ms = _median_ms(lambda runner=single: runner(**one), repeats)
         agreement = compare(keras_outputs(model, check), run_tflite(flatbuffer, check, threads))
         max_err = max(e["max_abs_error"] for e in agreement.values())
         classes = [e["class_agreement"] for e in agreement.values() if "class_agreement" in e]
@@ -95,6 +98,7 @@ def bench_case(name, shapes, n_outputs, build_kwargs, quantizations, threads, re
                 {
                     "size_kib": len(flatbuffer) / 1024,
                     "litert_ms": litert_ms,
+                    "litert_1_ms": litert_1_ms,
                     "convert_s": convert_s,
                     "max_err": max_err,
                     "class_agreement": min(classes) if classes else None,
@@ -147,7 +151,8 @@ def main(argv=None):
     if args.quick:
         cases, args.repeats = cases[:1], 10
     header = (
-        f"{'model':32} {'quant':8} {'size KiB':>9} {'keras ms':>9} {'litert ms':>9} {'speed-up':>8} "
+        f"{'model':32} {'quant':8} {'size KiB':>9} {'keras ms':>9} {'litert ms':>9} {'1 thread':>9} "
+        f"{'speed-up':>8} "
         f"{'max err':>9} {'class agr':>9} {'flex':>5} {'conv s':>7}"
     )
     print(header)
@@ -164,6 +169,7 @@ def main(argv=None):
             )
             print(
                 f"{label:32} {quantize:8} {result['size_kib']:9.1f} {keras_ms:9.3f} {result['litert_ms']:9.3f} "
+                f"{result['litert_1_ms']:9.3f} "
                 f"{keras_ms / result['litert_ms']:8.1f} {result['max_err']:9.2g} {agreement:>9} "
                 f"{'yes' if result['select_tf_ops'] else 'no':>5} {result['convert_s']:7.1f}",
                 flush=True,

@@ -97,6 +97,8 @@ def test_export_cli_writes_a_flatbuffer_that_matches_keras(tmp_path, quantize):
     assert preprocessing_spec.read(os.fspath(out / "model.tflite")) == spec
     report = json.loads((out / "export.json").read_text())
     assert report["quantize"] == quantize and report["select_tf_ops"] is False
+    if quantize == "int8":
+        assert report["int8"] == "full_integer"  # no loop in this model: activations calibrated
     assert report["inputs"] == {"eeg": [16, 3], "gsr": [16, 1]}
     # Independent of export.json: run the file with the LiteRT interpreter on fresh windows.
     windows = _windows(shapes, 20, seed=2)
@@ -144,6 +146,9 @@ def test_every_registered_model_converts_and_matches_keras(case, quantize):
         model, quantize=quantize, calibration=calibration, select_tf_ops="never"
     )
     assert info["select_tf_ops"] is False  # every registered model needs builtin ops only
+    if quantize == "int8":
+        recurrent = case.name in ("multimodal_lstm", "gru_classifier", "gru_xnet", "vae_gnn")
+        assert info["int8"] == ("dynamic_range" if recurrent else "full_integer")
     windows = {name: v[:16] for name, v in _windows(case.input_shapes, 16, seed=4).items()}
     if "adjacency" in windows:
         windows["adjacency"] = np.abs(windows["adjacency"])
