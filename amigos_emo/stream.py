@@ -739,16 +739,18 @@ def run(
     idle_timeout_s=10.0,
     resolve_timeout_s=5.0,
     late_s=1.0,
-    out=sys.stdout,
+    out=None,
 ):
     """Resolve the streams, predict until a bound is hit; returns the summary dict.
 
-    See the module docstring and :func:`build_parser` for the arguments.
+    See the module docstring and :func:`build_parser` for the arguments; ``out`` is where the
+    table is printed (default ``sys.stdout``).
     """
     from amigos_emo import preprocessing_spec
     from amigos_emo.replay import import_lsl
     from amigos_emo.training.modeling import load_trained_model
 
+    out = sys.stdout if out is None else out
     spec = preprocessing_spec.read(model_path)
     model = load_trained_model(model_path, compile=False)
     input_names = {t.name.split(":")[0] for t in model.inputs}
