@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 
 import numpy as np
 import pytest
@@ -262,6 +263,26 @@ def test_pipeline_refuses_irregular_streams_and_unmatched_channels():
 # --- LSL end to end ----------------------------------------------------------------------------
 
 
+def _listen(name, received, seconds=60.0):
+    """Collect ``(values, timestamp)`` from the LSL stream ``name`` until it goes quiet."""
+    import time
+
+    from mne_lsl.lsl import StreamInlet, resolve_streams
+
+    infos = resolve_streams(timeout=seconds, name=name)
+    if not infos:
+        return
+    inlet = StreamInlet(infos[0])
+    inlet.open_stream(timeout=seconds)
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < 3.0:
+        values, stamps = inlet.pull_chunk(timeout=0.1)
+        if len(stamps):
+            quiet_since = time.monotonic()
+            received += list(zip(np.asarray(values).tolist(), stamps, strict=True))
+    inlet.close_stream()
+
+
 def _tiny_keras_model(folder, spec):
     import keras
 
@@ -319,6 +340,9 @@ def test_replay_and_stream_on_loopback_match_offline_predictions(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    received = []
+    listener = threading.Thread(target=_listen, args=(f"{name}_predictions", received), daemon=True)
+    listener.start()
     try:
         csv_path, report_path = tmp_path / "live.csv", tmp_path / "report.json"
         code = stream.main(
@@ -374,6 +398,15 @@ def test_replay_and_stream_on_loopback_match_offline_predictions(tmp_path):
     latency = summary["latency"]
     assert latency is not None and 0.0 < latency["median_ms"] < 2000.0
     assert np.all(np.asarray(table["latency_ms"], float)[ok] > 0)
+    # The --outlet stream: what our listener got equals the table rows with the same timestamps.
+    listener.join(timeout=10)
+    assert received, "the predictions outlet delivered nothing"
+    times = np.asarray(table["lsl_time"], float)
+    for values, stamp in received:
+        row = int(np.argmin(np.abs(times - stamp)))
+        assert abs(times[row] - stamp) < 1e-3 and table["status"][row] == "ok"
+        expected = [table["label_0"][row], table["label_1"][row], table["valence"][row]]
+        np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_stream_cli_needs_a_stream_and_a_preprocessing_spec(tmp_path, capsys):
