@@ -530,3 +530,23 @@ def test_real_muse_recording_replayed_at_256_hz_streams_into_a_128_hz_model(tmp_
     )
     reference = model.predict_on_batch({"eeg": windows.astype(np.float32)})["valence"][:, 0]
     np.testing.assert_allclose(table["valence"], reference, rtol=1e-4, atol=1e-4)
+
+
+def test_a_gap_in_the_baseline_leaves_that_piece_out_of_the_template():
+    spec = _spec()
+    data, names = _recording(4.0, SFREQ, seed=9)
+    stamps = np.arange(len(data)) / SFREQ
+    lost = (stamps >= 0.2) & (stamps < 0.3)  # inside the first 0.5 s template piece
+    pipeline = stream.LivePipeline(spec, _linear_model, ["score", "pair"], _routes(names))
+    rows = _feed_in_chunks(pipeline, "s", data[~lost], stamps[~lost])
+    assert pipeline.windows["eeg"].baseline_segments_skipped == 1
+    # Reference: the template is the second baseline piece alone.
+    cols = [names.index(f"EEG {c}") for c in EEG]
+    template = data[16:32, cols]
+    starts = 32 + 16 * np.arange(len(rows))
+    windows = {
+        "eeg": np.stack([data[s : s + 32, cols] - np.tile(template, (2, 1)) for s in starts]),
+        "gsr": np.stack([data[s : s + 32, [0]].T for s in starts]),
+    }
+    expected = _linear_model(windows)["score"][:, 0]
+    np.testing.assert_allclose(np.concatenate([r["score"] for r in rows]), expected, atol=1e-4)
