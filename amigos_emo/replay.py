@@ -1,6 +1,6 @@
 """``python -m amigos_emo.replay``: play a recording file as a live LSL stream, on this machine only.
 
-Any recording :func:`read_recording` reads (EDF/BDF, CSV, NPZ; see :mod:`amigos_emo.predict`) is
+Any recording :func:`read_recording` reads (EDF/BDF, CSV, NPZ; see :mod:`amigos_emo.io.recordings`) is
 pushed as one LSL outlet with all its channels, named as in the file, at the file's own sampling
 rate (or ``--rate-scale`` times faster). The outlet waits for its first consumer before it starts,
 so a listener that connects first (``python -m amigos_emo.stream``) receives the recording from its
@@ -37,7 +37,7 @@ from amigos_emo._checks import check_positive
 from amigos_emo._logging import logger
 
 # The one import of the recording reader (moving to amigos_emo.io.recordings).
-from amigos_emo.predict import read_recording
+from amigos_emo.io.recordings import read_recording
 
 LSL_CONFIG_ENV = "LSLAPICFG"
 DEFAULT_SESSION_ID = "amigos_emo_loopback"

@@ -426,7 +426,7 @@ def test_real_muse_recording_replayed_at_256_hz_streams_into_a_128_hz_model(tmp_
     import keras
     from scipy import signal
 
-    from amigos_emo.predict import read_recording
+    from amigos_emo.io.recordings import read_recording
 
     source = shared_data / "muse_mental_state" / "subjecta-neutral-1.csv"
     channels = ["TP9", "AF7", "AF8", "TP10"]
