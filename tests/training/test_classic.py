@@ -124,6 +124,7 @@ def test_keras_entries_are_refused(muse, tmp_path):
         )
 
 
+@pytest.mark.slow  # 4 folds x a forest, fitted twice
 def test_run_classic_writes_the_runner_layout_and_resumes(muse, tmp_path):
     out = tmp_path / "run"
     results = classic.run_classic(_config(out, model="random_forest", preset="fast"), builder=muse)
