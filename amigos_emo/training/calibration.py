@@ -413,7 +413,7 @@ def calibrate_run(run_dir, builder, n_bins=N_BINS, save_models=True):
             ", ".join(f"{h} {t:.3f}" for h, t in temperatures.items()),
         )
         per_fold.append(result)
-    summary = _summarise(per_fold)
+    summary = summarise_calibration(per_fold)
     reports.write_json(os.path.join(run_dir, "calibration.json"), summary)
     return summary
 
@@ -433,7 +433,17 @@ def _predictor(entry, fold_dir, data):
     }
 
 
-def _summarise(per_fold):
+def summarise_calibration(per_fold):
+    """Mean and std over folds of per-fold calibration results.
+
+    Args:
+        per_fold: list of ``{"fold", "test", "heads": {head: calibration_summary(...)}}``.
+
+    Returns:
+        ``{"heads": {head: {metric: {"mean", "std", "values"}}}, "folds", "n_bins", ...}``: the
+        format of ``calibration.json`` and of a ``metrics.json`` "calibration" block, which
+        :func:`amigos_emo.training.result_card.write_result_card` reads.
+    """
     heads = {}
     for result in per_fold:
         for head, values in result["heads"].items():
