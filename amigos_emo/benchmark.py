@@ -252,6 +252,7 @@ def table_rows(dataset, protocol, runs, calibrations, n_boot=10_000, seed=0):
                     "ece_before": calibration.get("ece_before", {}).get("mean"),
                     "ece_after": calibration.get("ece_after", {}).get("mean"),
                     "temperature": calibration.get("temperature", {}).get("mean"),
+                    "folds_t_at_bound": calibration.get("folds_at_bound"),
                 }
             )
     return rows
@@ -279,6 +280,7 @@ CSV_COLUMNS = (
     "ece_before",
     "ece_after",
     "temperature",
+    "folds_t_at_bound",
     "sentence",
 )
 

@@ -174,13 +174,24 @@ def calibration_summary(val_probabilities, val_true, test_probabilities, test_tr
     """Fit ``T`` on validation, report test ECE/NLL before and after.
 
     Returns:
-        dict with ``temperature``, ``ece_before``, ``ece_after``, ``nll_before``, ``nll_after``
+        dict with ``temperature``, ``temperature_at_bound`` (True when ``T`` reached the edge of
+        :data:`LOG_T_BOUNDS`: the validation predictions are so wrong that the best fix is
+        near-uniform output), ``ece_before``, ``ece_after``, ``nll_before``, ``nll_after``
         (test subjects), ``n_bins``, ``n_validation``, ``n_test`` and ``fitted_on``.
     """
     temperature = fit_temperature(val_probabilities, val_true)
     after = apply_temperature(test_probabilities, temperature)
+    at_bound = bool(np.any(np.isclose(np.log(temperature), LOG_T_BOUNDS, atol=1e-3)))
+    if at_bound:
+        logger.warning(
+            "The fitted temperature %.3g is at the edge of its search range: on the validation "
+            "subjects the head does no better than %s; calibration flattens its outputs.",
+            temperature,
+            "uniform guessing" if temperature > 1 else "its most confident extreme",
+        )
     return {
         "temperature": temperature,
+        "temperature_at_bound": at_bound,
         "ece_before": expected_calibration_error(test_probabilities, test_true, n_bins),
         "ece_after": expected_calibration_error(after, test_true, n_bins),
         "nll_before": negative_log_likelihood(test_probabilities, test_true),
@@ -456,6 +467,12 @@ def summarise_calibration(per_fold):
         }
         for head, metrics in heads.items()
     }
+    for head in summary:
+        summary[head]["folds_at_bound"] = sum(
+            bool(r["heads"][head].get("temperature_at_bound"))
+            for r in per_fold
+            if head in r["heads"]
+        )
     n_bins = next((v["n_bins"] for r in per_fold for v in r["heads"].values()), N_BINS)
     return {
         "heads": summary,

@@ -261,11 +261,23 @@ def write_result_card(run_dir):
                 f"{_fmt(v['ece_after']['mean'])}",
                 f"{_fmt(v['nll_before']['mean'])}",
                 f"{_fmt(v['nll_after']['mean'])}",
+                str(v.get("folds_at_bound", "-")),
             ]
             for head, v in calibration["heads"].items()
         ]
         lines += [
-            _table(["head", "T", "ECE before", "ECE after", "NLL before", "NLL after"], rows),
+            _table(
+                [
+                    "head",
+                    "T",
+                    "ECE before",
+                    "ECE after",
+                    "NLL before",
+                    "NLL after",
+                    "folds with T at its bound",
+                ],
+                rows,
+            ),
             "",
         ]
 

@@ -69,6 +69,11 @@ def test_temperature_fitted_on_validation_reduces_test_nll_and_ece():
     summary = calibration.calibration_summary(val_p, val_y, test_p, test_y)
     assert summary["nll_after"] < summary["nll_before"]
     assert summary["ece_after"] < 0.5 * summary["ece_before"]
+    assert summary["temperature_at_bound"] is False
+    # Confident and always wrong on validation: T runs to the upper bound, and says so.
+    wrong = calibration.calibration_summary(val_p, (val_p.argmax(1) + 1) % 3, test_p, test_y)
+    assert wrong["temperature_at_bound"] is True
+    assert wrong["temperature"] == pytest.approx(np.exp(calibration.LOG_T_BOUNDS[1]), rel=1e-3)
     # The predicted class never changes.
     np.testing.assert_array_equal(
         calibration.apply_temperature(test_p, t).argmax(1), test_p.argmax(1)
