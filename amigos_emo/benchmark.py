@@ -465,7 +465,9 @@ def write_benchmark_card(config, rows, gaps, runs_info, path):
     )
     lines.append(
         "- Calibration: ECE with 15 equal-width confidence bins on the test subjects, before and after a "
-        "temperature fitted on the validation subjects (NLL)."
+        "temperature fitted on the validation subjects (NLL). The validation subjects are not the test subjects: "
+        "under a subject-independent protocol T need not transfer, and ECE after T can be worse than before "
+        "(reported as measured)."
     )
     lines.append("")
     lines += ["## Data and runs", ""]

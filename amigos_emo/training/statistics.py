@@ -277,7 +277,10 @@ def _sentence(
     name, mean, baseline_mean, p_holm, best, best_mean, p_best_holm, lower, baseline_name, alpha
 ):
     significant = p_holm is not None and np.isfinite(p_holm) and p_holm < alpha
-    if significant and _better(mean, baseline_mean, lower):
+    untestable = p_holm is None or not np.isfinite(p_holm)
+    if untestable:
+        first = f"cannot be tested against the {baseline_name} (fewer than 2 folds)"
+    elif significant and _better(mean, baseline_mean, lower):
         first = f"beats the {baseline_name} ({_p(p_holm)}, Holm)"
     elif significant:
         first = f"is worse than the {baseline_name} ({_p(p_holm)}, Holm)"
@@ -285,7 +288,9 @@ def _sentence(
         first = f"does not beat the {baseline_name} ({_p(p_holm)}, Holm)"
     if name == best:
         second = "best mean of the table"
-    elif p_best_holm is not None and np.isfinite(p_best_holm) and p_best_holm < alpha:
+    elif p_best_holm is None or not np.isfinite(p_best_holm):
+        second = f"cannot be tested against the best, {best} (fewer than 2 folds)"
+    elif p_best_holm < alpha:
         second = f"worse than the best, {best} ({_p(p_best_holm)}, Holm)"
     else:
         second = f"not distinguishable from the best, {best} ({_p(p_best_holm)}, Holm)"

@@ -115,6 +115,16 @@ def test_lower_is_better_metrics_pick_the_smallest_as_best():
         statistics.compare_models({"a": np.ones(3)}, np.ones(4), "mae")
 
 
+def test_one_fold_cannot_be_tested_and_says_so():
+    rows = statistics.compare_models({"a": [0.9], "b": [0.8]}, [0.4], "accuracy", n_boot=100)
+    assert (
+        rows[0].sentence
+        == "a cannot be tested against the trivial baseline (fewer than 2 folds); best mean of the table."
+    )
+    assert "cannot be tested against the best, a" in rows[1].sentence
+    assert np.isnan(rows[0].ci_low) and np.isnan(rows[0].p_vs_baseline_holm)
+
+
 def test_fold_scores_names_test_subjects_and_missing_metrics():
     results = {
         "folds": [
