@@ -34,6 +34,10 @@ class ModelEntry:
         description: one line for ``--help`` and the README.
         callbacks: optional ``callbacks() -> list[keras.callbacks.Callback]``: the seed's
             training callbacks (e.g. ResAttentioNet's reduce-on-plateau) the trainer adds.
+        framework: ``"keras"`` (a ``keras.Model``, trained by the runner's epoch loop) or
+            ``"sklearn"`` (a scikit-learn pipeline fitted once by
+            :func:`amigos_emo.training.classic.run_classic_fold`; ``build`` returns an unfitted
+            estimator, ``compile`` does nothing).
     """
 
     name: str
@@ -45,10 +49,30 @@ class ModelEntry:
     presets: dict = dataclasses.field(default_factory=dict)
     description: str = ""
     callbacks: Callable | None = None
+    framework: str = "keras"
 
 
-def register_model(name, *, build, compile, inputs, outputs, task, presets=None, description="", callbacks=None):
+FRAMEWORKS = ("keras", "sklearn")
+
+
+def register_model(
+    name,
+    *,
+    build,
+    compile,
+    inputs,
+    outputs,
+    task,
+    presets=None,
+    description="",
+    callbacks=None,
+    framework="keras",
+):
     """Register a model family under ``name``. Registering the same name twice is an error."""
+    if framework not in FRAMEWORKS:
+        raise ValueError(
+            f"framework must be one of {', '.join(map(repr, FRAMEWORKS))}. Received: framework={framework!r}"
+        )
     if name in _REGISTRY and _REGISTRY[name].build is not build:
         raise ValueError(f"A model named {name!r} is already registered. Received: name={name!r}")
     entry = ModelEntry(
@@ -61,6 +85,7 @@ def register_model(name, *, build, compile, inputs, outputs, task, presets=None,
         presets=dict(presets or {}),
         description=description,
         callbacks=callbacks,
+        framework=framework,
     )
     _REGISTRY[name] = entry
     return entry
@@ -88,10 +113,14 @@ def _discover():
                                                     point.name, point.value, error)
 
 
-def list_models():
-    """Names of all registered models, sorted."""
+def list_models(framework=None):
+    """Names of all registered models, sorted; only those of ``framework`` when given."""
     _discover()
-    return sorted(_REGISTRY)
+    return sorted(
+        name
+        for name, entry in _REGISTRY.items()
+        if framework is None or entry.framework == framework
+    )
 
 
 def get_model_entry(name):

@@ -9,7 +9,8 @@ KNOWN_TASKS = {"regression+binary", "classification", "binary"}
 
 
 def test_every_registered_model_has_a_harness_case():
-    missing = [name for name in list_models() if not cases_for(name)]
+    # scikit-learn baselines (framework="sklearn") are tested in models/classic/, not by the harness.
+    missing = [name for name in list_models(framework="keras") if not cases_for(name)]
     assert not missing, (
         f"registered models without a case in models/harness_cases.py: {missing}; "
         "add a HarnessCase with tiny input shapes for each"
@@ -45,9 +46,31 @@ def test_entry_contract(name):
     assert callable(entry.build) and callable(entry.compile)
     assert entry.description, f"{name} has no description"
     assert entry.presets and all(isinstance(p, dict) for p in entry.presets.values())
+    assert entry.framework in ("keras", "sklearn")
 
 
-@pytest.mark.parametrize("name", list_models())
+def test_list_models_by_framework():
+    keras_models, sklearn_models = list_models(framework="keras"), list_models(framework="sklearn")
+    assert not set(keras_models) & set(sklearn_models)
+    assert sorted(keras_models + sklearn_models) == list_models()
+    assert get_model_entry("multimodal_lstm").framework == "keras"
+
+
+def test_unknown_framework_is_an_error():
+    entry = get_model_entry("gru_classifier")
+    with pytest.raises(ValueError, match="Received: framework='torch'"):
+        register_model(
+            "x_torch",
+            build=entry.build,
+            compile=entry.compile,
+            inputs=entry.inputs,
+            outputs=entry.outputs,
+            task=entry.task,
+            framework="torch",
+        )
+
+
+@pytest.mark.parametrize("name", list_models(framework="keras"))
 def test_unknown_preset_is_an_error_naming_it(name):
     case = cases_for(name)[0]
     kwargs = {k: v for k, v in case.build_kwargs.items() if k != "preset"}
