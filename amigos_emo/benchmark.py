@@ -1,7 +1,7 @@
 """``python -m amigos_emo.benchmark``: several models on the same folds, with statistics.
 
 For each dataset and model it runs :func:`amigos_emo.training.runner.run` (scikit-learn
-baselines: :func:`amigos_emo.training.classic.run_classic`) with the same protocol and seed, so
+baselines: :func:`amigos_emo.training.classic.run_classic_fold`) with the same protocol and seed, so
 every model is tested on the same subjects; adds the classic feature baselines (``logreg``,
 ``random_forest``) where the dataset has a ``features`` input; temperature-scales classifier
 heads on the validation subjects (:func:`amigos_emo.training.calibration.calibrate_run`);
@@ -136,8 +136,7 @@ def models_for_dataset(config, features):
 
 def run_one(config, dataset, builder, name, preset, protocol, run_dir):
     """Run (or reuse, or resume) one model under one protocol; returns its results dict."""
-    from amigos_emo.models import get_model_entry
-    from amigos_emo.training import classic, runner
+    from amigos_emo.training import runner
 
     done = os.path.join(run_dir, "metrics.json")
     if os.path.exists(done):
@@ -164,9 +163,7 @@ def run_one(config, dataset, builder, name, preset, protocol, run_dir):
     )
     if started:
         logger.info("%s: continuing the unfinished run in %s", model_label(name, preset), run_dir)
-    if get_model_entry(name).framework == "sklearn":
-        return classic.run_classic(run_config, builder=builder)
-    return runner.run(run_config, builder=builder)
+    return runner.run(run_config, builder=builder)  # dispatches scikit-learn entries to classic
 
 
 def _finish_run(config, run_dir, builder):

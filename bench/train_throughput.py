@@ -253,7 +253,7 @@ def main(argv=None):
 
     from amigos_emo.models import list_models
 
-    registered = list_models()
+    registered = list_models(framework="keras")
     selected = [m.strip() for m in args.models.split(",") if m.strip()] or registered
     unknown = [m for m in selected if m not in registered]
     if unknown:

@@ -13,14 +13,13 @@ models from elsewhere because loading them runs arbitrary code). :func:`load_cla
 loads one after checking with ``skops.io.get_untrusted_types`` that it holds nothing beyond
 :data:`EXPECTED_UNTRUSTED_TYPES`.
 
-:func:`run_classic` runs a whole configuration (all folds, ``metrics.json``) the way
-:func:`amigos_emo.training.runner.run` does, reusing its output-directory, config and summary
-code, until the runner dispatches ``framework == "sklearn"`` entries itself.
+:func:`amigos_emo.training.runner.run` calls :func:`run_classic_fold` for every fold of a
+``framework == "sklearn"`` entry, so classic models get the same output directory rules,
+``config.json``, summary and result card as the Keras models.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -250,66 +249,3 @@ def run_classic_fold(config, builder, fold, entry, fold_dir):
     return fold_result, history
 
 
-def run_classic(config, builder=None):
-    """Run a scikit-learn entry over every fold of ``config`` and write ``metrics.json``.
-
-    The same output directory rules (``resume``: finished folds are reused; ``overwrite``),
-    ``config.json`` and final summary as :func:`amigos_emo.training.runner.run`.
-
-    Returns:
-        The results dict (as ``runner.run``).
-    """
-    from amigos_emo import datasets
-    from amigos_emo.models import get_model_entry
-    from amigos_emo.training import runner
-    from amigos_emo.training.protocols import LEAKY_PROTOCOLS, TRIAL_PROTOCOLS, make_folds
-
-    if config.model is None:
-        raise ValueError(
-            "run_classic needs config.model (a scikit-learn entry). Received: model=None"
-        )
-    config.validate()
-    config.output_dir = config.output_dir or runner.default_output_dir(config)
-    entry = get_model_entry(config.model)
-    if entry.framework != "sklearn":
-        raise ValueError(
-            f"run_classic runs scikit-learn entries. Received: {entry.name!r} (framework={entry.framework!r})"
-        )
-    runner.prepare_output_dir(config)
-    started = time.time()
-    if builder is None:
-        builder = datasets.prepare(
-            config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir
-        )
-    subjects = datasets.subject_splits(builder)
-    trials = (
-        runner.subject_trials(builder, subjects) if config.protocol in TRIAL_PROTOCOLS else None
-    )
-    folds = make_folds(
-        config.protocol, subjects, seed=config.seed, n_folds=config.n_folds, trials=trials
-    )
-    if config.max_folds is not None:
-        folds = folds[: config.max_folds]
-    leaky = config.protocol in LEAKY_PROTOCOLS
-    if leaky:
-        logger.warning(
-            "Protocol %r is LEAKY: windows of the same subjects are in train and test; "
-            "its scores overstate what a new subject would see.",
-            config.protocol,
-        )
-    runner._write_config(config, builder, entry, folds, "float32", False, leaky, subjects)
-    results, histories = [], []
-    for fold in folds:
-        fold_dir = os.path.join(config.output_dir, f"fold_{fold.index:02d}")
-        done = os.path.join(fold_dir, "metrics.json")
-        if config.resume and os.path.exists(done):
-            with open(done) as handle:
-                result = json.load(handle)
-            with open(os.path.join(fold_dir, "state.json")) as handle:
-                history = json.load(handle)["history"]
-            logger.info("Fold %d already finished; reusing its results", fold.index)
-        else:
-            result, history = run_classic_fold(config, builder, fold, entry, fold_dir)
-        results.append(result)
-        histories.append(history)
-    return runner._finish(config, entry, folds, results, histories, leaky, started)

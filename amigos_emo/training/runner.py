@@ -533,6 +533,9 @@ def _finish(config, entry, folds, fold_results, histories, leaky, started, timer
         "stage_seconds": {k: round(v, 2) for k, v in timer.seconds.items()},
     }
     reports.write_json(os.path.join(config.output_dir, "metrics.json"), results)
+    from amigos_emo.training.result_card import write_result_card
+
+    write_result_card(config.output_dir)  # RESULT.md beside metrics.json
     print("\n" + table)
     if results["synthetic"]:
         print("(SYNTHETIC data: these numbers test the pipeline, they say nothing about real recordings.)")

@@ -10,7 +10,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from amigos_emo.models import get_model_entry
-from amigos_emo.training import classic
+from amigos_emo.training import classic, runner
 from amigos_emo.training.protocols import make_folds
 from amigos_emo.training.runner import RunConfig
 
@@ -127,7 +127,7 @@ def test_keras_entries_are_refused(muse, tmp_path):
 @pytest.mark.slow  # 4 folds x a forest, fitted twice
 def test_run_classic_writes_the_runner_layout_and_resumes(muse, tmp_path):
     out = tmp_path / "run"
-    results = classic.run_classic(_config(out, model="random_forest", preset="fast"), builder=muse)
+    results = runner.run(_config(out, model="random_forest", preset="fast"), builder=muse)
     assert results["n_folds"] == 4 and results["protocol"] == "loso"
     assert {"accuracy", "baseline_accuracy"} <= set(results["aggregate"]["label"])
     saved = json.loads((out / "metrics.json").read_text())
@@ -144,7 +144,7 @@ def test_run_classic_writes_the_runner_layout_and_resumes(muse, tmp_path):
     (out / "metrics.json").unlink()
     shutil.rmtree(out / "fold_03")
     before = {i: (out / f"fold_{i:02d}" / "metrics.json").stat().st_mtime_ns for i in range(3)}
-    again = classic.run_classic(
+    again = runner.run(
         _config(out, model="random_forest", preset="fast", resume=True), builder=muse
     )
     after = {i: (out / f"fold_{i:02d}" / "metrics.json").stat().st_mtime_ns for i in range(3)}
