@@ -2,6 +2,12 @@
 
 Measured in one run, on synthetic Gaussian data of realistic sizes:
 
+0. The seed's own DE + LDS pipeline on a SEED-sized trial (62 channels, 200 Hz, 240 s, 4 s
+   windows): a NumPy loop over windows and channels computing DE per band, then
+   ``pykalman.KalmanFilter(...).smooth`` once per channel x band series (pykalman is in the
+   ``bench`` extra; the section is skipped without it), against
+   ``amigos_emo.signal.features.de_sequence``, in interleaved rounds; the ratio is the median
+   over rounds.
 1. DE + LDS on a SEED-sized trial (62 channels, 200 Hz, 240 s) with 4 s and 1 s windows:
    ``amigos_emo.signal.features.de_sequence`` vs a reference that loops over windows and
    channels (one ``numpy.fft.rfft`` each) and smooths each channel x band series with a scalar
@@ -20,6 +26,7 @@ Times are the best of several repeats (package) or of fewer repeats (slow refere
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import numpy as np
@@ -116,6 +123,32 @@ def reference_de_sequence(trial, sfreq, window_samples):
     return out
 
 
+def seed_pipeline(trial, sfreq, window_samples):
+    """The seed's DE + LDS: loop DE, then one ``pykalman`` smoother per channel x band series.
+
+    Same model as :func:`amigos_emo.signal.lds.lds_smooth` (``A = C = 1``, ``Q = 1e-4``,
+    ``R = 1``, ``V_0 = 0.01``, ``mu_0`` the series mean). Returns ``(n_windows, n_chans * 5)``.
+    """
+    from pykalman import KalmanFilter
+
+    entropy = reference_de_numpy(trial, sfreq, window_samples)
+    n_windows, n_chans, n_bands = entropy.shape
+    out = np.empty((n_windows, n_chans * n_bands))
+    for c in range(n_chans):
+        for b in range(n_bands):
+            series = entropy[:, c, b]
+            smoother = KalmanFilter(
+                transition_matrices=[[1.0]],
+                observation_matrices=[[1.0]],
+                transition_covariance=[[1e-4]],
+                observation_covariance=[[1.0]],
+                initial_state_mean=[series.mean()],
+                initial_state_covariance=[[0.01]],
+            )
+            out[:, c * n_bands + b] = smoother.smooth(series[:, None])[0][:, 0]
+    return out
+
+
 def reference_stft(x, sfreq, nperseg, noverlap, max_freq_hz):
     """log1p|STFT| per channel and frame with numpy, scipy's 'zeros' boundary and padding."""
     n_times, n_chans = x.shape
@@ -156,6 +189,49 @@ def max_rel_diff(a, b):
 
 
 # === Sections ===
+
+
+def bench_seed_pipeline(rng, duration_s, rounds, repeats):
+    """Section 0: the seed's loop + pykalman pipeline vs ``de_sequence``, interleaved rounds."""
+    try:
+        import pykalman  # noqa: F401
+    except ImportError:
+        print("\n0. Seed pipeline skipped: pykalman is not installed (pip install -e '.[bench]')")
+        return None
+    sfreq, n_chans, window_s = 200.0, 62, 4.0
+    trial = rng.normal(scale=20.0, size=(int(duration_s * sfreq), n_chans))
+    window_samples = int(window_s * sfreq)
+    n_windows = trial.shape[0] // window_samples
+    ratios, seed_times, package_times = [], [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        expected = seed_pipeline(trial, sfreq, window_samples)
+        seed_times.append(time.perf_counter() - start)
+        package_s, (features, _) = best_time(
+            lambda: de_sequence(trial, sfreq, window_s=window_s, n_steps=n_windows), repeats
+        )
+        package_times.append(package_s)
+        ratios.append(seed_times[-1] / package_s)
+    diff = float(np.max(np.abs(features.astype(np.float64) - expected)))
+    row = {
+        "seed_s": statistics.median(seed_times),
+        "package_s": statistics.median(package_times),
+        "ratio": statistics.median(ratios),
+        "ratios": ratios,
+        "max_abs_diff": diff,
+    }
+    print(
+        f"\n0. Seed pipeline (loop DE + pykalman smooth per series) vs de_sequence: {n_chans} ch, "
+        f"{sfreq:g} Hz, {duration_s:g} s, {window_s:g} s windows ({n_windows} windows), "
+        f"{rounds} interleaved rounds"
+    )
+    print(
+        f"seed {row['seed_s']:.3f} s | package {1e3 * row['package_s']:.1f} ms (best of {repeats}"
+        f" per round) | speed-up median {row['ratio']:.0f}x (rounds: "
+        + ", ".join(f"{r:.0f}x" for r in ratios)
+        + f") | max abs diff {diff:.1e} nats (float32 output)"
+    )
+    return row
 
 
 def bench_de_lds(rng, duration_s, repeats, ref_repeats):
@@ -281,16 +357,19 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     if args.quick:
+        seed = bench_seed_pipeline(rng, 24.0, rounds=1, repeats=1)
         de_rows = bench_de_lds(rng, 24.0, repeats=1, ref_repeats=1)
         stft = bench_stft(rng, 10.0, repeats=1, ref_repeats=1)
         mi = bench_mi(rng, repeats=1, ref_repeats=1)
         bench_scaling(rng, (10.0, 20.0), (14,), repeats=1)
     else:
+        seed = bench_seed_pipeline(rng, 240.0, rounds=3, repeats=10)
         de_rows = bench_de_lds(rng, 240.0, repeats=5, ref_repeats=1)
         stft = bench_stft(rng, 60.0, repeats=5, ref_repeats=2)
         mi = bench_mi(rng, repeats=5, ref_repeats=2)
         bench_scaling(rng, (60.0, 120.0, 240.0, 480.0), (14, 32, 62), repeats=3)
-    summary = ", ".join(f"DE+LDS {r['window_s']:g}s windows {r['ratio']:.0f}x" for r in de_rows)
+    summary = "" if seed is None else f"seed pipeline (pykalman) {seed['ratio']:.0f}x, "
+    summary += ", ".join(f"DE+LDS {r['window_s']:g}s windows {r['ratio']:.0f}x" for r in de_rows)
     print(
         f"\nSummary: {summary}, STFT {stft['ratio']:.0f}x, MI {mi['ratio']:.0f}x faster than loop "
         f"references; max rel diff DE+LDS {max(r['max_rel_diff'] for r in de_rows):.1e} "

@@ -20,9 +20,13 @@ With the defaults (``n_chans=62, n_bands=5, base_width=16, n_heads=2``) and 4 cl
 scale and offset, attention projections with biases). Keras additionally counts the batch-norm
 moving mean and variance (2,400 non-trainable values) that PyTorch keeps as buffers.
 
-Paddings are explicit zero paddings with "valid" layers, so the output lengths and window
-alignments equal PyTorch's (the max-pool pads with zeros, which equals PyTorch's -inf padding
-because it follows a ReLU). Batch norm uses PyTorch's epsilon 1e-5 and momentum 0.1.
+Paddings reproduce PyTorch's symmetric zero paddings, so the output lengths and window
+alignments equal PyTorch's: a convolution uses ``padding="same"`` where TensorFlow's "same"
+padding is that symmetric padding for the (static) input length (every stride-1 kernel-3
+convolution, and some strided ones; one fused op instead of a pad and a convolution), and an
+explicit ``ZeroPadding1D`` + "valid" layer elsewhere (the max-pool pads with zeros, which
+equals PyTorch's -inf padding because it follows a ReLU). Equality with the PyTorch
+formulation for the same weights is tested (``res_attention_net_peer_test.py``). Batch norm uses PyTorch's epsilon 1e-5 and momentum 0.1.
 """
 
 from __future__ import annotations
@@ -42,6 +46,31 @@ def _check_int(value, name, minimum=1):
     return value
 
 
+def _same_is_symmetric(length, kernel, stride, pad):
+    """Whether Keras ``padding="same"`` equals PyTorch's symmetric zero padding ``pad`` here.
+
+    TensorFlow's "same" gives ``ceil(length / stride)`` outputs and pads ``total // 2`` on the
+    left; PyTorch gives ``(length + 2 pad - kernel) // stride + 1`` outputs from ``pad`` zeros
+    on each side (trailing ones it does not reach are unused). Equal outputs and equal left
+    padding mean the same windows, so the separate padding layer can be dropped.
+    """
+    out_same = -(-length // stride)
+    total = max((out_same - 1) * stride + kernel - length, 0)
+    out_torch = (length + 2 * pad - kernel) // stride + 1
+    return out_same == out_torch and total // 2 == pad
+
+
+def _conv(x, filters, kernel, stride, pad, name):
+    """Conv1D without bias with PyTorch's zero padding ``pad``, "same" where that is equal."""
+    length = x.shape[1]
+    if length is not None and _same_is_symmetric(length, kernel, stride, pad):
+        return keras.layers.Conv1D(
+            filters, kernel, strides=stride, padding="same", use_bias=False, name=name
+        )(x)
+    y = keras.layers.ZeroPadding1D(pad, name=f"{name}_pad")(x)
+    return keras.layers.Conv1D(filters, kernel, strides=stride, use_bias=False, name=name)(y)
+
+
 def _basic_block(x, filters, stride, name):
     """Two kernel-3 convolutions with batch norm and an identity or 1x1-conv shortcut."""
     in_filters = x.shape[-1]
@@ -53,12 +82,10 @@ def _basic_block(x, filters, stride, name):
         shortcut = keras.layers.BatchNormalization(name=f"{name}_shortcut_bn", **_BN_KWARGS)(
             shortcut
         )
-    y = keras.layers.ZeroPadding1D(1, name=f"{name}_pad1")(x)
-    y = keras.layers.Conv1D(filters, 3, strides=stride, use_bias=False, name=f"{name}_conv1")(y)
+    y = _conv(x, filters, 3, stride, 1, name=f"{name}_conv1")
     y = keras.layers.BatchNormalization(name=f"{name}_bn1", **_BN_KWARGS)(y)
     y = keras.layers.ReLU(name=f"{name}_relu1")(y)
-    y = keras.layers.ZeroPadding1D(1, name=f"{name}_pad2")(y)
-    y = keras.layers.Conv1D(filters, 3, use_bias=False, name=f"{name}_conv2")(y)
+    y = _conv(y, filters, 3, 1, 1, name=f"{name}_conv2")
     y = keras.layers.BatchNormalization(name=f"{name}_bn2", **_BN_KWARGS)(y)
     y = keras.layers.Add(name=f"{name}_add")([y, shortcut])
     return keras.layers.ReLU(name=f"{name}_out")(y)

@@ -146,3 +146,42 @@ def test_stft_batched_windows_time_axis_1():
         np.testing.assert_array_equal(
             got[w], stft_spectrogram(windows[w], 128.0, 64, 32, max_freq_hz=45.0)
         )
+
+
+@pytest.mark.parametrize(
+    "n_times,sfreq,bands",
+    [
+        (128, 128.0, FREQUENCY_BANDS),  # 1 Hz bins: delta uses bin 1, where the mean leaks
+        (800, 200.0, FREQUENCY_BANDS),  # 0.25 Hz bins: no band reaches bins 0-1
+        (256, 128.0, {"dc_to_2": (0.0, 2.0), "upper": (40.0, 64.0)}),  # DC and Nyquist bins
+    ],
+)
+def test_band_power_with_large_offset_matches_periodogram(n_times, sfreq, bands):
+    # A large per-window DC offset: the mean removal must be exact whether or not the bands
+    # touch the bins it leaks into.
+    rng = np.random.default_rng(n_times)
+    windows = rng.normal(scale=3.0, size=(3, n_times, 2)) + rng.uniform(-500, 500, (3, 1, 2))
+    got = band_power(windows, sfreq, bands=bands)
+    np.testing.assert_allclose(got, _loop_band_power(windows, sfreq, bands), rtol=1e-9)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_sample_is_named_in_the_callers_axis_order(bad):
+    windows = np.random.default_rng(0).normal(size=(2, 3, 256))  # time last
+    windows[1, 2, 17] = bad
+    with pytest.raises(
+        ValueError, match=r"1 NaN or infinite samples \(first at index \(1, 2, 17\)"
+    ):
+        band_power(windows, 128.0, axis=-1)
+    series = np.ones(128)
+    series[100] = bad
+    with pytest.raises(ValueError, match=r"first at index \(100,\)"):
+        differential_entropy(series, 128.0, axis=0)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_band_power_overflow_is_reported():
+    windows = np.full((1, 128, 1), 1e300)
+    windows[0, ::2, 0] = -1e300  # finite samples whose power overflows float64
+    with pytest.raises(ValueError, match="band power overflows float64"):
+        band_power(windows, 128.0)
