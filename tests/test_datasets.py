@@ -37,7 +37,7 @@ FORMER_DEFAULT_MODELS = {
     "dreamer": ("graph", "vae_gnn"),
     "feeling_emotions": (None, "gru_classifier"),
     "muse": ("features", "gru_classifier"),
-    "custom": (None, None),
+    "custom": (None, "signal_fusion"),  # your own recordings: the any-signal model
 }
 
 
@@ -88,7 +88,7 @@ def test_resolve_dataset_uses_the_builders_attributes(name):
     config, model = FORMER_DEFAULT_MODELS[name]
     assert datasets.resolve_dataset(name) == (f"{name}/{config}" if config else name, model)
     cls = datasets.builder_class(name)
-    assert getattr(cls, "DEFAULT_MODEL", None) == model  # custom (not a corpus) declares none
+    assert getattr(cls, "DEFAULT_MODEL", None) == model
     assert getattr(cls, "DEFAULT_BUILDER_CONFIG_NAME", None) == config
 
 

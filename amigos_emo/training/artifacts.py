@@ -90,9 +90,12 @@ def locked_output_dir(config, control_fields, config_name="config.json", config_
                     "--overwrite to start over, or choose another --output-dir."
                 )
             _check_same_settings(config, os.path.join(out, config_name), config_key, control_fields)
-        elif any(entry.name != LOCK_NAME for entry in os.scandir(out)):
-            logger.info("%s holds a run that stopped before saving any state; starting it over.", out)
-            _clear(out)
+        else:
+            if getattr(config, "resume", False):
+                _check_same_settings(config, os.path.join(out, config_name), config_key, control_fields)
+            if any(entry.name != LOCK_NAME for entry in os.scandir(out)):
+                logger.info("%s holds a run that stopped before saving any state; starting it over.", out)
+                _clear(out)
         yield out
     finally:
         lock.release()

@@ -96,8 +96,9 @@ def test_finished_run_is_not_overwritten(finished_run, tiny_amigos):
 
 
 def test_unfinished_run_needs_resume_or_overwrite(tmp_path, tiny_amigos):
-    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "fold_00").mkdir(parents=True)
     (tmp_path / "run" / "config.json").write_text("{}")
+    (tmp_path / "run" / "fold_00" / "state.json").write_text("{}")  # an epoch was saved
     with pytest.raises(RunDirectoryError, match="unfinished run.*--resume"):
         run(_config(tmp_path / "run"), builder=tiny_amigos)
 
