@@ -125,7 +125,15 @@ class VAEGNN(keras.Model):
 
     Outputs (dict):
         ``valence``, ``arousal``: float32 (batch, 1) probabilities of "high".
+
+    Attributes:
+        xla_on_cpu: ``False``: do not compile this model with XLA on a CPU-only host. XLA's CPU
+            ``Conv3D`` / ``Conv3DTranspose`` kernels are 29-108x slower than TensorFlow's own
+            (a DREAMER-size train step: about 1.5 s without XLA, 132 s with it, after a 184 s
+            compilation); a runner choosing ``jit_compile`` automatically can read this.
     """
+
+    xla_on_cpu = False
 
     def __init__(
         self,

@@ -53,6 +53,10 @@ def test_no_weight_is_duplicated_and_centers_are_trainable():
     assert "triplet_center/centers" in [w.path for w in model.trainable_weights]
 
 
+def test_xla_on_cpu_hint_is_readable_from_the_class_and_instances():
+    assert VAEGNN.xla_on_cpu is False and VAEGNN(**TINY).xla_on_cpu is False
+
+
 def test_decoder_weights_are_tracked_counted_and_trained():
     model = VAEGNN(**TINY)
     tracked = {id(w) for w in model.trainable_weights}
