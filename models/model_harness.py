@@ -8,8 +8,14 @@ For one :class:`~amigos_emo.models.harness_cases.HarnessCase` it checks, through
 - ``.keras`` save and reload with identical outputs (:func:`check_keras_save_reload`);
 - ``model.export`` (TF SavedModel) with the named endpoint ``serve``, reloaded with
   ``tf.saved_model.load``, outputs within 1e-5 (:func:`check_export`);
+- every weight the forward pass uses (the variables a ``tf.GradientTape`` watching everything
+  records during a training-mode forward pass) is one of the model's ``weights``, so it is
+  counted by ``count_params()``, saved and handed to the optimiser (:func:`check_weights_counted`);
 - one ``jit_compile=True`` training step through the registry's ``compile`` on random inputs
-  and targets of the right kind: loss finite, weights change (:func:`check_jit_train_step`);
+  and targets of the right kind: loss finite, and EVERY trainable weight changes, both those the
+  model tracks and those the forward pass uses (:func:`check_jit_train_step`); a weight that
+  legitimately gets no gradient for a case's inputs must be listed, with the reason, in
+  :data:`NO_GRADIENT_WEIGHTS`;
 - a forward pass under ``mixed_float16`` and ``mixed_bfloat16`` with float32 outputs, restoring
   the global dtype policy afterwards even on failure (:func:`check_mixed_precision`).
 
@@ -31,6 +37,7 @@ __all__ = [
     "CHECKS",
     "HARNESS_CASES",
     "HarnessCase",
+    "NO_GRADIENT_WEIGHTS",
     "build_case_model",
     "check_config_round_trip",
     "check_export",
@@ -38,14 +45,23 @@ __all__ = [
     "check_keras_save_reload",
     "check_mixed_precision",
     "check_outputs",
+    "check_weights_counted",
     "dtype_policy",
     "make_inputs",
     "make_targets",
     "run_all_checks",
+    "unchanged_after_train_step",
+    "untracked_used_variables",
+    "used_variables",
 ]
 
 BATCH_SIZE = 4
 SERVING_ENDPOINT = "serve"
+
+# Case test id -> {weight path: why a training step on the harness inputs gives it no
+# gradient}. Each entry is a justified exception to "a training step changes every weight";
+# keep it empty unless a case really needs one.
+NO_GRADIENT_WEIGHTS: dict[str, dict[str, str]] = {}
 
 
 def build_case_model(case):
@@ -225,8 +241,87 @@ def check_export(case, tmp_dir):
     _assert_outputs_close(case, _predict(model, inputs), served, "SavedModel export", atol=1e-5)
 
 
+def used_variables(model, inputs):
+    """The trainable variables one training-mode forward pass of ``model`` reads.
+
+    Found with a ``tf.GradientTape`` that watches every variable it sees accessed, so weights
+    held outside the model's tracking (an untracked inner model, a layer kept in a plain
+    attribute set with ``object.__setattr__``) are found too.
+
+    Returns:
+        list of ``tf.Variable`` in first-use order, without duplicates.
+    """
+    import tensorflow as tf
+
+    with tf.GradientTape(watch_accessed_variables=True) as tape:
+        model(inputs, training=True)
+    return list(tape.watched_variables())
+
+
+def _variable_name(variable):
+    return getattr(variable, "path", None) or variable.name.split(":")[0]
+
+
+def untracked_used_variables(model, inputs):
+    """The variables the forward pass reads that are not among ``model.weights``.
+
+    Returns:
+        list of ``(name, shape)`` of those variables (empty when every one is tracked).
+    """
+    tracked = {id(weight.value) for weight in model.weights}
+    return [
+        (_variable_name(variable), tuple(variable.shape))
+        for variable in used_variables(model, inputs)
+        if id(variable) not in tracked
+    ]
+
+
+def check_weights_counted(case):
+    """Every weight the forward pass uses is in ``model.weights``, hence in ``count_params()``
+    (which sums ``model.weights``), in saved files and in ``trainable_variables``."""
+    model = build_case_model(case)
+    missing = untracked_used_variables(model, make_inputs(case))
+    n_missing = sum(int(np.prod(shape)) for _, shape in missing)
+    assert not missing, (
+        f"[{case.test_id}] the forward pass uses {len(missing)} variables ({n_missing} "
+        f"parameters) that are not in model.weights, so count_params()={model.count_params()} "
+        f"misses them and they are neither trained nor saved: {missing}"
+    )
+    expected = sum(int(np.prod(weight.shape)) for weight in model.weights)
+    assert model.count_params() == expected, (
+        f"[{case.test_id}] count_params()={model.count_params()} but model.weights hold "
+        f"{expected} parameters"
+    )
+
+
+def unchanged_after_train_step(model, inputs, targets):
+    """Run one ``train_on_batch`` and name the trainable variables it left exactly unchanged.
+
+    The variables checked are ``model.trainable_weights`` plus every trainable variable the
+    forward pass reads (:func:`used_variables`), so an untracked weight that the optimiser
+    never sees is reported too.
+
+    Returns:
+        ``(logs, unchanged)``: the training logs and the sorted names of unchanged variables.
+    """
+    variables = {id(weight.value): weight.value for weight in model.trainable_weights}
+    for variable in used_variables(model, inputs):
+        if variable.trainable:
+            variables.setdefault(id(variable), variable)
+    before = {key: variable.numpy().copy() for key, variable in variables.items()}
+    logs = model.train_on_batch(inputs, targets, return_dict=True)
+    unchanged = sorted(
+        _variable_name(variable)
+        for key, variable in variables.items()
+        if np.array_equal(variable.numpy(), before[key])
+    )
+    return logs, unchanged
+
+
 def check_jit_train_step(case):
-    """One XLA-compiled training step via the registry's ``compile``: finite loss, new weights."""
+    """One XLA-compiled training step via the registry's ``compile``: finite loss, and every
+    trainable weight (tracked or used by the forward pass) changes, except those listed with a
+    reason in :data:`NO_GRADIENT_WEIGHTS`."""
     entry = get_model_entry(case.name)
     model = build_case_model(case)
     entry.compile(model, steps_per_epoch=1, epochs=1, jit_compile=True)
@@ -238,12 +333,15 @@ def check_jit_train_step(case):
     )
     inputs = make_inputs(case)
     targets = make_targets(model, entry.task)
-    before = [w.numpy().copy() for w in model.trainable_weights]
-    logs = model.train_on_batch(inputs, targets, return_dict=True)
+    logs, unchanged = unchanged_after_train_step(model, inputs, targets)
     assert np.isfinite(logs["loss"]), f"[{case.test_id}] training loss is not finite: {logs}"
-    after = [w.numpy().copy() for w in model.trainable_weights]
-    changed = [not np.array_equal(b, a) for b, a in zip(before, after, strict=True)]
-    assert any(changed), f"[{case.test_id}] no trainable weight changed after a training step"
+    allowed = NO_GRADIENT_WEIGHTS.get(case.test_id, {})
+    unexpected = [name for name in unchanged if name not in allowed]
+    assert not unexpected, (
+        f"[{case.test_id}] a training step left {len(unexpected)} trainable weights exactly "
+        f"unchanged: {unexpected} (if one legitimately gets no gradient for these inputs, "
+        "add it with the reason to NO_GRADIENT_WEIGHTS)"
+    )
     return logs
 
 
@@ -267,6 +365,7 @@ CHECKS = {
     "config_round_trip": lambda case, tmp_dir: check_config_round_trip(case),
     "keras_save_reload": check_keras_save_reload,
     "export": check_export,
+    "weights_counted": lambda case, tmp_dir: check_weights_counted(case),
     "jit_train_step": lambda case, tmp_dir: check_jit_train_step(case),
     "mixed_precision": lambda case, tmp_dir: check_mixed_precision(case),
 }

@@ -1,6 +1,7 @@
 """Runs every shared-harness check on every case in ``models/harness_cases.py``."""
 
 import keras
+import numpy as np
 import pytest
 
 from amigos_emo.models import model_harness
@@ -44,3 +45,56 @@ def test_harness_case_ids_are_unique():
     ids = [case.test_id for case in HARNESS_CASES]
     assert len(ids) == len(set(ids)), ids
     assert isinstance(HARNESS_CASES[0], HarnessCase)
+
+
+class _HiddenBranchModel(keras.Model):
+    """The layout of the VAE-GNN decoder bug: a branch off the path to the output that only an
+    untracked inner model holds, so its weights are used but neither tracked nor trained."""
+
+    def __init__(self):
+        inputs = {"x": keras.Input((3,), name="x")}
+        hidden = keras.layers.Dense(4, name="shared")(inputs["x"])
+        label = keras.layers.Dense(2, activation="softmax", name="label")(hidden)
+        side = keras.layers.Dense(5, name="side_branch")(hidden)
+        super().__init__(inputs, {"label": label}, name="hidden_branch")
+        object.__setattr__(self, "_full", keras.Model(inputs, {"label": label, "side": side}))
+
+    def call(self, inputs, training=None):
+        return {"label": self._full(inputs, training=training)["label"]}
+
+
+def _toy_batch():
+    rng = np.random.default_rng(0)
+    inputs = {"x": rng.standard_normal((6, 3)).astype("float32")}
+    targets = {"label": np.eye(2, dtype="float32")[rng.integers(0, 2, 6)]}
+    return inputs, targets
+
+
+def test_untracked_used_variables_finds_a_hidden_branch():
+    model = _HiddenBranchModel()
+    inputs, _ = _toy_batch()
+    assert model.count_params() == (3 * 4 + 4) + (4 * 2 + 2)
+    missing = model_harness.untracked_used_variables(model, inputs)
+    assert sorted(missing) == [("side_branch/bias", (5,)), ("side_branch/kernel", (4, 5))]
+    # A plain functional model uses only tracked weights.
+    plain = keras.Model(model.inputs, model.outputs)
+    assert model_harness.untracked_used_variables(plain, inputs) == []
+
+
+def test_unchanged_after_train_step_names_untrained_weights():
+    model = _HiddenBranchModel()
+    model.compile(optimizer="adam", loss={"label": "categorical_crossentropy"})
+    inputs, targets = _toy_batch()
+    logs, unchanged = model_harness.unchanged_after_train_step(model, inputs, targets)
+    assert np.isfinite(logs["loss"])
+    assert unchanged == ["side_branch/bias", "side_branch/kernel"]
+    # A frozen-by-construction weight (no path to the loss) is reported even when tracked.
+    inputs_ = {"x": keras.Input((3,), name="x")}
+    used = keras.layers.Dense(2, activation="softmax", name="label")(inputs_["x"])
+    dead = keras.layers.Dense(1, name="dead")(inputs_["x"])
+    tracked = keras.Model(inputs_, {"label": used, "dead": dead})
+    tracked.compile(optimizer="adam", loss={"label": "categorical_crossentropy", "dead": None})
+    _, unchanged = model_harness.unchanged_after_train_step(
+        tracked, inputs, {"label": targets["label"], "dead": np.zeros((6, 1), "float32")}
+    )
+    assert unchanged == ["dead/bias", "dead/kernel"]

@@ -11,8 +11,9 @@ Architecture (defaults in brackets):
 1. One CNN per EEG channel, each with its own weights: three blocks of 3x3 convolution ->
    batch norm -> ReLU -> 2x2 max-pool (``"same"`` padding, so short spectrograms never shrink
    to zero), with ``cnn_filters`` [32, 64, 128] filters. Implemented as ONE grouped convolution
-   over the channel-stacked tensor (groups = n_chans, :class:`GroupedConv2D`, whose gradient
-   is far cheaper on CPU than ``Conv2D(groups=...)``'s): channel ``c`` owns filters
+   over the channel-stacked tensor (groups = n_chans, :class:`GroupedConv2D`: a depthwise
+   convolution in block 1, one batched matmul over the channels in blocks 2 and 3, because
+   TensorFlow's own grouped ``Conv2D`` has no CPU gradient outside XLA): channel ``c`` owns filters
    ``c * filters .. (c + 1) * filters - 1`` of every block (and their batch-norm statistics),
    so its features depend on channel ``c`` only (tested against one NumPy CNN per channel).
 2. Cross-channel fusion per time frame: the per-channel feature maps are averaged over the

@@ -139,6 +139,19 @@ def test_bad_arguments_are_named(override, message):
         GRUXNet(**{**TINY, **override})
 
 
+def test_outputs_equal_the_earlier_einsum_form_for_the_same_weights():
+    model = GRUXNet(**TINY)
+    _randomise_batch_norm(model, np.random.default_rng(5))
+    x = _inputs(batch=3, seed=6)
+    convs = [layer for layer in model.layers if hasattr(layer, "groups")]
+    assert [layer.implementation for layer in convs] == ["auto"] * 3
+    fast = np.asarray(model(x, training=False)["label"])
+    for layer in convs:
+        layer.implementation = "einsum"
+    slow = np.asarray(model(x, training=False)["label"])
+    np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("preset", "n_params"),

@@ -5,13 +5,22 @@ import pytest
 from amigos_emo.models.gru_xnet.gru_xnet_layers import GroupedConv2D
 
 
+@pytest.mark.parametrize("implementation", ["auto", "matmul", "einsum"])
 @pytest.mark.parametrize(
-    ("groups", "in_channels", "filters", "kernel_size"), [(1, 2, 3, 3), (4, 4, 8, 3), (3, 6, 9, 5)]
+    ("groups", "in_channels", "filters", "kernel_size"),
+    [(1, 2, 3, 3), (4, 4, 8, 3), (3, 6, 9, 5), (5, 10, 5, 3)],
 )
-def test_grouped_conv_matches_keras_conv2d_with_groups(groups, in_channels, filters, kernel_size):
+def test_grouped_conv_matches_keras_conv2d_with_groups(
+    groups, in_channels, filters, kernel_size, implementation
+):
     x = np.random.default_rng(0).normal(size=(2, 7, 6, in_channels)).astype("float32")
     layer = GroupedConv2D(
-        filters, kernel_size, groups=groups, bias_initializer="random_normal", name="gconv"
+        filters,
+        kernel_size,
+        groups=groups,
+        bias_initializer="random_normal",
+        implementation=implementation,
+        name="gconv",
     )
     out = np.asarray(layer(x))
     reference = keras.layers.Conv2D(filters, kernel_size, padding="same", groups=groups, name="ref")
@@ -21,12 +30,60 @@ def test_grouped_conv_matches_keras_conv2d_with_groups(groups, in_channels, filt
     np.testing.assert_allclose(out, np.asarray(reference(x)), atol=1e-5)
 
 
-def test_grouped_conv_gradient_matches_keras_conv2d():
+def _numpy_grouped_conv(x, kernel, groups):
+    """A slow obvious reference: float64 loops over groups, taps and output channels."""
+    batch, height, width, in_channels = x.shape
+    k, _, in_per_group, filters = kernel.shape
+    out_per_group, pad = filters // groups, k // 2
+    padded = np.pad(x.astype("float64"), ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    out = np.zeros((batch, height, width, filters))
+    for f in range(filters):
+        g = f // out_per_group
+        for row in range(k):
+            for col in range(k):
+                window = padded[:, row : row + height, col : col + width]
+                block = window[..., g * in_per_group : (g + 1) * in_per_group]
+                out[..., f] += block @ kernel[row, col, :, f]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("implementation", "groups", "in_channels", "filters"),
+    [("depthwise", 4, 4, 12), ("auto", 4, 4, 12), ("matmul", 3, 6, 6), ("einsum", 3, 6, 6)],
+)
+def test_every_implementation_matches_a_numpy_loop(implementation, groups, in_channels, filters):
+    x = np.random.default_rng(2).normal(size=(3, 5, 7, in_channels)).astype("float32")
+    layer = GroupedConv2D(filters, 3, groups=groups, use_bias=False, implementation=implementation)
+    out = np.asarray(layer(x))
+    expected = _numpy_grouped_conv(x, layer.kernel.numpy(), groups)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_implementations_give_the_same_outputs_for_the_same_weights():
+    x = np.random.default_rng(3).normal(size=(2, 9, 6, 8)).astype("float32")
+    layers = {
+        name: GroupedConv2D(16, 3, groups=4, implementation=name, name=f"gconv_{name}")
+        for name in ("matmul", "einsum")
+    }
+    layers["matmul"].build(x.shape)
+    layers["einsum"].build(x.shape)
+    layers["einsum"].set_weights(layers["matmul"].get_weights())
+    np.testing.assert_allclose(
+        np.asarray(layers["matmul"](x)), np.asarray(layers["einsum"](x)), rtol=1e-5, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize(
+    ("implementation", "groups", "channels"), [("matmul", 3, 6), ("depthwise", 6, 6)]
+)
+def test_grouped_conv_gradient_matches_keras_conv2d(implementation, groups, channels):
     import tensorflow as tf
 
-    x = tf.constant(np.random.default_rng(1).normal(size=(2, 5, 4, 6)).astype("float32"))
-    layer = GroupedConv2D(6, 3, groups=3, use_bias=False, name="gconv")
-    reference = keras.layers.Conv2D(6, 3, padding="same", groups=3, use_bias=False, name="ref")
+    x = tf.constant(np.random.default_rng(1).normal(size=(2, 5, 4, channels)).astype("float32"))
+    layer = GroupedConv2D(
+        6, 3, groups=groups, use_bias=False, implementation=implementation, name="gconv"
+    )
+    reference = keras.layers.Conv2D(6, 3, padding="same", groups=groups, use_bias=False, name="ref")
     layer.build(x.shape)
     reference.build(x.shape)
     reference.set_weights(layer.get_weights())
@@ -50,3 +107,11 @@ def test_grouped_conv_config_round_trip_and_errors():
         GroupedConv2D(4, 2)
     with pytest.raises(ValueError, match="multiple of groups=4"):
         GroupedConv2D(8, groups=4)(np.zeros((1, 3, 3, 6), "float32"))
+    with pytest.raises(ValueError, match="implementation"):
+        GroupedConv2D(8, groups=4, implementation="fft")
+    with pytest.raises(ValueError, match="in_channels=8, groups=4"):
+        GroupedConv2D(8, groups=4, implementation="depthwise")(np.zeros((1, 3, 3, 8), "float32"))
+    # Configs written before `implementation` existed load with the default.
+    config = layer.get_config()
+    del config["implementation"]
+    assert GroupedConv2D.from_config(config).implementation == "auto"

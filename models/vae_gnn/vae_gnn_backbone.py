@@ -38,12 +38,15 @@ quadrants, held by the model. Sample weights, when given, weight every term per 
 How the auxiliary tensors reach the loss: the model is a functional ``keras.Model`` whose
 outputs are only ``valence`` and ``arousal``; a second functional view over the same layers
 (``self._full_graph``, not tracked, so no weight is duplicated) also returns the fusion vector,
-the reconstruction and the posterior. :meth:`call` runs that view once, keeps the auxiliary
-tensors of this forward pass (keyed by the returned head tensors, so a wrapper model that
-passes the heads through still reuses them) for :meth:`compute_loss`, which runs
-in the same trace as the forward pass inside ``fit``'s train step (so this is XLA-safe and
-works with ``model.fit`` on a dict of targets), and returns the two heads. ``compute_loss``
-called with predictions from elsewhere runs its own forward pass instead.
+the reconstruction and the posterior. The decoder is not on the path from the inputs to the
+heads, so the functional graph alone would not hold it: its layers are tracked explicitly
+(``self.decoder_layers``), so that its weights are in ``trainable_variables`` (and trained by
+the reconstruction loss), in ``count_params()`` and in saved ``.keras`` / ``.weights.h5`` files.
+
+Files saved before the decoder was tracked still load completely: Keras wrote the decoder's
+(never trained) weights under ``_full_graph/`` then, and reads them back from there. Such a file
+logs a warning that its decoder was never trained (predictions do not depend on the decoder);
+fine-tuning trains it, and saving again writes the current layout (``decoder_layers/``).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ import keras
 from keras import ops
 
 from amigos_emo._checks import check_positive, validate_type
+from amigos_emo._logging import logger
 from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
 from amigos_emo.models.vae_gnn.vae_gnn_losses import BinaryFocalLoss, vae_loss_per_example
 
@@ -121,7 +125,15 @@ class VAEGNN(keras.Model):
 
     Outputs (dict):
         ``valence``, ``arousal``: float32 (batch, 1) probabilities of "high".
+
+    Attributes:
+        xla_on_cpu: ``False``: do not compile this model with XLA on a CPU-only host. XLA's CPU
+            ``Conv3D`` / ``Conv3DTranspose`` kernels are 29-108x slower than TensorFlow's own
+            (a DREAMER-size train step: about 1.5 s without XLA, 132 s with it, after a 184 s
+            compilation); a runner choosing ``jit_compile`` automatically can read this.
     """
+
+    xla_on_cpu = False
 
     def __init__(
         self,
@@ -304,6 +316,9 @@ class VAEGNN(keras.Model):
             "z_mean": z_mean,
             "z_log_var": z_log_var,
         }
+        # The decoder is not on the path to the heads, so the functional graph above does not
+        # hold it: track its layers here so that their weights are trained, counted and saved.
+        self.decoder_layers = [decoder_dense, decoder_reshape, *decoder, remove_grid_channel]
         # Not tracked: it shares every layer (and weight) with this model.
         object.__setattr__(
             self, "_full_graph", keras.Model(inputs, full_outputs, name=f"{self.name}_full")
@@ -342,6 +357,23 @@ class VAEGNN(keras.Model):
         self.focal_alpha = focal_alpha
         self.focal_gamma = focal_gamma
         self.triplet_margin = triplet_margin
+
+    def load_own_variables(self, store):
+        """Load this model's own variables; warn when ``store`` predates the tracked decoder.
+
+        Keras loads the tracked sublayers after this call, skipping a container the file lacks;
+        an old-layout file (no ``decoder_layers`` group) then gets its decoder weights from
+        the ``_full_graph/`` group, where Keras saved them before the decoder was tracked.
+        """
+        has_path = getattr(store, "has_path", None)
+        if callable(has_path) and not has_path("decoder_layers"):
+            logger.warning(
+                "This VAE-GNN file was saved before its decoder was tracked: the decoder weights "
+                "in it were never trained (the reconstruction loss only moved the encoder). They "
+                "are loaded as saved and predictions do not depend on them; fine-tune to train "
+                "the decoder, and save again to write the current layout."
+            )
+        super().load_own_variables(store)
 
     def call(self, inputs, training=None, mask=None):
         outputs = self._full_graph(inputs, training=training)
