@@ -72,6 +72,11 @@ def parse_args(argv=None):
         help="train_on_batch/fit steps (default 20, 3 with --quick)",
     )
     parser.add_argument(
+        "--augment",
+        default="noise,scale,time_mask,channel_drop",
+        help="training-batch augmentation timed as its own pipeline row ('' to skip); default %(default)s",
+    )
+    parser.add_argument(
         "--data-dir",
         default=os.path.join(tempfile.gettempdir(), "amigos_emo_bench", "data"),
         help="where corpora are prepared (reused between runs)",
@@ -239,7 +244,7 @@ def _fit_rate(model, dataset, steps, batch_size):
     return rate(batch_size * steps, clock.ends[-1] - clock.ends[0]), clock.ends[0] - start
 
 
-def measure(builder, model_name, batch_size, epochs, steps, seed=0):
+def measure(builder, model_name, batch_size, epochs, steps, seed=0, augment=None):
     """Rates (ex/s) of every stage for one corpus and its model."""
     import keras
 
@@ -265,6 +270,18 @@ def measure(builder, model_name, batch_size, epochs, steps, seed=0):
     # 2. The training pipeline (cache already filled by prepare_fold's statistics pass); the
     #    best epoch (the machine is shared: the best repeat is the least disturbed one).
     pipe_rates = [rate(*_iterate(data.train_dataset(epoch_seed=epoch))) for epoch in range(epochs)]
+
+    # 2b. The same pipeline with training-batch augmentation (--augment), in place (ratio 0).
+    aug_rates = []
+    if augment:
+        import dataclasses
+
+        from amigos_emo.training.augment import Augmenter
+
+        spec = builder.preprocessing_spec()
+        rates_hz = {k: v.sfreq_hz for k, v in spec.signals.items()} if spec is not None else {}
+        augmented = dataclasses.replace(data, augmenter=Augmenter.from_names(augment, seed=seed, sfreq_hz=rates_hz))
+        aug_rates = [rate(*_iterate(augmented.train_dataset(epoch_seed=epoch))) for epoch in range(epochs)]
 
     # 3. The model's consumption rate on one batch of that pipeline (best of 3 chunks of steps).
     core = entry.build(data.input_shapes, n_outputs=data.n_outputs)
@@ -298,6 +315,7 @@ def measure(builder, model_name, batch_size, epochs, steps, seed=0):
     return {
         "n_train": data.n_train,
         "prepare_s": prepare_s,
+        "pipeline_augmented": max(aug_rates) if aug_rates else None,
         "read": rate(n_read, read_s),
         "pipeline": max(pipe_rates),
         "consume": max(consume_rates),
@@ -329,7 +347,13 @@ def main(argv=None):
             amigos_builder(data_dir, args.quick) if corpus == "amigos" else muse_builder(data_dir)
         )
         print(f"{label}: ready in {time.perf_counter() - start:.1f} s", flush=True)
-        result = measure(builder, model_name, args.batch_size, args.epochs, args.steps)
+        result = measure(builder, model_name, args.batch_size, args.epochs, args.steps, augment=args.augment)
+        if result["pipeline_augmented"] is not None:
+            verdicts.append(
+                f"{corpus}: with augmentation ({args.augment}) the pipeline delivers "
+                f"{result['pipeline_augmented']:.0f} ex/s, {result['pipeline_augmented'] / result['consume']:.1f}x "
+                "what the model consumes"
+            )
         shapes = ", ".join(f"{k} {tuple(v)}" for k, v in result["input_shapes"].items())
         print(
             f"  {model_name}: {result['n_train']} training examples ({shapes}); fold prepared in "
