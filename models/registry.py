@@ -84,7 +84,9 @@ class ModelEntry:
         return tuple(heads) if heads else ("label",)
 
 
-def register_model(name, *, build, compile, inputs, outputs, task, presets=None, description="", callbacks=None):
+def register_model(
+    name, *, build, compile, inputs, outputs, task, presets=None, description="", callbacks=None
+):
     """Register a model family under ``name``. Registering the same name twice is an error.
 
     ``inputs=None`` registers a model that takes every signal input of the dataset
@@ -149,5 +151,7 @@ def build_model(name, input_shapes, n_outputs=None, preset=None, heads=None, **o
                 f"Model {name!r} has fixed outputs {list(entry.outputs)}; heads are only for "
                 f"models whose heads are given at build time. Received: heads={heads!r}"
             )
-        return entry.build(input_shapes, n_outputs=n_outputs, preset=preset, heads=heads, **overrides)
+        return entry.build(
+            input_shapes, n_outputs=n_outputs, preset=preset, heads=heads, **overrides
+        )
     return entry.build(input_shapes, n_outputs=n_outputs, preset=preset, **overrides)

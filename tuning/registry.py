@@ -10,6 +10,7 @@ from amigos_emo.tuning.gru_classifier_hypermodel import GRUClassifierHyperModel
 from amigos_emo.tuning.gru_xnet_hypermodel import GRUXNetHyperModel
 from amigos_emo.tuning.multimodal_lstm_hypermodel import MultimodalLSTMHyperModel
 from amigos_emo.tuning.res_attention_net_hypermodel import ResAttentioNetHyperModel
+from amigos_emo.tuning.signal_fusion_hypermodel import SignalFusionHyperModel
 from amigos_emo.tuning.vae_gnn_hypermodel import VAEGNNHyperModel
 
 HYPERMODELS = {
@@ -20,6 +21,7 @@ HYPERMODELS = {
         ResAttentioNetHyperModel,
         VAEGNNHyperModel,
         GRUClassifierHyperModel,
+        SignalFusionHyperModel,
     )
 }
 

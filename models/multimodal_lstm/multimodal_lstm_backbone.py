@@ -31,15 +31,15 @@ import keras
 
 from amigos_emo._checks import check_count, check_option, check_positive, check_rate, validate_type
 from amigos_emo._logging import logger
+from amigos_emo.models.multimodal_lstm.multimodal_lstm_presets import (
+    DEFAULT_PRESET,
+    MULTIMODAL_LSTM_PRESETS,
+)
 from amigos_emo.models.signal_fusion.signal_fusion_branches import (
     apply_layers,
     branch_layers,
 )
 from amigos_emo.models.signal_fusion.signal_fusion_branches import check_units as _check_units
-from amigos_emo.models.multimodal_lstm.multimodal_lstm_presets import (
-    DEFAULT_PRESET,
-    MULTIMODAL_LSTM_PRESETS,
-)
 
 INPUT_NAMES = ("eeg", "ecg", "gsr")
 OUTPUT_NAMES = ("valence", "arousal", "transition")
