@@ -10,8 +10,8 @@ Each branch first shortens the sequence by ``pool_size`` (``pool_size=4`` turns 
 ``pool_size`` consecutive samples; EEG passes through a learnable per-channel FIR filter bank
 with ReLU rectification and stride ``pool_size`` (``eeg_filter_taps``; 0 falls back to
 averaging), so band power such as frontal alpha asymmetry reaches the LSTM. Then it runs two stacked
-LSTMs (the second returns its last state only; both in one fused loop, see ``fused_lstm``) and two
-ReLU dense layers. The branch code is shared with ``signal_fusion``
+LSTMs (the second returns its last state only; optionally as one fused loop, see ``fused_lstm``)
+and two ReLU dense layers. The branch code is shared with ``signal_fusion``
 (:mod:`amigos_emo.models.signal_fusion.signal_fusion_branches`). The three branch
 vectors are concatenated, batch-normalised, and fused by three ReLU dense layers. Three float32
 heads read the fused vector:
@@ -69,14 +69,15 @@ class MultimodalLSTMBackbone(keras.Model):
         dropout: dropout rate after every dense layer, in [0, 1).
         l2: L2 penalty on LSTM and dense kernels (0 disables it).
         use_batch_norm: batch-normalise the concatenated branch vectors.
-        fused_lstm: run each branch's stacked LSTMs as one
+        fused_lstm: run each branch's stacked LSTMs as one unrolled
             :class:`~amigos_emo.models.signal_fusion.signal_fusion_branches.StackedLSTM`
-            (``{signal}_lstm``; the default, about 3x faster to train on a CPU) rather than as
-            separate ``keras.layers.LSTM`` layers (``{signal}_lstm_1``, ...). Both compute the
-            same function with the same weights; ``.keras`` files saved before this option
-            existed reload in the per-layer layout (``from_config`` defaults it to ``False``),
-            and :func:`~amigos_emo.models.signal_fusion.signal_fusion_branches.copy_lstm_weights`
-            moves weights between the two.
+            (``{signal}_lstm``) instead of separate ``keras.layers.LSTM`` layers
+            (``{signal}_lstm_1``, ...; the default). Both compute the same function with the
+            same weights and have the same parameter count;
+            :func:`~amigos_emo.models.signal_fusion.signal_fusion_branches.copy_lstm_weights`
+            moves weights between them. Not the default: on our loaded 2-core machine the fused
+            form was not measured faster for 128-step windows, and full unrolling makes the
+            first training step (graph optimisation) several times slower.
         **kwargs: ``name``, ``trainable`` (forwarded to ``keras.Model``).
 
     Example:
@@ -103,7 +104,7 @@ class MultimodalLSTMBackbone(keras.Model):
         dropout=0.2,
         l2=1e-4,
         use_batch_norm=True,
-        fused_lstm=True,
+        fused_lstm=False,
         **kwargs,
     ):
         n_times = check_count(n_times, "n_times", allow_none=True)
@@ -242,8 +243,8 @@ class MultimodalLSTMBackbone(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        # Files saved before the fused loop have no "fused_lstm": rebuild their per-layer LSTM
-        # layout so that their weights load (same outputs, slower on CPU).
+        # Files saved before the option existed have no "fused_lstm": they used the per-layer
+        # LSTM layout, whose weight paths they hold.
         config = {"fused_lstm": False, **config}
         return cls(**config)
 

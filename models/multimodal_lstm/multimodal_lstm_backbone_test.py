@@ -33,7 +33,7 @@ def test_preset_parameter_counts(preset, n_params, n_trainable):
     assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == n_trainable
     # The preset's widths are what the layers got.
     widths = MULTIMODAL_LSTM_PRESETS[preset]
-    assert model.get_layer("eeg_lstm").units == widths["eeg_lstm_units"]
+    assert model.get_layer("eeg_lstm_1").units == widths["eeg_lstm_units"][0]
     assert model.get_layer("fusion_dense_1").units == widths["fusion_units"][0]
 
 
@@ -41,12 +41,13 @@ def test_maximum_preset_has_the_described_widths():
     model = build_model("multimodal_lstm", AMIGOS_SHAPES, preset="maximum")
     units = {layer.name: layer.units for layer in model.layers if hasattr(layer, "units")}
     assert [
-        *units["eeg_lstm"],
+        units["eeg_lstm_1"],
+        units["eeg_lstm_2"],
         units["eeg_dense_1"],
         units["eeg_dense_2"],
     ] == [64, 32, 48, 24]
     for signal in ("ecg", "gsr"):
-        assert units[f"{signal}_lstm"] == (32, 16)
+        assert [units[f"{signal}_lstm_{i}"] for i in (1, 2)] == [32, 16]
         assert [units[f"{signal}_dense_{i}"] for i in (1, 2)] == [20, 12]
     assert [units[f"fusion_dense_{i}"] for i in (1, 2, 3)] == [64, 32, 16]
 
@@ -65,7 +66,7 @@ def test_pooling_front_end_averages_consecutive_samples():
     assert pooled.shape == (3, 4, 2) and pooled.dtype == np.float32
     np.testing.assert_allclose(pooled, reference, atol=1e-6)
     # The LSTM reads the pooled sequence: 16 samples -> 4 steps.
-    assert model.get_layer("ecg_lstm").input.shape[1] == 4
+    assert model.get_layer("ecg_lstm_1").input.shape[1] == 4
 
 
 def test_eeg_filter_bank_is_a_strided_rectified_fir_per_channel():
@@ -118,7 +119,7 @@ def test_options_single_lstm_no_pool_no_batch_norm_variable_length():
     )
     names = [layer.name for layer in model.layers]
     assert not any("pool" in n or "batch_norm" in n or "dropout" in n for n in names)
-    assert model.get_layer("eeg_lstm").units == (5,) and "eeg_dense_1" not in names
+    assert "eeg_lstm_2" not in names and "eeg_dense_1" not in names
     for n_times in (5, 9):
         outputs = model(_inputs(n_times), training=False)
         assert sorted(outputs) == ["arousal", "transition", "valence"]

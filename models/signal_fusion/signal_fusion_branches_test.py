@@ -93,8 +93,9 @@ def test_branch_layers_names_and_errors():
     ("preset", "n_params"), [("lightweight", 3559), ("moderate", 5244), ("maximum", 57913)]
 )
 def test_multimodal_lstm_fused_equals_its_per_layer_layout(preset, n_params):
-    fused = build_model("multimodal_lstm", AMIGOS_SHAPES, preset=preset)
-    legacy = build_model("multimodal_lstm", AMIGOS_SHAPES, preset=preset, fused_lstm=False)
+    fused = build_model("multimodal_lstm", AMIGOS_SHAPES, preset=preset, fused_lstm=True)
+    legacy = build_model("multimodal_lstm", AMIGOS_SHAPES, preset=preset)
+    assert legacy.fused_lstm is False  # the default layout is the one of existing files
     assert fused.count_params() == legacy.count_params() == n_params
     copy_lstm_weights(legacy, fused)
     inputs = _inputs(AMIGOS_SHAPES)
@@ -128,6 +129,6 @@ def test_a_keras_file_saved_before_the_fused_loop_still_loads(tmp_path):
     inputs = _inputs(shapes)
     assert _max_difference(legacy(inputs), reloaded(inputs)) == 0
     # Converted to the fused layout, it still predicts the same.
-    fused = build_model("multimodal_lstm", shapes, preset="lightweight")
+    fused = build_model("multimodal_lstm", shapes, preset="lightweight", fused_lstm=True)
     copy_lstm_weights(reloaded, fused)
     assert _max_difference(fused(inputs), reloaded(inputs)) < 1e-6
