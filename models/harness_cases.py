@@ -25,7 +25,8 @@ class HarnessCase:
         input_shapes: input name -> per-example shape without the batch axis, e.g.
             ``{"eeg": (16, 14)}``.
         n_outputs: passed to ``build(..., n_outputs=...)``; ``None`` for fixed-head models.
-        build_kwargs: extra ``build`` arguments (``preset=...`` and overrides).
+        build_kwargs: extra ``build`` arguments (``preset=...``, ``heads=...`` for models
+            registered with ``outputs=None``, and overrides).
         case_id: short suffix that tells several cases of one model apart in test ids.
     """
 
@@ -48,6 +49,47 @@ HARNESS_CASES = [
         input_shapes={"eeg": (16, 14), "ecg": (16, 2), "gsr": (16, 1)},
         build_kwargs={"preset": "lightweight"},
         case_id="lightweight",
+    ),
+    # --- signal_fusion ---
+    # E4-like wearable inputs: 60 s windows of BVP 64 Hz, EDA 4 Hz, 3-axis ACC 32 Hz and skin
+    # temperature 4 Hz, three classes (target_steps=8 keeps the unrolled LSTMs short).
+    HarnessCase(
+        name="signal_fusion",
+        input_shapes={"bvp": (3840, 1), "gsr": (240, 1), "acc": (1920, 3), "temperature": (240, 1)},
+        n_outputs=3,
+        build_kwargs={"target_steps": 8, "lstm_units": (4,), "fusion_units": (8,)},
+        case_id="e4-3class",
+    ),
+    HarnessCase(
+        name="signal_fusion",
+        input_shapes={"eeg": (64, 4)},
+        build_kwargs={
+            "heads": {"stress": {"kind": "binary", "n_classes": None}},
+            "target_steps": 8,
+            "lstm_units": (4, 3),
+            "dense_units": (5,),
+        },
+        case_id="eeg-binary",
+    ),
+    HarnessCase(
+        name="signal_fusion",
+        input_shapes={"ecg": (48, 2), "resp": (12, 1)},
+        build_kwargs={
+            "heads": {
+                "valence": {"kind": "regression", "n_classes": None},
+                "emotion": {"kind": "classification", "n_classes": 4},
+            },
+            "target_steps": 6,
+            "lstm_units": (4,),
+            "front_end": "depthwise",
+        },
+        case_id="regression-and-4class",
+    ),
+    HarnessCase(
+        name="signal_fusion",
+        input_shapes={"eeg": (16, 14), "ecg": (16, 2), "gsr": (16, 1)},
+        build_kwargs={"preset": "amigos"},
+        case_id="amigos",
     ),
     # --- gru_classifier ---
     HarnessCase(

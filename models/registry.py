@@ -27,9 +27,12 @@ class ModelEntry:
             axis). Returns an uncompiled model whose inputs and outputs carry these names.
         compile: ``compile(model, **overrides) -> None``: compiles with the seed's defaults
             (optimiser, learning-rate schedule, losses, metrics).
-        inputs: the feature keys the model consumes, in order (the model's input names).
-        outputs: the model's output names (also the target keys the trainer feeds).
-        task: ``"regression+binary"`` (multimodal LSTM heads) or ``"classification"``.
+        inputs: the feature keys the model consumes, in order (the model's input names);
+            ``()`` when ``dynamic_inputs``.
+        outputs: the model's output names (also the target keys the trainer feeds); ``()``
+            when ``dynamic_outputs``.
+        task: ``"regression+binary"`` (multimodal LSTM heads), ``"classification"``,
+            ``"binary"``, or ``"any"`` (heads chosen at build time, each with its own kind).
         presets: preset name -> dict of build overrides.
         description: one line for ``--help`` and the README.
         callbacks: optional ``callbacks() -> list[keras.callbacks.Callback]``: the seed's
@@ -38,6 +41,15 @@ class ModelEntry:
             ``"sklearn"`` (a scikit-learn pipeline fitted once by
             :func:`amigos_emo.training.classic.run_classic_fold`; ``build`` returns an unfitted
             estimator, ``compile`` does nothing).
+        dynamic_inputs: registered with ``inputs=None``: the model takes every signal input
+            the dataset provides; the runner passes ``input_shapes`` for each signal feature of
+            the builder's preprocessing spec (see :meth:`input_names`).
+        dynamic_outputs: registered with ``outputs=None``: the heads are given at build time,
+            ``build(input_shapes, n_outputs=None, preset=None, heads=None)`` with
+            ``heads = {name: {"kind": "classification" | "binary" | "regression",
+            "n_classes": int | None}}`` (``None``: one classification head ``"label"`` with
+            ``n_outputs`` classes); output names are the head names (see
+            :meth:`output_names`).
     """
 
     name: str
@@ -50,6 +62,31 @@ class ModelEntry:
     description: str = ""
     callbacks: Callable | None = None
     framework: str = "keras"
+    dynamic_inputs: bool = False
+    dynamic_outputs: bool = False
+
+    def input_names(self, available=None):
+        """The model's input names: ``inputs``, or every name in ``available`` when dynamic.
+
+        Args:
+            available: the signal features the dataset provides, in order (needed, and only
+                used, when ``dynamic_inputs``).
+        """
+        if not self.dynamic_inputs:
+            return self.inputs
+        if available is None or not len(available):
+            raise ValueError(
+                f"Model {self.name!r} takes every signal input the dataset provides; pass them "
+                f"as available=[...]. Received: available={available!r}"
+            )
+        return tuple(available)
+
+    def output_names(self, heads=None):
+        """The model's output names: ``outputs``, or the names of ``heads`` when dynamic
+        (``heads=None``: the default single head ``("label",)``)."""
+        if not self.dynamic_outputs:
+            return self.outputs
+        return tuple(heads) if heads else ("label",)
 
 
 FRAMEWORKS = ("keras", "sklearn")
@@ -68,7 +105,12 @@ def register_model(
     callbacks=None,
     framework="keras",
 ):
-    """Register a model family under ``name``. Registering the same name twice is an error."""
+    """Register a model family under ``name``. Registering the same name twice is an error.
+
+    ``inputs=None`` registers a model that takes every signal input of the dataset
+    (``entry.dynamic_inputs``); ``outputs=None`` one whose heads are given at build time
+    (``entry.dynamic_outputs``). See :class:`ModelEntry`.
+    """
     if framework not in FRAMEWORKS:
         raise ValueError(
             f"framework must be one of {', '.join(map(repr, FRAMEWORKS))}. Received: framework={framework!r}"
@@ -79,13 +121,15 @@ def register_model(
         name=name,
         build=build,
         compile=compile,
-        inputs=tuple(inputs),
-        outputs=tuple(outputs),
+        inputs=() if inputs is None else tuple(inputs),
+        outputs=() if outputs is None else tuple(outputs),
         task=task,
         presets=dict(presets or {}),
         description=description,
         callbacks=callbacks,
         framework=framework,
+        dynamic_inputs=inputs is None,
+        dynamic_outputs=outputs is None,
     )
     _REGISTRY[name] = entry
     return entry
@@ -153,7 +197,19 @@ def get_model_entry(name):
     return _REGISTRY[name]
 
 
-def build_model(name, input_shapes, n_outputs=None, preset=None, **overrides):
-    """Build the registered model ``name`` (uncompiled). See :class:`ModelEntry`."""
+def build_model(name, input_shapes, n_outputs=None, preset=None, heads=None, **overrides):
+    """Build the registered model ``name`` (uncompiled). See :class:`ModelEntry`.
+
+    ``heads`` is only for models registered with ``outputs=None`` (``entry.dynamic_outputs``).
+    """
     entry = get_model_entry(name)
+    if heads is not None:
+        if not entry.dynamic_outputs:
+            raise ValueError(
+                f"Model {name!r} has fixed outputs {list(entry.outputs)}; heads are only for "
+                f"models whose heads are given at build time. Received: heads={heads!r}"
+            )
+        return entry.build(
+            input_shapes, n_outputs=n_outputs, preset=preset, heads=heads, **overrides
+        )
     return entry.build(input_shapes, n_outputs=n_outputs, preset=preset, **overrides)

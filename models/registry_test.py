@@ -5,7 +5,7 @@ import pytest
 from amigos_emo.models import build_model, get_model_entry, list_models, register_model
 from amigos_emo.models.harness_cases import HARNESS_CASES, cases_for
 
-KNOWN_TASKS = {"regression+binary", "classification", "binary"}
+KNOWN_TASKS = {"regression+binary", "classification", "binary", "any"}
 
 
 def test_every_registered_model_has_a_harness_case():
@@ -42,7 +42,8 @@ def test_entry_contract(name):
     entry = get_model_entry(name)
     assert entry.name == name
     assert entry.task in KNOWN_TASKS, f"{name}: task {entry.task!r} not in {sorted(KNOWN_TASKS)}"
-    assert entry.inputs and entry.outputs
+    assert entry.inputs or entry.dynamic_inputs
+    assert entry.outputs or entry.dynamic_outputs
     assert callable(entry.build) and callable(entry.compile)
     assert entry.description, f"{name} has no description"
     assert entry.presets and all(isinstance(p, dict) for p in entry.presets.values())
@@ -113,3 +114,43 @@ def test_every_preset_of_my_models_builds(name, input_shapes, n_outputs):
     for preset in entry.presets:
         model = build_model(name, input_shapes, n_outputs=n_outputs, preset=preset)
         assert tuple(sorted(model.output_names)) == tuple(sorted(entry.outputs)), preset
+
+
+def test_dynamic_inputs_and_outputs_contract():
+    entry = get_model_entry("signal_fusion")
+    assert entry.dynamic_inputs and entry.dynamic_outputs and entry.task == "any"
+    assert entry.inputs == () and entry.outputs == ()
+    assert entry.input_names(["bvp", "gsr"]) == ("bvp", "gsr")
+    with pytest.raises(ValueError, match="every signal input.*Received: available=None"):
+        entry.input_names()
+    assert entry.output_names() == ("label",)
+    assert entry.output_names({"stress": {}, "valence": {}}) == ("stress", "valence")
+    static = get_model_entry("gru_classifier")
+    assert not static.dynamic_inputs and not static.dynamic_outputs
+    assert static.input_names(["anything"]) == ("features",)
+    assert static.output_names({"x": {}}) == ("label",)
+    heads = {"stress": {"kind": "binary", "n_classes": None}}
+    model = build_model("signal_fusion", {"gsr": (8, 1)}, heads=heads)
+    assert model.output_names == ["stress"]
+    with pytest.raises(ValueError, match="fixed outputs.*Received: heads="):
+        build_model("gru_classifier", {"features": (30,)}, n_outputs=3, heads=heads)
+
+
+def test_register_model_with_none_inputs_and_outputs():
+    from amigos_emo.models import registry
+
+    entry = register_model(
+        "_dynamic_probe",
+        build=lambda *a, **k: None,
+        compile=lambda *a, **k: None,
+        inputs=None,
+        outputs=None,
+        task="any",
+        presets={"p": {}},
+        description="probe",
+    )
+    try:
+        assert entry.dynamic_inputs and entry.dynamic_outputs
+        assert (entry.inputs, entry.outputs) == ((), ())
+    finally:
+        registry._REGISTRY.pop("_dynamic_probe")

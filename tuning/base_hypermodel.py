@@ -215,7 +215,7 @@ class RegistryHyperModel(keras_tuner.HyperModel):
         keras.mixed_precision.set_global_policy(self.precision_policy)
         try:
             if getattr(self.entry, "dynamic_outputs", False) and self.fold_data is not None:
-                build_args = {**build_args, "heads": self.fold_data.heads}
+                build_args = {"heads": self.fold_data.heads, **build_args}
             core = self.entry.build(self.input_shapes, n_outputs=self.n_outputs, preset=self.preset, **build_args)
         finally:
             keras.mixed_precision.set_global_policy("float32")

@@ -13,7 +13,7 @@ from amigos_emo.tuning import HYPERMODELS, get_hypermodel_class, make_hypermodel
 # Tiny per-family cases: (preset, input shapes, n_outputs, hp.Fixed name, value, how to read it back).
 CASES = {
     "multimodal_lstm": ("lightweight", {"eeg": (16, 14), "ecg": (16, 2), "gsr": (16, 1)}, None,
-                        "eeg_lstm_units_1", 5, lambda m: m.get_layer("eeg_lstm_1").units),
+                        "eeg_lstm_units_1", 5, lambda m: m.eeg_lstm_units[0]),
     "gru_xnet": ("tiny", {"stft": (3, 12, 10)}, 3, "gru_units", 6,
                  lambda m: m.gru_units),
     "res_attention_net": ("tiny", {"de": (40, 20)}, 3, "hidden_units", 12,
@@ -27,6 +27,8 @@ CASES = {
     "deep_convnet": ("tiny", {"eeg": (48, 3)}, 3, "n_filters_time", 6, lambda m: m.n_filters_time),
     "tsception": ("tiny", {"eeg": (64, 4)}, 2, "hidden_units", 12, lambda m: m.hidden_units),
     "dgcnn": ("tiny", {"de": (6, 20)}, 3, "chebyshev_order", 4, lambda m: m.chebyshev_order),
+    "signal_fusion": ("small", {"bvp": (128, 1), "gsr": (8, 1)}, 3, "lstm_units_1", 5,
+                      lambda m: m.lstm_units[0]),
 }
 
 
@@ -49,13 +51,13 @@ def test_defaults_build_the_seed_model(name):
     hp = keras_tuner.HyperParameters()
     model = hypermodel.build(hp)
     assert model.compiled  # a COMPILED model
-    assert sorted(model.output_names) == sorted(get_model_entry(name).outputs)
+    assert sorted(model.output_names) == sorted(get_model_entry(name).output_names())
     # The defaults are the preset's: same parameter count as the registry's own preset build.
     reference = get_model_entry(name).build(shapes, n_outputs=n_outputs, preset=preset)
     assert model.count_params() == reference.count_params()
     assert hp.values  # the space was declared
     predictions = model.predict(_batch(model), verbose=0)
-    for output in get_model_entry(name).outputs:
+    for output in get_model_entry(name).output_names():
         assert predictions[output].shape[0] == 4
         assert predictions[output].dtype == np.float32
         assert np.isfinite(predictions[output]).all()
@@ -137,3 +139,23 @@ def test_bad_arguments_fail_clearly():
         get_hypermodel_class("nope")
     with pytest.raises(TypeError, match="fold_data must be a FoldData"):
         make_hypermodel("gru_classifier", object())
+
+
+def test_signal_fusion_heads_come_from_the_fold_targets():
+    from amigos_emo.training.tasks import TargetSpec
+
+    class FakeFold:  # what RegistryHyperModel reads from a FoldData
+        input_shapes = {"bvp": (64, 1), "gsr": (8, 1), "acc": (32, 3)}
+        n_outputs, steps_per_epoch = None, 1
+        specs = [TargetSpec("condition", "classification", "label", 3, ("a", "b", "c")),
+                 TargetSpec("stress", "binary", "label_binary", 2, ("no", "yes"))]
+
+        def wrap(self, core):
+            return core
+
+    hypermodel = make_hypermodel("signal_fusion", FakeFold())
+    model = hypermodel.build(keras_tuner.HyperParameters())
+    assert sorted(model.output_names) == ["condition", "stress"]
+    assert sorted(t.name.split(":")[0] for t in model.inputs) == ["acc", "bvp", "gsr"]
+    predictions = model.predict(_batch(model), verbose=0)
+    assert predictions["condition"].shape == (4, 3) and predictions["stress"].shape == (4, 1)

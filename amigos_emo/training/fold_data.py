@@ -120,7 +120,8 @@ class FoldData:
 
     @property
     def heads(self):
-        return {s.name: {"kind": s.kind, "n_classes": s.n_classes} for s in self.specs}
+        return {s.name: {"kind": s.kind, "n_classes": s.n_classes if s.kind == "classification" else None}
+                for s in self.specs}
 
     def train_dataset(self, epoch_seed):
         """Shuffled, batched training data; ``epoch_seed`` fixes the order (resumable). With an

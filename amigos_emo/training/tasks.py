@@ -88,7 +88,8 @@ def target_specs(entry, features, dataset_name=None, sources=None, inputs=None):
         feature = features[source]
         if isinstance(feature, tfds.features.ClassLabel):
             names = tuple(feature.names)
-            if entry.task == "classification" and not (entry.outputs is None and feature.num_classes == 2):
+            dynamic = getattr(entry, "dynamic_outputs", False)  # heads made from the labels
+            if dynamic and feature.num_classes > 2 or not dynamic and entry.task == "classification":
                 specs.append(TargetSpec(output, "classification", source, feature.num_classes, names))
             elif feature.num_classes == 2:
                 specs.append(TargetSpec(output, "binary", source, 2, names))
@@ -97,7 +98,7 @@ def target_specs(entry, features, dataset_name=None, sources=None, inputs=None):
                     f"Output {output!r} of {entry.name!r} is not a classifier, but feature {source!r} "
                     f"has {feature.num_classes} classes."
                 )
-        elif threshold is not None or entry.task == "binary":
+        elif threshold is not None or entry.task == "binary":  # (a dynamic head on a rating: regression)
             specs.append(TargetSpec(output, "binary", source, 2, ("low", "high"), threshold))
         else:
             specs.append(TargetSpec(output, "regression", source))

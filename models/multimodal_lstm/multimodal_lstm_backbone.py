@@ -10,7 +10,9 @@ Each branch first shortens the sequence by ``pool_size`` (``pool_size=4`` turns 
 ``pool_size`` consecutive samples; EEG passes through a learnable per-channel FIR filter bank
 with ReLU rectification and stride ``pool_size`` (``eeg_filter_taps``; 0 falls back to
 averaging), so band power such as frontal alpha asymmetry reaches the LSTM. Then it runs two stacked
-LSTMs (the second returns its last state only) and two ReLU dense layers. The three branch
+LSTMs (the second returns its last state only; optionally as one fused loop, see ``fused_lstm``)
+and two ReLU dense layers. The branch code is shared with ``signal_fusion``
+(:mod:`amigos_emo.models.signal_fusion.signal_fusion_branches`). The three branch
 vectors are concatenated, batch-normalised, and fused by three ReLU dense layers. Three float32
 heads read the fused vector:
 
@@ -33,25 +35,14 @@ from amigos_emo.models.multimodal_lstm.multimodal_lstm_presets import (
     DEFAULT_PRESET,
     MULTIMODAL_LSTM_PRESETS,
 )
+from amigos_emo.models.signal_fusion.signal_fusion_branches import (
+    apply_layers,
+    branch_layers,
+)
+from amigos_emo.models.signal_fusion.signal_fusion_branches import check_units as _check_units
 
 INPUT_NAMES = ("eeg", "ecg", "gsr")
 OUTPUT_NAMES = ("valence", "arousal", "transition")
-
-
-def _check_units(units, name, min_length=1):
-    """A tuple of positive ints from a list/tuple of ints, or a clear error."""
-    validate_type(units, (list, tuple), name)
-    if len(units) < min_length or not all(
-        isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in units
-    ):
-        raise ValueError(
-            f"{name} must be a list of at least {min_length} positive ints. Received: {name}={units!r}"
-        )
-    return tuple(units)
-
-
-
-
 
 
 @keras.saving.register_keras_serializable(package="amigos_emo")
@@ -78,6 +69,15 @@ class MultimodalLSTMBackbone(keras.Model):
         dropout: dropout rate after every dense layer, in [0, 1).
         l2: L2 penalty on LSTM and dense kernels (0 disables it).
         use_batch_norm: batch-normalise the concatenated branch vectors.
+        fused_lstm: run each branch's stacked LSTMs as one unrolled
+            :class:`~amigos_emo.models.signal_fusion.signal_fusion_branches.StackedLSTM`
+            (``{signal}_lstm``) instead of separate ``keras.layers.LSTM`` layers
+            (``{signal}_lstm_1``, ...; the default). Both compute the same function with the
+            same weights and have the same parameter count;
+            :func:`~amigos_emo.models.signal_fusion.signal_fusion_branches.copy_lstm_weights`
+            moves weights between them. Not the default: on our loaded 2-core machine the fused
+            form was not measured faster for 128-step windows, and full unrolling makes the
+            first training step (graph optimisation) several times slower.
         **kwargs: ``name``, ``trainable`` (forwarded to ``keras.Model``).
 
     Example:
@@ -104,6 +104,7 @@ class MultimodalLSTMBackbone(keras.Model):
         dropout=0.2,
         l2=1e-4,
         use_batch_norm=True,
+        fused_lstm=False,
         **kwargs,
     ):
         n_times = check_count(n_times, "n_times", allow_none=True)
@@ -135,6 +136,7 @@ class MultimodalLSTMBackbone(keras.Model):
         validate_type(l2, "numeric", "l2")
         check_positive(l2, "l2", allow_zero=True)
         validate_type(use_batch_norm, bool, "use_batch_norm")
+        validate_type(fused_lstm, bool, "fused_lstm")
         kwargs.setdefault("name", "multimodal_lstm")
 
         def regularizer():
@@ -145,44 +147,22 @@ class MultimodalLSTMBackbone(keras.Model):
             signal: keras.Input(shape=(n_times, n_chans[signal]), name=signal)
             for signal in INPUT_NAMES
         }
-        branch_layers = {}
+        branches = {}
         for signal in INPUT_NAMES:
-            layers = []
             if signal == "eeg" and eeg_filter_taps > 0:
-                layers.append(
-                    keras.layers.DepthwiseConv1D(
-                        kernel_size=eeg_filter_taps,
-                        strides=pool_size,
-                        padding="same",
-                        activation="relu",
-                        name="eeg_filter_bank",
-                    )
-                )
-            elif pool_size > 1:
-                layers.append(
-                    keras.layers.AveragePooling1D(pool_size=pool_size, name=f"{signal}_pool")
-                )
-            for index, units in enumerate(lstm_units[signal], start=1):
-                layers.append(
-                    keras.layers.LSTM(
-                        units,
-                        return_sequences=index < len(lstm_units[signal]),
-                        kernel_regularizer=regularizer(),
-                        name=f"{signal}_lstm_{index}",
-                    )
-                )
-            for index, units in enumerate(dense_units[signal], start=1):
-                layers.append(
-                    keras.layers.Dense(
-                        units,
-                        activation="relu",
-                        kernel_regularizer=regularizer(),
-                        name=f"{signal}_dense_{index}",
-                    )
-                )
-                if dropout > 0:
-                    layers.append(keras.layers.Dropout(dropout, name=f"{signal}_dropout_{index}"))
-            branch_layers[signal] = layers
+                front_end = {"front_end": "depthwise", "filter_taps": eeg_filter_taps}
+            else:
+                front_end = {"front_end": "average"}
+            branches[signal] = branch_layers(
+                signal,
+                stride=pool_size,
+                lstm_units=lstm_units[signal],
+                dense_units=dense_units[signal],
+                dropout=dropout,
+                l2=l2,
+                fused_lstm=fused_lstm,
+                **front_end,
+            )
         concatenate = keras.layers.Concatenate(axis=-1, name="fusion_concat")
         batch_norm = (
             keras.layers.BatchNormalization(name="fusion_batch_norm") if use_batch_norm else None
@@ -210,10 +190,7 @@ class MultimodalLSTMBackbone(keras.Model):
         # === Functional Model ===
         branch_outputs = []
         for signal in INPUT_NAMES:
-            x = inputs[signal]
-            for layer in branch_layers[signal]:
-                x = layer(x)
-            branch_outputs.append(x)
+            branch_outputs.append(apply_layers(branches[signal], inputs[signal]))
         x = concatenate(branch_outputs)
         if batch_norm is not None:
             x = batch_norm(x)
@@ -239,6 +216,7 @@ class MultimodalLSTMBackbone(keras.Model):
         self.dropout = dropout
         self.l2 = float(l2)
         self.use_batch_norm = use_batch_norm
+        self.fused_lstm = fused_lstm
 
     def get_config(self):
         return {
@@ -260,10 +238,14 @@ class MultimodalLSTMBackbone(keras.Model):
             "dropout": self.dropout,
             "l2": self.l2,
             "use_batch_norm": self.use_batch_norm,
+            "fused_lstm": self.fused_lstm,
         }
 
     @classmethod
     def from_config(cls, config):
+        # Files saved before the option existed have no "fused_lstm": they used the per-layer
+        # LSTM layout, whose weight paths they hold.
+        config = {"fused_lstm": False, **config}
         return cls(**config)
 
 
@@ -281,6 +263,7 @@ _TUNABLE_ARGUMENTS = (
     "dropout",
     "l2",
     "use_batch_norm",
+    "fused_lstm",
     "name",
 )
 
