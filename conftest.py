@@ -15,5 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def shared_data():
     """Path to ``../shared/data`` (small real recordings); skips the test when it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real-data fixture folder {SHARED_DATA} is absent (it sits beside the clone in CI)")
+        pytest.skip(
+            f"real-data fixture folder {SHARED_DATA} is absent (it sits beside the clone in CI)"
+        )
     return SHARED_DATA

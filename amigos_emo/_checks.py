@@ -27,7 +27,9 @@ def validate_type(value, types, name):
         tuple_types = types if isinstance(types, tuple) else (types,)
         expected = " or ".join(t.__name__ for t in tuple_types)
     if not ok:
-        raise TypeError(f"{name} must be {expected}. Received: {name}={value!r} ({type(value).__name__})")
+        raise TypeError(
+            f"{name} must be {expected}. Received: {name}={value!r} ({type(value).__name__})"
+        )
     return value
 
 
@@ -63,14 +65,24 @@ def check_array(array, name, ndim=None, shape=None, dtype_kind="fc"):
         The array (no copy when already an array).
     """
     array = np.asarray(array)
-    if dtype_kind is not None and array.dtype.kind not in dtype_kind + ("iu" if "f" in dtype_kind else ""):
-        raise TypeError(f"{name} must be a numeric array. Received: {name} with dtype {array.dtype}")
+    if dtype_kind is not None and array.dtype.kind not in dtype_kind + (
+        "iu" if "f" in dtype_kind else ""
+    ):
+        raise TypeError(
+            f"{name} must be a numeric array. Received: {name} with dtype {array.dtype}"
+        )
     if ndim is not None and array.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions. Received: {name} with shape {array.shape}")
+        raise ValueError(
+            f"{name} must have {ndim} dimensions. Received: {name} with shape {array.shape}"
+        )
     if shape is not None:
-        if array.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, array.shape, strict=False)):
+        if array.ndim != len(shape) or any(
+            s is not None and s != a for s, a in zip(shape, array.shape, strict=False)
+        ):
             wanted = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
-            raise ValueError(f"{name} must have shape {wanted}. Received: {name} with shape {array.shape}")
+            raise ValueError(
+                f"{name} must have shape {wanted}. Received: {name} with shape {array.shape}"
+            )
     return array
 
 

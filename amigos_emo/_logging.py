@@ -25,5 +25,7 @@ def set_log_level(verbose):
     else:
         level = getattr(logging, str(verbose).upper(), None)
         if not isinstance(level, int):
-            raise ValueError(f"verbose must be a bool or a logging level name. Received: verbose={verbose!r}")
+            raise ValueError(
+                f"verbose must be a bool or a logging level name. Received: verbose={verbose!r}"
+            )
     logger.setLevel(level)

@@ -46,10 +46,16 @@ def resolve_model_path(model, fold=None):
             logger.warning("--fold %s ignored: --model is a file (%s)", fold, model)
         return model
     if not os.path.isdir(model):
-        raise FileNotFoundError(f"--model {model}: no such file or directory (expected best.keras or a run directory).")
+        raise FileNotFoundError(
+            f"--model {model}: no such file or directory (expected best.keras or a run directory)."
+        )
     if os.path.isfile(os.path.join(model, "best.keras")):
         return os.path.join(model, "best.keras")
-    folds = sorted(d for d in os.listdir(model) if d.startswith("fold_") and os.path.isdir(os.path.join(model, d)))
+    folds = sorted(
+        d
+        for d in os.listdir(model)
+        if d.startswith("fold_") and os.path.isdir(os.path.join(model, d))
+    )
     if fold is None:
         if len(folds) != 1:
             raise FileNotFoundError(
@@ -97,7 +103,9 @@ def _rescaling_mean(keras_model, head):
     return None if offset is None else float(offset)
 
 
-def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None, target=None, model_name=None):
+def evaluate_model(
+    model, builder, split, batch_size=256, fold_metrics=None, target=None, model_name=None
+):
     """Metrics of a trained model on ``split`` of a prepared builder, beside the baselines.
 
     Args:
@@ -124,7 +132,9 @@ def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None, tar
     from amigos_emo.training import evaluation, pipeline
     from amigos_emo.training.tasks import target_specs
 
-    registry_name = model_name or (model.name[: -len("_trained")] if model.name.endswith("_trained") else model.name)
+    registry_name = model_name or (
+        model.name[: -len("_trained")] if model.name.endswith("_trained") else model.name
+    )
     entry = get_model_entry(registry_name)
     run_target = (fold_metrics or {}).get("targets", {}).get("label") if fold_metrics else None
     run_target = run_target if run_target != "label" else None
@@ -134,12 +144,23 @@ def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None, tar
             f"with --target {run_target or 'label'} (the default is the run's own target)."
         )
     target = target or run_target
-    inputs = tuple((fold_metrics or {}).get("inputs") or entry.inputs or [t.name.split(":")[0] for t in model.inputs])
-    specs = target_specs(entry, builder.info.features, dataset_name=builder.name,
-                         sources={"label": target} if target else None, inputs=inputs)
+    inputs = tuple(
+        (fold_metrics or {}).get("inputs")
+        or entry.inputs
+        or [t.name.split(":")[0] for t in model.inputs]
+    )
+    specs = target_specs(
+        entry,
+        builder.info.features,
+        dataset_name=builder.name,
+        sources={"label": target} if target else None,
+        inputs=inputs,
+    )
     missing_heads = [s.name for s in specs if s.name not in model.output_names]
     if missing_heads:
-        raise ValueError(f"Model {model.name!r} has outputs {model.output_names}, not the registry's {missing_heads}.")
+        raise ValueError(
+            f"Model {model.name!r} has outputs {model.output_names}, not the registry's {missing_heads}."
+        )
     known = set(builder.info.splits)
     unknown = [s for s in split.split("+") if s.split("[")[0] not in known]
     if unknown:
@@ -175,8 +196,13 @@ def evaluate_model(model, builder, split, batch_size=256, fold_metrics=None, tar
                 mean = _rescaling_mean(model, spec.name)
                 source = "training mean (from the model's rescaling layer; no metrics.json)"
                 if mean is None:
-                    mean, source = float(truth[spec.name].mean()), "mean of the EVALUATED split (no training statistics found)"
-                    notes.append(f"{spec.name}: baseline is the evaluated split's own mean (it has seen the answers).")
+                    mean, source = (
+                        float(truth[spec.name].mean()),
+                        "mean of the EVALUATED split (no training statistics found)",
+                    )
+                    notes.append(
+                        f"{spec.name}: baseline is the evaluated split's own mean (it has seen the answers)."
+                    )
             means[spec.name] = mean
         else:
             value = (training.get("majority_class") or {}).get(spec.name)
@@ -220,12 +246,16 @@ def format_report(result):
                 continue
             baseline = values.get(f"baseline_{metric}")
             shown = "-" if baseline is None else f"{baseline:9.3f}"
-            lines.append(f"{head:<12} {metric:<10} {values[metric]:9.3f} {shown:>9}  "
-                         f"{result['baseline_source'][head] if baseline is not None else ''}")
+            lines.append(
+                f"{head:<12} {metric:<10} {values[metric]:9.3f} {shown:>9}  "
+                f"{result['baseline_source'][head] if baseline is not None else ''}"
+            )
     for note in result["notes"]:
         lines.append(f"NOTE: {note}")
     if "synthetic" in result["dataset"]:
-        lines.append("(SYNTHETIC data: these numbers test the pipeline, they say nothing about real recordings.)")
+        lines.append(
+            "(SYNTHETIC data: these numbers test the pipeline, they say nothing about real recordings.)"
+        )
     return "\n".join(lines)
 
 
@@ -236,15 +266,30 @@ def build_parser():
         "run's trivial baselines.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", required=True, help="fold_XX/best.keras, a fold_XX folder, or a run directory with --fold")
-    parser.add_argument("--fold", type=int, default=None, help="fold index when --model is a run directory")
-    parser.add_argument("--dataset", required=True, help="NAME or NAME/CONFIG, e.g. amigos/synthetic")
-    parser.add_argument("--split", required=True, help="split string, e.g. subject_03 or subject_01+subject_02")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="fold_XX/best.keras, a fold_XX folder, or a run directory with --fold",
+    )
+    parser.add_argument(
+        "--fold", type=int, default=None, help="fold index when --model is a run directory"
+    )
+    parser.add_argument(
+        "--dataset", required=True, help="NAME or NAME/CONFIG, e.g. amigos/synthetic"
+    )
+    parser.add_argument(
+        "--split", required=True, help="split string, e.g. subject_03 or subject_01+subject_02"
+    )
     parser.add_argument("--data-dir", default=None, help="where prepared TFDS datasets live")
-    parser.add_argument("--manual-dir", default=None, help="folder holding the corpus files as downloaded")
-    parser.add_argument("--target", default=None,
-                        help="dataset feature the 'label' output is scored on; default and only allowed value: the "
-                             "run's own --target")
+    parser.add_argument(
+        "--manual-dir", default=None, help="folder holding the corpus files as downloaded"
+    )
+    parser.add_argument(
+        "--target",
+        default=None,
+        help="dataset feature the 'label' output is scored on; default and only allowed value: the "
+        "run's own --target",
+    )
     parser.add_argument("--batch-size", type=int, default=256, help="examples per forward pass")
     parser.add_argument("--output", default=None, help="write the results to this JSON file")
     return parser
@@ -264,9 +309,18 @@ def main(argv=None, builder=None):
         model = load_trained_model(path, compile=False, model_name=model_name)
         fold_metrics = load_fold_metrics(path)
         if builder is None:
-            builder = datasets.prepare(args.dataset, data_dir=args.data_dir, manual_dir=args.manual_dir)
-        result = evaluate_model(model, builder, args.split, batch_size=args.batch_size, fold_metrics=fold_metrics,
-                                target=args.target, model_name=model_name)
+            builder = datasets.prepare(
+                args.dataset, data_dir=args.data_dir, manual_dir=args.manual_dir
+            )
+        result = evaluate_model(
+            model,
+            builder,
+            args.split,
+            batch_size=args.batch_size,
+            fold_metrics=fold_metrics,
+            target=args.target,
+            model_name=model_name,
+        )
     except (ValueError, FileNotFoundError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -104,14 +104,19 @@ class PreprocessingSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(payload) - known)
         if unknown:
-            raise ValueError(f"{path}: unknown key(s) {', '.join(unknown)}; expected only {', '.join(sorted(known))}.")
+            raise ValueError(
+                f"{path}: unknown key(s) {', '.join(unknown)}; expected only {', '.join(sorted(known))}."
+            )
         return cls(**payload)
 
     def with_targets(self, specs):
         """A copy with ``targets`` taken from the run's :class:`~amigos_emo.training.tasks.TargetSpec` list."""
         targets = {
-            s.name: {"source": s.source, "kind": s.kind,
-                     "class_names": list(s.class_names) if s.class_names else None}
+            s.name: {
+                "source": s.source,
+                "kind": s.kind,
+                "class_names": list(s.class_names) if s.class_names else None,
+            }
             for s in specs
         }
         return dataclasses.replace(self, targets=targets)
@@ -133,7 +138,11 @@ def read(model_path):
     Raises:
         FileNotFoundError: no ``preprocessing.json`` there, with what to do about it.
     """
-    folder = model_path if os.path.isdir(model_path) and not model_path.endswith(".keras") else os.path.dirname(os.path.abspath(model_path))
+    folder = (
+        model_path
+        if os.path.isdir(model_path) and not model_path.endswith(".keras")
+        else os.path.dirname(os.path.abspath(model_path))
+    )
     path = os.path.join(folder, FILE_NAME)
     if not os.path.exists(path):
         raise FileNotFoundError(

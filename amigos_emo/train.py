@@ -47,26 +47,60 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_common_arguments(parser, defaults)
-    parser.add_argument("--protocol", default=defaults.protocol, choices=PROTOCOLS,
-                        help="evaluation protocol (default: %(default)s)")
-    parser.add_argument("--n-folds", type=int, default=defaults.n_folds, help="folds for --protocol kfold")
-    parser.add_argument("--max-folds", type=int, default=None, help="run only the first N folds (quick checks)")
-    parser.add_argument("--learning-rate", type=float, default=None,
-                        help="initial learning rate (default: the model's published default)")
-    parser.add_argument("--label-smoothing", type=float, default=None,
-                        help="label smoothing of classification losses (default: the model's, 0.1 for res_attention_net)")
-    parser.add_argument("--early-stopping-patience", type=int, default=None,
-                        help="stop a fold after N epochs without a lower validation loss (best epoch kept; "
-                             "resumable)")
-    parser.add_argument("--distribute", default="none", choices=("none", "mirrored", "multi-worker"),
-                        help="tf.distribute: mirrored = all local GPUs; multi-worker = machines listed in TF_CONFIG "
-                             "(see docs/DISTRIBUTED.md)")
-    parser.add_argument("--resume", action="store_true", help="continue an interrupted run in --output-dir")
-    parser.add_argument("--run-preset", default=None, choices=sorted(RUN_PRESETS),
-                        help="named option set: " + "; ".join(
-                            f"{name} = {', '.join(f'{k}={v}' for k, v in values.items())}"
-                            for name, values in sorted(RUN_PRESETS.items())))
-    parser.add_argument("--list-augmentations", action="store_true", help="list the --augment transforms and exit")
+    parser.add_argument(
+        "--protocol",
+        default=defaults.protocol,
+        choices=PROTOCOLS,
+        help="evaluation protocol (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--n-folds", type=int, default=defaults.n_folds, help="folds for --protocol kfold"
+    )
+    parser.add_argument(
+        "--max-folds", type=int, default=None, help="run only the first N folds (quick checks)"
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help="initial learning rate (default: the model's published default)",
+    )
+    parser.add_argument(
+        "--label-smoothing",
+        type=float,
+        default=None,
+        help="label smoothing of classification losses (default: the model's, 0.1 for res_attention_net)",
+    )
+    parser.add_argument(
+        "--early-stopping-patience",
+        type=int,
+        default=None,
+        help="stop a fold after N epochs without a lower validation loss (best epoch kept; "
+        "resumable)",
+    )
+    parser.add_argument(
+        "--distribute",
+        default="none",
+        choices=("none", "mirrored", "multi-worker"),
+        help="tf.distribute: mirrored = all local GPUs; multi-worker = machines listed in TF_CONFIG "
+        "(see docs/DISTRIBUTED.md)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run in --output-dir"
+    )
+    parser.add_argument(
+        "--run-preset",
+        default=None,
+        choices=sorted(RUN_PRESETS),
+        help="named option set: "
+        + "; ".join(
+            f"{name} = {', '.join(f'{k}={v}' for k, v in values.items())}"
+            for name, values in sorted(RUN_PRESETS.items())
+        ),
+    )
+    parser.add_argument(
+        "--list-augmentations", action="store_true", help="list the --augment transforms and exit"
+    )
     return parser
 
 

@@ -43,17 +43,41 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_common_arguments(parser, defaults)
-    parser.add_argument("--tuner", default=defaults.tuner, choices=TUNERS, help="search algorithm (default: %(default)s)")
-    parser.add_argument("--max-trials", type=int, default=defaults.max_trials,
-                        help="trials in total (a rerun with more extends the search) (default: %(default)s)")
-    parser.add_argument("--objective", default=None,
-                        help="metric to optimise, e.g. val_loss (default) or val_label_accuracy:max")
-    parser.add_argument("--protocol", default=defaults.protocol, choices=SEARCH_PROTOCOLS,
-                        help="which fold the search validates on (its first fold) (default: %(default)s)")
-    parser.add_argument("--executions-per-trial", type=int, default=defaults.executions_per_trial,
-                        help="trainings per trial, averaged (default: %(default)s)")
-    parser.add_argument("--hyperband-factor", type=int, default=defaults.hyperband_factor,
-                        help="Hyperband's reduction factor (default: %(default)s)")
+    parser.add_argument(
+        "--tuner",
+        default=defaults.tuner,
+        choices=TUNERS,
+        help="search algorithm (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-trials",
+        type=int,
+        default=defaults.max_trials,
+        help="trials in total (a rerun with more extends the search) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--objective",
+        default=None,
+        help="metric to optimise, e.g. val_loss (default) or val_label_accuracy:max",
+    )
+    parser.add_argument(
+        "--protocol",
+        default=defaults.protocol,
+        choices=SEARCH_PROTOCOLS,
+        help="which fold the search validates on (its first fold) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--executions-per-trial",
+        type=int,
+        default=defaults.executions_per_trial,
+        help="trainings per trial, averaged (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--hyperband-factor",
+        type=int,
+        default=defaults.hyperband_factor,
+        help="Hyperband's reduction factor (default: %(default)s)",
+    )
     return parser
 
 

@@ -280,8 +280,12 @@ def measure(builder, model_name, batch_size, epochs, steps, seed=0, augment=None
 
         spec = builder.preprocessing_spec()
         rates_hz = {k: v.sfreq_hz for k, v in spec.signals.items()} if spec is not None else {}
-        augmented = dataclasses.replace(data, augmenter=Augmenter.from_names(augment, seed=seed, sfreq_hz=rates_hz))
-        aug_rates = [rate(*_iterate(augmented.train_dataset(epoch_seed=epoch))) for epoch in range(epochs)]
+        augmented = dataclasses.replace(
+            data, augmenter=Augmenter.from_names(augment, seed=seed, sfreq_hz=rates_hz)
+        )
+        aug_rates = [
+            rate(*_iterate(augmented.train_dataset(epoch_seed=epoch))) for epoch in range(epochs)
+        ]
 
     # 3. The model's consumption rate on one batch of that pipeline (best of 3 chunks of steps).
     core = entry.build(data.input_shapes, n_outputs=data.n_outputs)
@@ -347,7 +351,9 @@ def main(argv=None):
             amigos_builder(data_dir, args.quick) if corpus == "amigos" else muse_builder(data_dir)
         )
         print(f"{label}: ready in {time.perf_counter() - start:.1f} s", flush=True)
-        result = measure(builder, model_name, args.batch_size, args.epochs, args.steps, augment=args.augment)
+        result = measure(
+            builder, model_name, args.batch_size, args.epochs, args.steps, augment=args.augment
+        )
         if result["pipeline_augmented"] is not None:
             verdicts.append(
                 f"{corpus}: with augmentation ({args.augment}) the pipeline delivers "

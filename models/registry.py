@@ -153,8 +153,9 @@ def _discover():
         except ImportError as error:  # a broken plug-in must not break the package's own models
             import logging
 
-            logging.getLogger("amigos_emo").warning("Model plug-in %s (%s) failed to import: %s",
-                                                    point.name, point.value, error)
+            logging.getLogger("amigos_emo").warning(
+                "Model plug-in %s (%s) failed to import: %s", point.name, point.value, error
+            )
 
 
 def list_models(framework=None):

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.slow
 def _tiny_config():
     from amigos_emo.tfds_builders.amigos.amigos_dataset_builder import AmigosConfig
 
-    return AmigosConfig(name="beam_check", synthetic=True, n_participants=2, seed=7, video_s=12.0, long_video_s=9.0)
+    return AmigosConfig(
+        name="beam_check", synthetic=True, n_participants=2, seed=7, video_s=12.0, long_video_s=9.0
+    )
 
 
 def _beam_builder_class():
@@ -41,14 +43,19 @@ def _examples(builder, split):
 
 def test_beam_direct_runner_build_equals_normal_build(tmp_path):
     beam = pytest.importorskip(
-        "apache_beam", reason="apache-beam is not installed (pip install apache-beam; the 'beam' extra)"
+        "apache_beam",
+        reason="apache-beam is not installed (pip install apache-beam; the 'beam' extra)",
     )
     normal = AmigosBuilder(config=_tiny_config(), data_dir=os.fspath(tmp_path / "normal"))
     normal.download_and_prepare()
-    beam_builder = _beam_builder_class()(config=_tiny_config(), data_dir=os.fspath(tmp_path / "beam"))
+    beam_builder = _beam_builder_class()(
+        config=_tiny_config(), data_dir=os.fspath(tmp_path / "beam")
+    )
     options = beam.options.pipeline_options.PipelineOptions(["--direct_num_workers=1"])
     beam_builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(beam_runner=beam.runners.DirectRunner(), beam_options=options)
+        download_config=tfds.download.DownloadConfig(
+            beam_runner=beam.runners.DirectRunner(), beam_options=options
+        )
     )
     assert beam_builder._beam_requested  # the Beam path really ran
     counts = {name: split.num_examples for name, split in normal.info.splits.items()}

@@ -25,7 +25,9 @@ class BeamSplitsMixin:
     """
 
     def _generate_splits(self, dl_manager, download_config):
-        self._beam_requested = download_config.beam_runner is not None or download_config.beam_options is not None
+        self._beam_requested = (
+            download_config.beam_runner is not None or download_config.beam_options is not None
+        )
         return super()._generate_splits(dl_manager, download_config)
 
     def _split_generators(self, dl_manager):
@@ -37,13 +39,14 @@ class BeamSplitsMixin:
         for split, generator in splits.items():
             method = generator.gi_code.co_name
             arguments = inspect.getgeneratorlocals(generator)
-            names = [n for n in inspect.signature(getattr(type(self), method)).parameters if n != "self"]
+            names = [
+                n for n in inspect.signature(getattr(type(self), method)).parameters if n != "self"
+            ]
             values = tuple(arguments[n] for n in names)
             generator.close()
-            transforms[split] = (
-                f"Arguments_{split}" >> beam.Create([values])
-                | f"Examples_{split}" >> beam.FlatMap(_run_generator, builder=self, method=method)
-            )
+            transforms[split] = f"Arguments_{split}" >> beam.Create(
+                [values]
+            ) | f"Examples_{split}" >> beam.FlatMap(_run_generator, builder=self, method=method)
         return transforms
 
 

@@ -16,4 +16,10 @@ from amigos_emo.tuning.registry import (
     make_hypermodel,
 )
 
-__all__ = ["HYPERMODELS", "RegistryHyperModel", "get_hypermodel_class", "list_hypermodels", "make_hypermodel"]
+__all__ = [
+    "HYPERMODELS",
+    "RegistryHyperModel",
+    "get_hypermodel_class",
+    "list_hypermodels",
+    "make_hypermodel",
+]

@@ -90,7 +90,9 @@ def layer_widths(hp, prefix, widths, choices, min_layers, max_layers):
     )
     chosen = []
     for index in range(1, n_layers + 1):
-        default = widths[index - 1] if index <= n_default else (chosen[-1] if chosen else choices[0])
+        default = (
+            widths[index - 1] if index <= n_default else (chosen[-1] if chosen else choices[0])
+        )
         chosen.append(int_choice(hp, f"{prefix}_units_{index}", choices, default))
     return tuple(chosen)
 
@@ -158,7 +160,9 @@ class RegistryHyperModel(keras_tuner.HyperModel):
             input_shapes = fold_data.input_shapes
         validate_type(input_shapes, Mapping, "input_shapes")
         # A model that reads any signal set (registered inputs=None) takes the fold's inputs.
-        inputs = tuple(self.entry.inputs or (fold_data.inputs if fold_data is not None else input_shapes))
+        inputs = tuple(
+            self.entry.inputs or (fold_data.inputs if fold_data is not None else input_shapes)
+        )
         missing = [name for name in inputs if name not in input_shapes]
         if missing:
             raise ValueError(
@@ -169,10 +173,14 @@ class RegistryHyperModel(keras_tuner.HyperModel):
         if self.entry.presets or preset is not None:
             check_option(preset, tuple(self.entry.presets), "preset")
         for value, label in ((epochs, "epochs"), (steps_per_epoch, "steps_per_epoch")):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
                 raise ValueError(f"{label} must be an int >= 1. Received: {label}={value!r}")
         validate_type(jit_compile, bool, "jit_compile")
-        check_option(precision_policy, ("float32", "mixed_float16", "mixed_bfloat16"), "precision_policy")
+        check_option(
+            precision_policy, ("float32", "mixed_float16", "mixed_bfloat16"), "precision_policy"
+        )
         if n_outputs is None and fold_data is not None:
             n_outputs = fold_data.n_outputs
         if steps_per_epoch is None:
@@ -216,7 +224,9 @@ class RegistryHyperModel(keras_tuner.HyperModel):
         try:
             if getattr(self.entry, "dynamic_outputs", False) and self.fold_data is not None:
                 build_args = {"heads": self.fold_data.heads, **build_args}
-            core = self.entry.build(self.input_shapes, n_outputs=self.n_outputs, preset=self.preset, **build_args)
+            core = self.entry.build(
+                self.input_shapes, n_outputs=self.n_outputs, preset=self.preset, **build_args
+            )
         finally:
             keras.mixed_precision.set_global_policy("float32")
         return core, compile_args
@@ -253,7 +263,9 @@ def divisor_at_most(value, limit):
         if value % candidate == 0:
             best = candidate
     if best != limit:
-        logger.info("using %d attention heads (the largest divisor of %d not above %d)", best, value, limit)
+        logger.info(
+            "using %d attention heads (the largest divisor of %d not above %d)", best, value, limit
+        )
     return best
 
 

@@ -9,8 +9,16 @@ def tiny_builder(data_dir):
 
     from amigos_emo.tfds_builders.amigos.amigos_dataset_builder import AmigosConfig, Builder
 
-    config = AmigosConfig(name="synthetic_tune_test", synthetic=True, n_participants=5, seed=7,
-                          window_s=2.0, step_s=2.0, video_s=12.0, long_video_s=9.0)
+    config = AmigosConfig(
+        name="synthetic_tune_test",
+        synthetic=True,
+        n_participants=5,
+        seed=7,
+        window_s=2.0,
+        step_s=2.0,
+        video_s=12.0,
+        long_video_s=9.0,
+    )
     builder = Builder(config=config, data_dir=os.fspath(data_dir))
     if not builder.is_prepared():
         builder.download_and_prepare(download_config=tfds.download.DownloadConfig())

@@ -27,7 +27,9 @@ class GRUClassifierHyperModel(RegistryHyperModel):
     def search_space(self, hp):
         seed = self.seed_values()
         n_features = self.input_shapes["features"][0]
-        default_steps = n_features if seed["n_steps"] is None else min(int(seed["n_steps"]), n_features)
+        default_steps = (
+            n_features if seed["n_steps"] is None else min(int(seed["n_steps"]), n_features)
+        )
         steps = [s for s in (7, 14, 28, 56) if s <= n_features]
         compile_defaults = self.compile_defaults()
         build_args = {
@@ -36,7 +38,11 @@ class GRUClassifierHyperModel(RegistryHyperModel):
             "dropout": float_range(hp, "dropout", 0.0, 0.5, seed["dropout"], step=0.05),
         }
         compile_args = {
-            "learning_rate": float_range(hp, "learning_rate", 1e-4, 1e-2, compile_defaults["learning_rate"], log=True),
-            "lr_schedule": hp.Choice("lr_schedule", ["constant", "cosine"], default=compile_defaults["lr_schedule"]),
+            "learning_rate": float_range(
+                hp, "learning_rate", 1e-4, 1e-2, compile_defaults["learning_rate"], log=True
+            ),
+            "lr_schedule": hp.Choice(
+                "lr_schedule", ["constant", "cosine"], default=compile_defaults["lr_schedule"]
+            ),
         }
         return build_args, compile_args

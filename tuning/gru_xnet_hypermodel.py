@@ -42,11 +42,17 @@ class GRUXNetHyperModel(RegistryHyperModel):
         n_heads = int_choice(hp, "n_heads", (1, 2, 4, 8), seed["n_heads"])
         build_args = {
             "cnn_filters": filters,
-            "fusion_units": int_choice(hp, "fusion_units", (64, 128, 256, 512), seed["fusion_units"]),
-            "freq_pooling": hp.Choice("freq_pooling", list(FREQ_POOLINGS), default=seed["freq_pooling"]),
+            "fusion_units": int_choice(
+                hp, "fusion_units", (64, 128, 256, 512), seed["fusion_units"]
+            ),
+            "freq_pooling": hp.Choice(
+                "freq_pooling", list(FREQ_POOLINGS), default=seed["freq_pooling"]
+            ),
             "variant": hp.Choice("variant", list(VARIANTS), default=seed["variant"]),
             "gru_units": gru_units,
-            "n_gru_layers": hp.Int("n_gru_layers", 1, max(3, seed["n_gru_layers"]), default=seed["n_gru_layers"]),
+            "n_gru_layers": hp.Int(
+                "n_gru_layers", 1, max(3, seed["n_gru_layers"]), default=seed["n_gru_layers"]
+            ),
             "n_heads": divisor_at_most(2 * gru_units, n_heads),
             "head_units": layer_widths(hp, "head", seed["head_units"], (32, 64, 128, 256), 1, 3),
             "dropout": float_range(hp, "dropout", 0.0, 0.7, seed["dropout"], step=0.05),

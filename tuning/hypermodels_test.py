@@ -12,29 +12,68 @@ from amigos_emo.tuning import HYPERMODELS, get_hypermodel_class, make_hypermodel
 
 # Tiny per-family cases: (preset, input shapes, n_outputs, hp.Fixed name, value, how to read it back).
 CASES = {
-    "multimodal_lstm": ("lightweight", {"eeg": (16, 14), "ecg": (16, 2), "gsr": (16, 1)}, None,
-                        "eeg_lstm_units_1", 5, lambda m: m.eeg_lstm_units[0]),
-    "gru_xnet": ("tiny", {"stft": (3, 12, 10)}, 3, "gru_units", 6,
-                 lambda m: m.gru_units),
-    "res_attention_net": ("tiny", {"de": (40, 20)}, 3, "hidden_units", 12,
-                          lambda m: m.get_layer("classifier_dense").units),
-    "vae_gnn": ("tiny", {"eeg_grid": (64, 9, 9), "node_features": (5, 4, 3), "adjacency": (5, 4, 4)}, None,
-                "gcn_units", 6, lambda m: m.gcn_units),
-    "gru_classifier": ("fast", {"features": (40,)}, 3, "gru_units", 7,
-                       lambda m: m.gru_units),
-    "eegnet": ("tiny", {"eeg": (32, 4)}, 3, "n_filters_temporal", 6, lambda m: m.n_filters_temporal),
-    "shallow_convnet": ("tiny", {"eeg": (32, 3)}, 2, "n_filters_spat", 6, lambda m: m.n_filters_spat),
+    "multimodal_lstm": (
+        "lightweight",
+        {"eeg": (16, 14), "ecg": (16, 2), "gsr": (16, 1)},
+        None,
+        "eeg_lstm_units_1",
+        5,
+        lambda m: m.eeg_lstm_units[0],
+    ),
+    "gru_xnet": ("tiny", {"stft": (3, 12, 10)}, 3, "gru_units", 6, lambda m: m.gru_units),
+    "res_attention_net": (
+        "tiny",
+        {"de": (40, 20)},
+        3,
+        "hidden_units",
+        12,
+        lambda m: m.get_layer("classifier_dense").units,
+    ),
+    "vae_gnn": (
+        "tiny",
+        {"eeg_grid": (64, 9, 9), "node_features": (5, 4, 3), "adjacency": (5, 4, 4)},
+        None,
+        "gcn_units",
+        6,
+        lambda m: m.gcn_units,
+    ),
+    "gru_classifier": ("fast", {"features": (40,)}, 3, "gru_units", 7, lambda m: m.gru_units),
+    "eegnet": (
+        "tiny",
+        {"eeg": (32, 4)},
+        3,
+        "n_filters_temporal",
+        6,
+        lambda m: m.n_filters_temporal,
+    ),
+    "shallow_convnet": (
+        "tiny",
+        {"eeg": (32, 3)},
+        2,
+        "n_filters_spat",
+        6,
+        lambda m: m.n_filters_spat,
+    ),
     "deep_convnet": ("tiny", {"eeg": (48, 3)}, 3, "n_filters_time", 6, lambda m: m.n_filters_time),
     "tsception": ("tiny", {"eeg": (64, 4)}, 2, "hidden_units", 12, lambda m: m.hidden_units),
     "dgcnn": ("tiny", {"de": (6, 20)}, 3, "chebyshev_order", 4, lambda m: m.chebyshev_order),
-    "signal_fusion": ("small", {"bvp": (128, 1), "gsr": (8, 1)}, 3, "lstm_units_1", 5,
-                      lambda m: m.lstm_units[0]),
+    "signal_fusion": (
+        "small",
+        {"bvp": (128, 1), "gsr": (8, 1)},
+        3,
+        "lstm_units_1",
+        5,
+        lambda m: m.lstm_units[0],
+    ),
 }
 
 
 def _batch(model, n=4, seed=0):
     rng = np.random.default_rng(seed)
-    x = {t.name.split(":")[0]: rng.standard_normal((n, *t.shape[1:])).astype("float32") for t in model.inputs}
+    x = {
+        t.name.split(":")[0]: rng.standard_normal((n, *t.shape[1:])).astype("float32")
+        for t in model.inputs
+    }
     return x
 
 
@@ -47,7 +86,9 @@ def test_every_registered_model_has_a_hypermodel_and_a_test_case():
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_defaults_build_the_seed_model(name):
     preset, shapes, n_outputs, *_ = CASES[name]
-    hypermodel = make_hypermodel(name, input_shapes=shapes, n_outputs=n_outputs, preset=preset, epochs=1)
+    hypermodel = make_hypermodel(
+        name, input_shapes=shapes, n_outputs=n_outputs, preset=preset, epochs=1
+    )
     hp = keras_tuner.HyperParameters()
     model = hypermodel.build(hp)
     assert model.compiled  # a COMPILED model
@@ -77,7 +118,9 @@ def test_fixed_override_takes_effect(name):
 
 def test_deep_convnet_width_multiplier_scales_the_later_blocks():
     preset, shapes, n_outputs, *_ = CASES["deep_convnet"]
-    hypermodel = make_hypermodel("deep_convnet", input_shapes=shapes, n_outputs=n_outputs, preset=preset)
+    hypermodel = make_hypermodel(
+        "deep_convnet", input_shapes=shapes, n_outputs=n_outputs, preset=preset
+    )
     hp = keras_tuner.HyperParameters()
     hp.Fixed("width_multiplier", 2.0)
     core, _ = hypermodel.build_core(hp)
@@ -86,7 +129,9 @@ def test_deep_convnet_width_multiplier_scales_the_later_blocks():
 
 def test_fixed_learning_rate_reaches_the_optimizer():
     preset, shapes, n_outputs, *_ = CASES["gru_classifier"]
-    hypermodel = make_hypermodel("gru_classifier", input_shapes=shapes, n_outputs=n_outputs, preset=preset)
+    hypermodel = make_hypermodel(
+        "gru_classifier", input_shapes=shapes, n_outputs=n_outputs, preset=preset
+    )
     hp = keras_tuner.HyperParameters()
     hp.Fixed("learning_rate", 0.0042)
     model = hypermodel.build(hp)
@@ -147,8 +192,10 @@ def test_signal_fusion_heads_come_from_the_fold_targets():
     class FakeFold:  # what RegistryHyperModel reads from a FoldData
         input_shapes = {"bvp": (64, 1), "gsr": (8, 1), "acc": (32, 3)}
         n_outputs, steps_per_epoch = None, 1
-        specs = [TargetSpec("condition", "classification", "label", 3, ("a", "b", "c")),
-                 TargetSpec("stress", "binary", "label_binary", 2, ("no", "yes"))]
+        specs = [
+            TargetSpec("condition", "classification", "label", 3, ("a", "b", "c")),
+            TargetSpec("stress", "binary", "label_binary", 2, ("no", "yes")),
+        ]
 
         def wrap(self, core):
             return core

@@ -41,7 +41,9 @@ class MultimodalLSTMHyperModel(RegistryHyperModel):
         seed = self.seed_values()
         n_times = self.input_shapes["eeg"][0]
         pool_choices = [p for p in (2, 4, 8) if p <= n_times] or [1]
-        build_args = {"pool_size": int_choice(hp, "pool_size", pool_choices, min(seed["pool_size"], n_times))}
+        build_args = {
+            "pool_size": int_choice(hp, "pool_size", pool_choices, min(seed["pool_size"], n_times))
+        }
         for signal in ("eeg", "ecg", "gsr"):
             build_args[f"{signal}_lstm_units"] = layer_widths(
                 hp, f"{signal}_lstm", seed[f"{signal}_lstm_units"], LSTM_WIDTHS, 1, 3
@@ -49,10 +51,14 @@ class MultimodalLSTMHyperModel(RegistryHyperModel):
             build_args[f"{signal}_dense_units"] = layer_widths(
                 hp, f"{signal}_dense", seed[f"{signal}_dense_units"], DENSE_WIDTHS, 0, 2
             )
-        build_args["fusion_units"] = layer_widths(hp, "fusion", seed["fusion_units"], FUSION_WIDTHS, 1, 3)
+        build_args["fusion_units"] = layer_widths(
+            hp, "fusion", seed["fusion_units"], FUSION_WIDTHS, 1, 3
+        )
         build_args["dropout"] = float_range(hp, "dropout", 0.0, 0.5, seed["dropout"], step=0.05)
         build_args["l2"] = float_range(hp, "l2", 1e-6, 1e-2, seed["l2"], log=True)
-        build_args["use_batch_norm"] = hp.Boolean("use_batch_norm", default=bool(seed["use_batch_norm"]))
+        build_args["use_batch_norm"] = hp.Boolean(
+            "use_batch_norm", default=bool(seed["use_batch_norm"])
+        )
         compile_args = {
             "learning_rate": float_range(
                 hp, "learning_rate", 1e-4, 1e-2, self.compile_defaults()["learning_rate"], log=True

@@ -16,8 +16,8 @@ from amigos_emo.tuning.gru_xnet_hypermodel import GRUXNetHyperModel
 from amigos_emo.tuning.multimodal_lstm_hypermodel import MultimodalLSTMHyperModel
 from amigos_emo.tuning.res_attention_net_hypermodel import ResAttentioNetHyperModel
 from amigos_emo.tuning.shallow_convnet_hypermodel import ShallowConvNetHyperModel
-from amigos_emo.tuning.tsception_hypermodel import TSceptionHyperModel
 from amigos_emo.tuning.signal_fusion_hypermodel import SignalFusionHyperModel
+from amigos_emo.tuning.tsception_hypermodel import TSceptionHyperModel
 from amigos_emo.tuning.vae_gnn_hypermodel import VAEGNNHyperModel
 
 HYPERMODELS = {

@@ -41,12 +41,18 @@ class ResAttentioNetHyperModel(RegistryHyperModel):
         build_args = {
             "base_width": base_width,
             "n_heads": divisor_at_most(8 * base_width, n_heads),
-            "hidden_units": int_choice(hp, "hidden_units", (32, 64, 128, 256), seed["hidden_units"]),
+            "hidden_units": int_choice(
+                hp, "hidden_units", (32, 64, 128, 256), seed["hidden_units"]
+            ),
             "dropout": float_range(hp, "dropout", 0.0, 0.7, seed["dropout"], step=0.05),
         }
         compile_args = {
-            "learning_rate": float_range(hp, "learning_rate", 1e-5, 1e-3, compile_defaults["learning_rate"], log=True),
-            "weight_decay": float_range(hp, "weight_decay", 1e-6, 1e-2, compile_defaults["weight_decay"], log=True),
+            "learning_rate": float_range(
+                hp, "learning_rate", 1e-5, 1e-3, compile_defaults["learning_rate"], log=True
+            ),
+            "weight_decay": float_range(
+                hp, "weight_decay", 1e-6, 1e-2, compile_defaults["weight_decay"], log=True
+            ),
         }
         return build_args, compile_args
 

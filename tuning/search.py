@@ -72,7 +72,9 @@ class TuneConfig(CommonConfig):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1. Received: {name}={value!r}")
         if self.hyperband_factor < 2:
-            raise ValueError(f"hyperband_factor must be >= 2. Received: hyperband_factor={self.hyperband_factor}")
+            raise ValueError(
+                f"hyperband_factor must be >= 2. Received: hyperband_factor={self.hyperband_factor}"
+            )
         if self.tuner == "hyperband" and self.epochs < self.hyperband_factor:
             raise ValueError(
                 "tuner='hyperband' trains up to --epochs per trial and needs epochs >= hyperband_factor "
@@ -119,14 +121,22 @@ def parse_objective(text, default):
         item = item.strip()
         name, _, direction = item.partition(":")
         if not name:
-            raise ValueError(f"objective names a metric, e.g. val_loss. Received: objective={text!r}")
+            raise ValueError(
+                f"objective names a metric, e.g. val_loss. Received: objective={text!r}"
+            )
         if direction:
             check_option(direction, ("min", "max"), f"direction of objective {name!r}")
         else:
             direction = metrics_tracking.infer_metric_direction(name)
             if direction is None:
                 last = name.rsplit("_", 1)[-1]
-                direction = {"loss": "min", "mae": "min", "mse": "min", "auc": "max", "accuracy": "max"}.get(last)
+                direction = {
+                    "loss": "min",
+                    "mae": "min",
+                    "mse": "min",
+                    "auc": "max",
+                    "accuracy": "max",
+                }.get(last)
             if direction is None:
                 raise ValueError(
                     f"Cannot tell whether to minimise or maximise {name!r}; write {name}:min or {name}:max. "
@@ -177,7 +187,9 @@ def make_tuner(config, hypermodel, objective):
         return keras_tuner.RandomSearch(hypermodel, max_trials=config.max_trials, **common)
     if config.tuner == "bayesian":
         return keras_tuner.BayesianOptimization(hypermodel, max_trials=config.max_trials, **common)
-    tuner = keras_tuner.Hyperband(hypermodel, max_epochs=config.epochs, factor=config.hyperband_factor, **common)
+    tuner = keras_tuner.Hyperband(
+        hypermodel, max_epochs=config.epochs, factor=config.hyperband_factor, **common
+    )
     tuner.oracle.max_trials = config.max_trials  # a cap on Hyperband's brackets
     return tuner
 
@@ -232,29 +244,40 @@ def write_trials(rows, output_dir):
         writer = csv.writer(handle)
         writer.writerow(["rank", "trial_id", "status", "objective", "best_epoch", *names])
         for row in rows:
-            writer.writerow([
-                "" if row["rank"] is None else row["rank"], row["trial_id"], row["status"],
-                "" if row["objective"] is None else row["objective"],
-                "" if row["best_epoch"] is None else row["best_epoch"],
-                *[row["hyperparameters"].get(n, "") for n in names],
-            ])
+            writer.writerow(
+                [
+                    "" if row["rank"] is None else row["rank"],
+                    row["trial_id"],
+                    row["status"],
+                    "" if row["objective"] is None else row["objective"],
+                    "" if row["best_epoch"] is None else row["best_epoch"],
+                    *[row["hyperparameters"].get(n, "") for n in names],
+                ]
+            )
     os.replace(path + ".tmp", path)
 
 
 def format_trials(rows, objective_label, limit=10):
     """The ranked table printed after a search."""
-    names = sorted({k for row in rows for k in row["hyperparameters"] if not k.startswith("tuner/")})
+    names = sorted(
+        {k for row in rows for k in row["hyperparameters"] if not k.startswith("tuner/")}
+    )
     lines = [f"Trials ranked by {objective_label} (score: lower is better)"]
     header = ["rank", "trial", "score", "epochs"] + names
     body = []
     for row in rows[:limit]:
-        body.append([
-            "-" if row["rank"] is None else str(row["rank"]), row["trial_id"],
-            "-" if row["objective"] is None else f"{row['objective']:.4g}",
-            "-" if row["best_epoch"] is None else str(row["best_epoch"]),
-            *[_short(row["hyperparameters"].get(n, "")) for n in names],
-        ])
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
+        body.append(
+            [
+                "-" if row["rank"] is None else str(row["rank"]),
+                row["trial_id"],
+                "-" if row["objective"] is None else f"{row['objective']:.4g}",
+                "-" if row["best_epoch"] is None else str(row["best_epoch"]),
+                *[_short(row["hyperparameters"].get(n, "")) for n in names],
+            ]
+        )
+    widths = [
+        max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)
+    ]
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     lines.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in body)
     if len(rows) > limit:
@@ -279,9 +302,28 @@ def _check_directory(config, fold):
         return
     with open(path) as handle:
         previous = json.load(handle)["search"]
-    keep = ("model", "dataset", "tuner", "objective", "epochs", "batch_size", "seed", "protocol", "preset",
-            "executions_per_trial", "hyperband_factor", "class_weights", "target", "augment", "augment_ratio")
-    changed = {k: (previous.get(k), getattr(config, k)) for k in keep if previous.get(k) != getattr(config, k)}
+    keep = (
+        "model",
+        "dataset",
+        "tuner",
+        "objective",
+        "epochs",
+        "batch_size",
+        "seed",
+        "protocol",
+        "preset",
+        "executions_per_trial",
+        "hyperband_factor",
+        "class_weights",
+        "target",
+        "augment",
+        "augment_ratio",
+    )
+    changed = {
+        k: (previous.get(k), getattr(config, k))
+        for k in keep
+        if previous.get(k) != getattr(config, k)
+    }
     if changed:
         details = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
         raise TuneDirectoryError(
@@ -318,14 +360,19 @@ def run_search(config, builder=None):
         f"{str(config.model).replace(':', '-').replace('.', '-')}_{config.tuner}_seed{config.seed}",
     )
     if role == "worker" and config.overwrite:
-        raise ValueError("--overwrite on a distributed worker would delete the chief's search; pass it to the chief only.")
+        raise ValueError(
+            "--overwrite on a distributed worker would delete the chief's search; pass it to the chief only."
+        )
     with contextlib.ExitStack() as stack:
         if role != "worker":  # one chief per search folder; workers share the chief's folder
             from amigos_emo.io.locks import LockedError, ProcessLock
 
             os.makedirs(config.output_dir, exist_ok=True)
-            lock = ProcessLock(os.path.join(config.output_dir, ".lock"), what=f"search folder {config.output_dir}",
-                               blocking=False)
+            lock = ProcessLock(
+                os.path.join(config.output_dir, ".lock"),
+                what=f"search folder {config.output_dir}",
+                blocking=False,
+            )
             try:
                 stack.enter_context(lock)
             except LockedError as error:
@@ -351,29 +398,58 @@ def _search(config, builder, role, hypermodel_class):
     entry = get_model_entry(config.model)
 
     if builder is None:
-        builder = datasets.prepare(config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir)
+        builder = datasets.prepare(
+            config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir
+        )
     subjects = datasets.subject_splits(builder)
     fold = make_folds(config.protocol, subjects, seed=config.seed)[0]
     if role != "worker":
         _check_directory(config, fold)
     objective = parse_objective(config.objective, hypermodel_class.default_objective)
     if role != "worker":
-        reports.write_json(os.path.join(config.output_dir, "tune_config.json"), {
-            "search": dataclasses.asdict(config),
-            "resolved": {"objective": _objective_names(objective), "precision_policy": policy,
-                         "jit_compile": jit_compile, "gpu": has_gpu(), "distributed_role": role},
-            "dataset": dataset_record(builder, subjects),
-            "fold": dataclasses.asdict(fold),
-            "versions": library_versions(),
-        })
-    logger.info("search: %s; trials validate on the held-out subjects %s", fold.describe(), ", ".join(fold.validation))
-    print(f"Searching {config.model} with {config.tuner} ({config.max_trials} trials max, {config.epochs} epochs each); "
-          f"train on {len(fold.train)} subjects, validate on {', '.join(fold.validation)}", flush=True)
+        reports.write_json(
+            os.path.join(config.output_dir, "tune_config.json"),
+            {
+                "search": dataclasses.asdict(config),
+                "resolved": {
+                    "objective": _objective_names(objective),
+                    "precision_policy": policy,
+                    "jit_compile": jit_compile,
+                    "gpu": has_gpu(),
+                    "distributed_role": role,
+                },
+                "dataset": dataset_record(builder, subjects),
+                "fold": dataclasses.asdict(fold),
+                "versions": library_versions(),
+            },
+        )
+    logger.info(
+        "search: %s; trials validate on the held-out subjects %s",
+        fold.describe(),
+        ", ".join(fold.validation),
+    )
+    print(
+        f"Searching {config.model} with {config.tuner} ({config.max_trials} trials max, {config.epochs} epochs each); "
+        f"train on {len(fold.train)} subjects, validate on {', '.join(fold.validation)}",
+        flush=True,
+    )
 
-    data = prepare_fold(builder, fold, entry, config.batch_size, config.class_weights, target=config.target,
-                        augmenter=make_augmenter(config, builder))
-    hypermodel = hypermodel_class(data, preset=config.preset, epochs=config.epochs,
-                                  jit_compile=jit_compile, precision_policy=policy)
+    data = prepare_fold(
+        builder,
+        fold,
+        entry,
+        config.batch_size,
+        config.class_weights,
+        target=config.target,
+        augmenter=make_augmenter(config, builder),
+    )
+    hypermodel = hypermodel_class(
+        data,
+        preset=config.preset,
+        epochs=config.epochs,
+        jit_compile=jit_compile,
+        precision_policy=policy,
+    )
     tuner = seed_each_trial(make_tuner(config, hypermodel, objective), config.seed)
     verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
     tuner.search(
@@ -381,11 +457,17 @@ def _search(config, builder, role, hypermodel_class):
         validation_data=data.eval_dataset("validation"),
         epochs=config.epochs,
         steps_per_epoch=data.train_steps_per_epoch,
-        callbacks=[keras.callbacks.TensorBoard(log_dir=os.path.join(config.output_dir, "tensorboard"), write_graph=False)],
+        callbacks=[
+            keras.callbacks.TensorBoard(
+                log_dir=os.path.join(config.output_dir, "tensorboard"), write_graph=False
+            )
+        ],
         verbose=verbose,
     )
     if role == "worker":
-        print(f"Worker {os.environ['KERASTUNER_TUNER_ID']}: no trials left; the chief ranks and retrains.")
+        print(
+            f"Worker {os.environ['KERASTUNER_TUNER_ID']}: no trials left; the chief ranks and retrains."
+        )
         return {"role": "worker", "tuner_id": os.environ["KERASTUNER_TUNER_ID"]}
 
     # --- rank -----------------------------------------------------------------------------------
@@ -407,25 +489,53 @@ def _search(config, builder, role, hypermodel_class):
 
     # --- retrain the best configuration on train + validation subjects, test once --------------
     retrain_fold = Fold(
-        index=fold.index, train=tuple(sorted(fold.train + fold.validation)), validation=fold.validation,
-        test=fold.test, note=f"retraining of trial {best_trial.trial_id} on train + validation subjects",
+        index=fold.index,
+        train=tuple(sorted(fold.train + fold.validation)),
+        validation=fold.validation,
+        test=fold.test,
+        note=f"retraining of trial {best_trial.trial_id} on train + validation subjects",
     )
-    print(f"\nRetraining trial {best_trial.trial_id} for {best_epochs} epoch(s) on {len(retrain_fold.train)} subjects "
-          f"(train + validation); testing on {', '.join(fold.test)}", flush=True)
+    print(
+        f"\nRetraining trial {best_trial.trial_id} for {best_epochs} epoch(s) on {len(retrain_fold.train)} subjects "
+        f"(train + validation); testing on {', '.join(fold.test)}",
+        flush=True,
+    )
     keras.utils.set_random_seed(config.seed)
-    retrain_data = prepare_fold(builder, retrain_fold, entry, config.batch_size, config.class_weights,
-                                target=config.target, augmenter=make_augmenter(config, builder))
-    retrain_hypermodel = hypermodel_class(retrain_data, preset=config.preset, epochs=best_epochs,
-                                          jit_compile=jit_compile, precision_policy=policy)
+    retrain_data = prepare_fold(
+        builder,
+        retrain_fold,
+        entry,
+        config.batch_size,
+        config.class_weights,
+        target=config.target,
+        augmenter=make_augmenter(config, builder),
+    )
+    retrain_hypermodel = hypermodel_class(
+        retrain_data,
+        preset=config.preset,
+        epochs=best_epochs,
+        jit_compile=jit_compile,
+        precision_policy=policy,
+    )
     model = retrain_hypermodel.build(best_trial.hyperparameters.copy())
-    callbacks = [c for c in retrain_hypermodel.callbacks()
-                 if not isinstance(c, keras.callbacks.ReduceLROnPlateau)]  # no validation data to watch
-    history = model.fit(epoch_datasets(retrain_data, config.seed, best_epochs), epochs=best_epochs,
-                        steps_per_epoch=retrain_data.train_steps_per_epoch, callbacks=callbacks, verbose=verbose)
+    callbacks = [
+        c
+        for c in retrain_hypermodel.callbacks()
+        if not isinstance(c, keras.callbacks.ReduceLROnPlateau)
+    ]  # no validation data to watch
+    history = model.fit(
+        epoch_datasets(retrain_data, config.seed, best_epochs),
+        epochs=best_epochs,
+        steps_per_epoch=retrain_data.train_steps_per_epoch,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
     best_dir = os.path.join(config.output_dir, "best")
     os.makedirs(best_dir, exist_ok=True)
-    write_history_csv({k: [float(v) for v in vs] for k, vs in history.history.items()},
-                       os.path.join(best_dir, "history.csv"))
+    write_history_csv(
+        {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        os.path.join(best_dir, "history.csv"),
+    )
     atomic_save(model, os.path.join(best_dir, "best.keras"))
     if config.export:
         atomic_export(model, os.path.join(best_dir, "saved_model"))
@@ -440,21 +550,37 @@ def _search(config, builder, role, hypermodel_class):
         "synthetic": "synthetic" in config.dataset,
         "n_trials": len(oracle.trials),
         "n_completed_trials": sum(1 for r in rows if r["rank"] is not None),
-        "best_trial": {"trial_id": best_trial.trial_id, "objective": float(best_trial.score),
-                       "best_epoch": best_epochs, "hyperparameters": dict(best_trial.hyperparameters.values)},
-        "search_fold": {"train": list(fold.train), "validation": list(fold.validation), "test": list(fold.test)},
+        "best_trial": {
+            "trial_id": best_trial.trial_id,
+            "objective": float(best_trial.score),
+            "best_epoch": best_epochs,
+            "hyperparameters": dict(best_trial.hyperparameters.values),
+        },
+        "search_fold": {
+            "train": list(fold.train),
+            "validation": list(fold.validation),
+            "test": list(fold.test),
+        },
         "retrained_on": list(retrain_fold.train),
         "kinds": kinds,
         "metrics": metrics,
-        "training_targets": {"regression_mean_std": retrain_data.regression_stats,
-                             "majority_class": retrain_data.majority},
+        "training_targets": {
+            "regression_mean_std": retrain_data.regression_stats,
+            "majority_class": retrain_data.majority,
+        },
         "seconds": round(time.time() - started, 1),
     }
     reports.write_json(os.path.join(config.output_dir, "metrics.json"), results)
-    print("\nTest subjects " + ", ".join(fold.test) + " (best configuration, beside the trivial baselines):")
+    print(
+        "\nTest subjects "
+        + ", ".join(fold.test)
+        + " (best configuration, beside the trivial baselines):"
+    )
     print(_metrics_lines(metrics, kinds))
     if results["synthetic"]:
-        print("(SYNTHETIC data: these numbers test the pipeline, they say nothing about real recordings.)")
+        print(
+            "(SYNTHETIC data: these numbers test the pipeline, they say nothing about real recordings.)"
+        )
     print(f"\nOutputs in {os.path.abspath(config.output_dir)}")
     return results
 
@@ -462,11 +588,22 @@ def _search(config, builder, role, hypermodel_class):
 def _metrics_lines(metrics, kinds):
     lines = []
     for head, values in metrics.items():
-        shown = {k: v for k, v in values.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+        shown = {
+            k: v
+            for k, v in values.items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        }
         text = ", ".join(f"{k} {v:.3f}" for k, v in sorted(shown.items()))
         lines.append(f"  {head} ({kinds.get(head)}): {text}")
     return "\n".join(lines)
 
 
-__all__ = ["TUNERS", "TuneConfig", "TuneDirectoryError", "make_tuner", "parse_objective", "rank_trials",
-           "run_search"]
+__all__ = [
+    "TUNERS",
+    "TuneConfig",
+    "TuneDirectoryError",
+    "make_tuner",
+    "parse_objective",
+    "rank_trials",
+    "run_search",
+]

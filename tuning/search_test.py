@@ -13,26 +13,48 @@ from amigos_emo.tuning.search import TuneConfig, parse_objective
 
 
 def _trial_dirs(output_dir):
-    return sorted(p for p in os.listdir(os.path.join(output_dir, "search")) if p.startswith("trial_"))
+    return sorted(
+        p for p in os.listdir(os.path.join(output_dir, "search")) if p.startswith("trial_")
+    )
 
 
 def test_search_ranks_retrains_exports_and_resumes(tiny_amigos, tmp_path):
     builder, _ = tiny_amigos
     out = tmp_path / "search"
-    argv = ["--model", "multimodal_lstm", "--tuner", "random", "--max-trials", "2", "--epochs", "1",
-            "--batch-size", "32", "--output-dir", os.fspath(out), "--verbose", "0", "--seed", "1"]
+    argv = [
+        "--model",
+        "multimodal_lstm",
+        "--tuner",
+        "random",
+        "--max-trials",
+        "2",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--output-dir",
+        os.fspath(out),
+        "--verbose",
+        "0",
+        "--seed",
+        "1",
+    ]
     assert main(argv, builder=builder) == 0
 
     config = json.loads((out / "tune_config.json").read_text())
     fold = config["fold"]
     # Trials are scored on held-out subjects: none of them trains.
-    assert set(fold["validation"]).isdisjoint(fold["train"]) and set(fold["test"]).isdisjoint(fold["train"])
+    assert set(fold["validation"]).isdisjoint(fold["train"]) and set(fold["test"]).isdisjoint(
+        fold["train"]
+    )
     trials = json.loads((out / "trials.json").read_text())
     assert [t["rank"] for t in trials] == [1, 2]
     assert trials[0]["objective"] <= trials[1]["objective"]
     assert all(t["best_epoch"] == 1 and "learning_rate" in t["hyperparameters"] for t in trials)
     csv_lines = (out / "trials.csv").read_text().splitlines()
-    assert csv_lines[0].startswith("rank,trial_id,status,objective,best_epoch") and len(csv_lines) == 3
+    assert (
+        csv_lines[0].startswith("rank,trial_id,status,objective,best_epoch") and len(csv_lines) == 3
+    )
     for trial in trials:
         assert (out / "tensorboard" / trial["trial_id"]).is_dir()
 
@@ -44,18 +66,33 @@ def test_search_ranks_retrains_exports_and_resumes(tiny_amigos, tmp_path):
     assert (out / "best" / "saved_model" / "saved_model.pb").is_file()
     model = keras.saving.load_model(out / "best" / "best.keras")
     n_times = builder.info.features["eeg"].shape[0]
-    x = {"eeg": np.zeros((2, n_times, 14), "float32"), "ecg": np.zeros((2, n_times, 2), "float32"),
-         "gsr": np.zeros((2, n_times, 1), "float32")}
+    x = {
+        "eeg": np.zeros((2, n_times, 14), "float32"),
+        "ecg": np.zeros((2, n_times, 2), "float32"),
+        "gsr": np.zeros((2, n_times, 1), "float32"),
+    }
     assert model.predict(x, verbose=0)["valence"].shape == (2, 1)
-
 
 
 @pytest.mark.slow  # two searches: about a minute on 2 busy cores
 def test_rerun_with_more_trials_runs_exactly_the_new_one(tiny_amigos, tmp_path):
     builder, _ = tiny_amigos
     out = tmp_path / "search"
-    argv = ["--model", "multimodal_lstm", "--max-trials", "2", "--epochs", "1", "--batch-size", "32",
-            "--output-dir", os.fspath(out), "--verbose", "0", "--no-export"]
+    argv = [
+        "--model",
+        "multimodal_lstm",
+        "--max-trials",
+        "2",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--output-dir",
+        os.fspath(out),
+        "--verbose",
+        "0",
+        "--no-export",
+    ]
     assert main(argv, builder=builder) == 0
     before = {d: (out / "search" / d / "trial.json").read_text() for d in _trial_dirs(out)}
     assert len(before) == 2
@@ -69,10 +106,14 @@ def test_rerun_with_more_trials_runs_exactly_the_new_one(tiny_amigos, tmp_path):
 
 
 def test_changed_settings_are_refused(tiny_amigos, tmp_path, capsys):
-    (tmp_path / "tune_config.json").write_text(json.dumps({"search": {
-        **TuneConfig(model="multimodal_lstm", epochs=5).__dict__}}))
+    (tmp_path / "tune_config.json").write_text(
+        json.dumps({"search": {**TuneConfig(model="multimodal_lstm", epochs=5).__dict__}})
+    )
     builder, _ = tiny_amigos
-    code = main(["--model", "multimodal_lstm", "--epochs", "1", "--output-dir", os.fspath(tmp_path)], builder=builder)
+    code = main(
+        ["--model", "multimodal_lstm", "--epochs", "1", "--output-dir", os.fspath(tmp_path)],
+        builder=builder,
+    )
     assert code == 2
     assert "epochs: 5 -> 1" in capsys.readouterr().err
 
@@ -82,7 +123,10 @@ def test_objective_parsing():
     objective = parse_objective("val_loss", None)
     assert (objective.name, objective.direction) == ("val_loss", "min")
     pair = parse_objective("val_valence_auc, val_arousal_mae", None)
-    assert [(o.name, o.direction) for o in pair] == [("val_valence_auc", "max"), ("val_arousal_mae", "min")]
+    assert [(o.name, o.direction) for o in pair] == [
+        ("val_valence_auc", "max"),
+        ("val_arousal_mae", "min"),
+    ]
     assert parse_objective("val_x:max", None).direction == "max"
     with pytest.raises(ValueError, match="write val_x:min or val_x:max"):
         parse_objective("val_x", None)

@@ -24,9 +24,12 @@ def _driver(tmp_path, data_dir, args, env=None, log_name="log.txt"):
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
     log = open(tmp_path / log_name, "w")  # noqa: SIM115 (closed by the OS when the child ends)
-    return subprocess.Popen([sys.executable, os.fspath(script), os.fspath(data_dir), *args],
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
-                            stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, os.fspath(script), os.fspath(data_dir), *args],
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _completed(out):
@@ -43,8 +46,21 @@ def _completed(out):
 def test_killed_search_resumes_without_repeating_finished_trials(tiny_amigos, tmp_path):
     _, data_dir = tiny_amigos
     out = tmp_path / "search"
-    args = ["--model", "multimodal_lstm", "--max-trials", "3", "--epochs", "1", "--batch-size", "32",
-            "--output-dir", os.fspath(out), "--verbose", "0", "--no-export"]
+    args = [
+        "--model",
+        "multimodal_lstm",
+        "--max-trials",
+        "3",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--output-dir",
+        os.fspath(out),
+        "--verbose",
+        "0",
+        "--no-export",
+    ]
     process = _driver(tmp_path, data_dir, args)
     deadline = time.time() + 400
     while not _completed(out) and process.poll() is None and time.time() < deadline:
@@ -72,7 +88,10 @@ def test_killed_search_resumes_without_repeating_finished_trials(tiny_amigos, tm
 
     def scores(folder):
         rows = json.loads((folder / "trials.json").read_text())
-        return {r["trial_id"]: (r["objective"], json.dumps(r["hyperparameters"], sort_keys=True)) for r in rows}
+        return {
+            r["trial_id"]: (r["objective"], json.dumps(r["hyperparameters"], sort_keys=True))
+            for r in rows
+        }
 
     assert scores(out) == scores(straight)
 
@@ -85,16 +104,39 @@ def _free_port():
 
 @pytest.mark.slow
 def test_distributed_chief_and_two_workers_run_each_trial_once(tiny_amigos, tmp_path):
-    pytest.importorskip("grpc", reason="distributed search needs grpcio (the tune-distributed extra)")
+    pytest.importorskip(
+        "grpc", reason="distributed search needs grpcio (the tune-distributed extra)"
+    )
     _, data_dir = tiny_amigos
     out = tmp_path / "search"
-    args = ["--model", "multimodal_lstm", "--max-trials", "4", "--epochs", "1", "--batch-size", "32",
-            "--output-dir", os.fspath(out), "--verbose", "0", "--no-export"]
+    args = [
+        "--model",
+        "multimodal_lstm",
+        "--max-trials",
+        "4",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--output-dir",
+        os.fspath(out),
+        "--verbose",
+        "0",
+        "--no-export",
+    ]
     base = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(_free_port())}
-    chief = _driver(tmp_path, data_dir, args, env={**base, "KERASTUNER_TUNER_ID": "chief"}, log_name="chief.txt")
+    chief = _driver(
+        tmp_path, data_dir, args, env={**base, "KERASTUNER_TUNER_ID": "chief"}, log_name="chief.txt"
+    )
     time.sleep(5)
     workers = [
-        _driver(tmp_path, data_dir, args, env={**base, "KERASTUNER_TUNER_ID": f"tuner{i}"}, log_name=f"tuner{i}.txt")
+        _driver(
+            tmp_path,
+            data_dir,
+            args,
+            env={**base, "KERASTUNER_TUNER_ID": f"tuner{i}"},
+            log_name=f"tuner{i}.txt",
+        )
         for i in range(2)
     ]
     try:

@@ -48,10 +48,14 @@ class VAEGNNHyperModel(RegistryHyperModel):
             ),
             "latent_dim": int_choice(hp, "latent_dim", (16, 32, 64, 128, 256), seed["latent_dim"]),
             "gcn_units": int_choice(hp, "gcn_units", (8, 16, 32, 64), seed["gcn_units"]),
-            "n_gcn_layers": hp.Int("n_gcn_layers", 1, max(3, seed["n_gcn_layers"]), default=seed["n_gcn_layers"]),
+            "n_gcn_layers": hp.Int(
+                "n_gcn_layers", 1, max(3, seed["n_gcn_layers"]), default=seed["n_gcn_layers"]
+            ),
             "gru_units": int_choice(hp, "gru_units", (32, 64, 128, 256), seed["gru_units"]),
             "dropout": float_range(hp, "dropout", 0.0, 0.6, seed["dropout"], step=0.05),
-            "beta_triplet": float_range(hp, "beta_triplet", 0.01, 1.0, seed["beta_triplet"], log=True),
+            "beta_triplet": float_range(
+                hp, "beta_triplet", 0.01, 1.0, seed["beta_triplet"], log=True
+            ),
             "beta_vae": float_range(hp, "beta_vae", 0.1, 10.0, seed["beta_vae"], log=True),
             "kl_weight": float_range(hp, "kl_weight", 1e-4, 1e-2, seed["kl_weight"], log=True),
         }

@@ -69,7 +69,9 @@ class ProcessLock:
                     f"The {self.what} is in use by {holder}; lock file {self.path}. Wait for it to finish, "
                     "or choose another folder."
                 ) from None
-            logger.info("Waiting for %s, which holds the %s (lock %s)", holder, self.what, self.path)
+            logger.info(
+                "Waiting for %s, which holds the %s (lock %s)", holder, self.what, self.path
+            )
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -78,8 +80,15 @@ class ProcessLock:
                     time.sleep(min(self.poll_s, 0.2))
         handle.seek(0)
         handle.truncate()
-        json.dump({"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(sys.argv)[:200],
-                   "started": time.time()}, handle)
+        json.dump(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "command": " ".join(sys.argv)[:200],
+                "started": time.time(),
+            },
+            handle,
+        )
         handle.flush()
         self._handle = handle
         return self

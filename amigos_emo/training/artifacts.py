@@ -92,9 +92,13 @@ def locked_output_dir(config, control_fields, config_name="config.json", config_
             _check_same_settings(config, os.path.join(out, config_name), config_key, control_fields)
         else:
             if getattr(config, "resume", False):
-                _check_same_settings(config, os.path.join(out, config_name), config_key, control_fields)
+                _check_same_settings(
+                    config, os.path.join(out, config_name), config_key, control_fields
+                )
             if any(entry.name != LOCK_NAME for entry in os.scandir(out)):
-                logger.info("%s holds a run that stopped before saving any state; starting it over.", out)
+                logger.info(
+                    "%s holds a run that stopped before saving any state; starting it over.", out
+                )
                 _clear(out)
         yield out
     finally:
@@ -113,7 +117,9 @@ def _check_same_settings(config, saved, key, control_fields):
     }
     if changed:
         details = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
-        raise RunDirectoryError(f"--resume with different settings than the interrupted run ({details}).")
+        raise RunDirectoryError(
+            f"--resume with different settings than the interrupted run ({details})."
+        )
 
 
 def atomic_save(model, path):
@@ -168,8 +174,11 @@ def restore_seed_states(model, states):
     same dropout masks as an uninterrupted one."""
     variables = seed_state_variables(model)
     if states is None or len(states) != len(variables):
-        logger.warning("Could not restore %d random-generator state(s); the resumed run will not be "
-                       "bit-identical to an uninterrupted one.", len(variables))
+        logger.warning(
+            "Could not restore %d random-generator state(s); the resumed run will not be "
+            "bit-identical to an uninterrupted one.",
+            len(variables),
+        )
         return
     for variable, value in zip(variables, states, strict=True):
         variable.assign(np.asarray(value, dtype=variable.dtype))

@@ -80,27 +80,41 @@ class Transform:
         """``"noise:snr_db=10:p=0.3"`` -> ``Transform("noise", {...})``, checked."""
         name, *pairs = [part.strip() for part in text.split(":")]
         if name not in TRANSFORMS:
-            raise ValueError(f"Unknown augmentation {name!r}. Expected one of: {', '.join(TRANSFORMS)}. "
-                             f"Received: --augment {text!r}")
+            raise ValueError(
+                f"Unknown augmentation {name!r}. Expected one of: {', '.join(TRANSFORMS)}. "
+                f"Received: --augment {text!r}"
+            )
         params = dict(TRANSFORMS[name])
         for pair in pairs:
             key, sep, value = pair.partition("=")
             if not sep or key not in params:
-                raise ValueError(f"Augmentation {name!r} takes {', '.join(f'{k}=' for k in params)}. "
-                                 f"Received: {pair!r} in --augment {text!r}")
+                raise ValueError(
+                    f"Augmentation {name!r} takes {', '.join(f'{k}=' for k in params)}. "
+                    f"Received: {pair!r} in --augment {text!r}"
+                )
             try:
                 params[key] = float(value)
             except ValueError:
-                raise ValueError(f"Augmentation {name!r}: {key} must be a number. Received: {key}={value!r}") from None
+                raise ValueError(
+                    f"Augmentation {name!r}: {key} must be a number. Received: {key}={value!r}"
+                ) from None
         if not 0 <= params["p"] <= 1:
-            raise ValueError(f"Augmentation {name!r}: p must be in [0, 1]. Received: p={params['p']}")
+            raise ValueError(
+                f"Augmentation {name!r}: p must be in [0, 1]. Received: p={params['p']}"
+            )
         for key in ("max_fraction", "rate"):
             if key in params and not 0 <= params[key] <= 1:
-                raise ValueError(f"Augmentation {name!r}: {key} must be in [0, 1]. Received: {key}={params[key]}")
+                raise ValueError(
+                    f"Augmentation {name!r}: {key} must be in [0, 1]. Received: {key}={params[key]}"
+                )
         if name == "scale" and not 0 < params["low"] <= params["high"]:
-            raise ValueError(f"Augmentation 'scale' needs 0 < low <= high. Received: low={params['low']}, high={params['high']}")
+            raise ValueError(
+                f"Augmentation 'scale' needs 0 < low <= high. Received: low={params['low']}, high={params['high']}"
+            )
         if name == "mixup" and params["alpha"] <= 0:
-            raise ValueError(f"Augmentation 'mixup': alpha must be > 0. Received: alpha={params['alpha']}")
+            raise ValueError(
+                f"Augmentation 'mixup': alpha must be > 0. Received: alpha={params['alpha']}"
+            )
         return cls(name, params)
 
 
@@ -136,8 +150,11 @@ class Augmenter:
 
     def describe(self):
         """JSON-able record (written into config.json)."""
-        return {"transforms": [{"name": t.name, **t.params} for t in self.transforms], "ratio": self.ratio,
-                "seed": self.seed}
+        return {
+            "transforms": [{"name": t.name, **t.params} for t in self.transforms],
+            "ratio": self.ratio,
+            "seed": self.seed,
+        }
 
     # --- the pipeline ------------------------------------------------------------------------
     def apply(self, dataset, seed=0):
@@ -147,15 +164,20 @@ class Augmenter:
         def augmented(copy):
             base = tf.constant([self.seed, int(seed) * 131 + copy], tf.int64)
             return dataset.enumerate().map(
-                lambda index, element: self.augment_batch(element, tf.stack([base[0], base[1] * 100_003 + index])),
-                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True,
+                lambda index, element: self.augment_batch(
+                    element, tf.stack([base[0], base[1] * 100_003 + index])
+                ),
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
             )
 
         if self.ratio == 0:
             return augmented(1).prefetch(tf.data.AUTOTUNE)
         streams = [dataset] + [augmented(copy) for copy in range(1, self.ratio + 1)]
         choice = tf.data.Dataset.range(len(streams)).repeat()
-        return tf.data.Dataset.choose_from_datasets(streams, choice, stop_on_empty_dataset=True).prefetch(tf.data.AUTOTUNE)
+        return tf.data.Dataset.choose_from_datasets(
+            streams, choice, stop_on_empty_dataset=True
+        ).prefetch(tf.data.AUTOTUNE)
 
     def augment_batch(self, batch, seed):
         """Augment one batch; ``seed`` is a stateless ``int64[2]`` seed."""
@@ -168,7 +190,9 @@ class Augmenter:
         for number, transform in enumerate(self.transforms):
             step_seed = tf.random.experimental.stateless_fold_in(seed, number)
             if transform.name == "mixup":
-                inputs, targets, weights = _mixup(inputs, targets, weights, transform.params, step_seed)
+                inputs, targets, weights = _mixup(
+                    inputs, targets, weights, transform.params, step_seed
+                )
                 continue
             for key_number, name in enumerate(sorted(inputs)):
                 if not _touches(transform.name, name, inputs[name]):
@@ -182,7 +206,11 @@ def _touches(transform, name, tensor):
     if name in UNTOUCHED_INPUTS or tensor.shape.rank is None or tensor.shape.rank < 3:
         return False
     spectrogram = name in SPECTROGRAM_INPUTS
-    return transform.startswith("spec_") == spectrogram or transform in ("noise", "scale", "sign_flip") and spectrogram
+    return (
+        transform.startswith("spec_") == spectrogram
+        or transform in ("noise", "scale", "sign_flip")
+        and spectrogram
+    )
 
 
 def _per_example(seed, batch, p, rank):
@@ -210,28 +238,38 @@ def _apply(transform, x, seed, sfreq_hz):
         std = tf.sqrt(power / (10.0 ** (params["snr_db"] / 10.0)))
         changed = x + std * tf.random.stateless_normal(tf.shape(x), seeds[1])
     elif name == "scale":
-        factor = tf.random.stateless_uniform(tf.shape(chosen), seeds[1], params["low"], params["high"])
+        factor = tf.random.stateless_uniform(
+            tf.shape(chosen), seeds[1], params["low"], params["high"]
+        )
         changed = x * factor
     elif name == "sign_flip":
         changed = -x
     elif name == "time_shift":
         n_times = tf.shape(x)[1]
-        limit = tf.cast(tf.math.floor(params["max_fraction"] * tf.cast(n_times, tf.float32)), tf.int32)
+        limit = tf.cast(
+            tf.math.floor(params["max_fraction"] * tf.cast(n_times, tf.float32)), tf.int32
+        )
         shifts = tf.random.stateless_uniform([batch], seeds[1], -limit, limit + 1, dtype=tf.int32)
         index = (tf.range(n_times)[None, :] - shifts[:, None]) % n_times
         changed = tf.gather(x, index, axis=1, batch_dims=1)
     elif name in ("time_mask", "spec_time_mask", "spec_freq_mask"):
         axis = {"time_mask": 1, "spec_time_mask": 2, "spec_freq_mask": 3}[name]
-        changed = x * _stretch_mask(tf.shape(x), axis, rank, params["max_fraction"], seeds[1], seeds[2])
+        changed = x * _stretch_mask(
+            tf.shape(x), axis, rank, params["max_fraction"], seeds[1], seeds[2]
+        )
     elif name == "channel_drop":
         shape = tf.concat([[batch], tf.ones([rank - 2], tf.int32), tf.shape(x)[-1:]], axis=0)
         keep = tf.cast(tf.random.stateless_uniform(shape, seeds[1]) >= params["rate"], tf.float32)
         changed = x * keep
     elif name == "freq_shift":
         if not sfreq_hz:
-            raise ValueError("Augmentation 'freq_shift' needs the input's sampling rate; this input has none "
-                             "(it applies to raw signal windows).")
-        shift_hz = tf.random.stateless_uniform(tf.shape(chosen), seeds[1], -params["max_hz"], params["max_hz"])
+            raise ValueError(
+                "Augmentation 'freq_shift' needs the input's sampling rate; this input has none "
+                "(it applies to raw signal windows)."
+            )
+        shift_hz = tf.random.stateless_uniform(
+            tf.shape(chosen), seeds[1], -params["max_hz"], params["max_hz"]
+        )
         changed = _frequency_shift(x, shift_hz, float(sfreq_hz))
     else:  # pragma: no cover - TRANSFORMS and this dispatch are kept in step by the tests
         raise ValueError(f"no implementation for augmentation {name!r}")
@@ -244,9 +282,17 @@ def _stretch_mask(shape, axis, rank, max_fraction, length_seed, start_seed):
 
     batch, size = shape[0], shape[axis]
     size_f = tf.cast(size, tf.float32)
-    length = tf.cast(tf.math.floor(tf.random.stateless_uniform([batch], length_seed) * max_fraction * size_f), tf.int32)
-    start = tf.cast(tf.math.floor(tf.random.stateless_uniform([batch], start_seed) *
-                                  tf.cast(size - length + 1, tf.float32)), tf.int32)
+    length = tf.cast(
+        tf.math.floor(tf.random.stateless_uniform([batch], length_seed) * max_fraction * size_f),
+        tf.int32,
+    )
+    start = tf.cast(
+        tf.math.floor(
+            tf.random.stateless_uniform([batch], start_seed)
+            * tf.cast(size - length + 1, tf.float32)
+        ),
+        tf.int32,
+    )
     positions = tf.range(size)[None, :]
     inside = tf.logical_and(positions >= start[:, None], positions < (start + length)[:, None])
     mask = 1.0 - tf.cast(inside, tf.float32)  # (batch, size)
@@ -267,7 +313,11 @@ def _frequency_shift(x, shift_hz, sfreq_hz):
     # analytic signal: keep DC (and Nyquist), double positive frequencies, drop negative ones
     index = tf.range(n)
     half = n // 2
-    gain = tf.where(index == 0, 1.0, tf.where(index < (n + 1) // 2, 2.0, tf.where((index == half) & (n % 2 == 0), 1.0, 0.0)))
+    gain = tf.where(
+        index == 0,
+        1.0,
+        tf.where(index < (n + 1) // 2, 2.0, tf.where((index == half) & (n % 2 == 0), 1.0, 0.0)),
+    )
     analytic = tf.signal.ifft(spectrum * tf.cast(gain, tf.complex64))
     t = tf.cast(tf.range(n), tf.float32) / sfreq_hz
     shift = tf.transpose(shift_hz, perm)  # (B, 1, ..., 1)
@@ -287,7 +337,9 @@ def _mixup(inputs, targets, weights, params, seed):
     a = tf.random.stateless_gamma([batch], seeds[0], alpha)
     b = tf.random.stateless_gamma([batch], seeds[1], alpha)
     lam = a / (a + b)
-    lam = tf.where(tf.random.stateless_uniform([batch], seeds[2]) < params["p"], lam, tf.ones_like(lam))
+    lam = tf.where(
+        tf.random.stateless_uniform([batch], seeds[2]) < params["p"], lam, tf.ones_like(lam)
+    )
     order = tf.argsort(tf.random.stateless_uniform([batch], seeds[3]))
 
     def mix(value):
@@ -300,5 +352,7 @@ def _mixup(inputs, targets, weights, params, seed):
     inputs = {k: mix(v) for k, v in inputs.items()}
     targets = {k: mix(v) for k, v in targets.items()}
     if weights is not None:
-        weights = {k: mix(v) for k, v in weights.items()} if isinstance(weights, dict) else mix(weights)
+        weights = (
+            {k: mix(v) for k, v in weights.items()} if isinstance(weights, dict) else mix(weights)
+        )
     return inputs, targets, weights

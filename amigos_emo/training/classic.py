@@ -247,5 +247,3 @@ def run_classic_fold(config, builder, fold, entry, fold_dir):
     }
     reports.write_json(os.path.join(fold_dir, "metrics.json"), fold_result)
     return fold_result, history
-
-

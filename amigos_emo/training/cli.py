@@ -14,39 +14,98 @@ def add_common_arguments(parser, defaults):
     """Options of :class:`~amigos_emo.training.config.CommonConfig` (``defaults`` gives values)."""
     from amigos_emo.training.config import CLASS_WEIGHTS, JIT, MIXED_PRECISION
 
-    parser.add_argument("--dataset", default=defaults.dataset,
-                        help="corpus as NAME or NAME/CONFIG, e.g. amigos/synthetic (default), amigos (the real "
-                             "download: needs --manual-dir), deap/stft, seed/de, custom")
-    parser.add_argument("--model", default=None,
-                        help="registered model, or MODULE:NAME for a model registered by your own module "
-                             "(default: the corpus's default, multimodal_lstm for amigos, signal_fusion for custom)")
-    parser.add_argument("--target", default=None,
-                        help="dataset feature the 'label' output trains on, e.g. label_binary (SEED-IV's 2-class "
-                             "mapping) or a column of your own labels CSV; default: label")
-    parser.add_argument("--preset", default=None, help="model preset, e.g. lightweight, moderate, maximum")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="training epochs (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="batch size (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed: subjects, weights, shuffling")
-    parser.add_argument("--output-dir", default=None, help="where results go (default: runs/DATASET_MODEL_PROTOCOL_seedN)")
-    parser.add_argument("--data-dir", default=None, help="where prepared TFDS datasets live (default: ~/amigos_emo_data)")
-    parser.add_argument("--manual-dir", default=None, help="folder holding the corpus files exactly as downloaded")
-    parser.add_argument("--mixed-precision", default=defaults.mixed_precision, choices=MIXED_PRECISION,
-                        help="auto: float16 on a GPU, off on a CPU; outputs and losses stay float32")
-    parser.add_argument("--jit", default=defaults.jit, choices=JIT, help="XLA compilation; auto: on a GPU only")
-    parser.add_argument("--class-weights", default=defaults.class_weights, choices=CLASS_WEIGHTS,
-                        help="balanced class weights for every binary and classification head (default: %(default)s)")
-    parser.add_argument("--augment", default=None,
-                        help="training-batch augmentations, comma-separated, e.g. noise,scale,time_mask "
-                             "(python -m amigos_emo.train --list-augmentations); never applied to validation/test")
-    parser.add_argument("--augment-ratio", type=int, default=defaults.augment_ratio,
-                        help="augmented copies of each training example per epoch (the GRU-XNet seed's 1:2 is 2); "
-                             "0 with --augment: augment in place (default)")
-    parser.add_argument("--overwrite", action="store_true", help="replace a finished or unfinished run in --output-dir")
-    parser.add_argument("--no-export", dest="export", action="store_false", help="skip the SavedModel export")
-    parser.add_argument("--verbose", type=int, default=None, choices=(0, 1, 2), help="Keras progress output")
-    parser.add_argument("--config", dest="config_file", default=None,
-                        help="TOML or JSON file of options (an earlier run's config.json works too); flags typed on "
-                             "the command line override it")
+    parser.add_argument(
+        "--dataset",
+        default=defaults.dataset,
+        help="corpus as NAME or NAME/CONFIG, e.g. amigos/synthetic (default), amigos (the real "
+        "download: needs --manual-dir), deap/stft, seed/de, custom",
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="registered model, or MODULE:NAME for a model registered by your own module "
+        "(default: the corpus's default, multimodal_lstm for amigos, signal_fusion for custom)",
+    )
+    parser.add_argument(
+        "--target",
+        default=None,
+        help="dataset feature the 'label' output trains on, e.g. label_binary (SEED-IV's 2-class "
+        "mapping) or a column of your own labels CSV; default: label",
+    )
+    parser.add_argument(
+        "--preset", default=None, help="model preset, e.g. lightweight, moderate, maximum"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=defaults.epochs, help="training epochs (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=defaults.batch_size,
+        help="batch size (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=defaults.seed, help="random seed: subjects, weights, shuffling"
+    )
+    parser.add_argument(
+        "--output-dir",
+        default=None,
+        help="where results go (default: runs/DATASET_MODEL_PROTOCOL_seedN)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="where prepared TFDS datasets live (default: ~/amigos_emo_data)",
+    )
+    parser.add_argument(
+        "--manual-dir", default=None, help="folder holding the corpus files exactly as downloaded"
+    )
+    parser.add_argument(
+        "--mixed-precision",
+        default=defaults.mixed_precision,
+        choices=MIXED_PRECISION,
+        help="auto: float16 on a GPU, off on a CPU; outputs and losses stay float32",
+    )
+    parser.add_argument(
+        "--jit", default=defaults.jit, choices=JIT, help="XLA compilation; auto: on a GPU only"
+    )
+    parser.add_argument(
+        "--class-weights",
+        default=defaults.class_weights,
+        choices=CLASS_WEIGHTS,
+        help="balanced class weights for every binary and classification head (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--augment",
+        default=None,
+        help="training-batch augmentations, comma-separated, e.g. noise,scale,time_mask "
+        "(python -m amigos_emo.train --list-augmentations); never applied to validation/test",
+    )
+    parser.add_argument(
+        "--augment-ratio",
+        type=int,
+        default=defaults.augment_ratio,
+        help="augmented copies of each training example per epoch (the GRU-XNet seed's 1:2 is 2); "
+        "0 with --augment: augment in place (default)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a finished or unfinished run in --output-dir",
+    )
+    parser.add_argument(
+        "--no-export", dest="export", action="store_false", help="skip the SavedModel export"
+    )
+    parser.add_argument(
+        "--verbose", type=int, default=None, choices=(0, 1, 2), help="Keras progress output"
+    )
+    parser.add_argument(
+        "--config",
+        dest="config_file",
+        default=None,
+        help="TOML or JSON file of options (an earlier run's config.json works too); flags typed on "
+        "the command line override it",
+    )
     return parser
 
 

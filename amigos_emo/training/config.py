@@ -62,7 +62,9 @@ class CommonConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1. Received: {name}={value!r}")
         if not isinstance(self.augment_ratio, int) or self.augment_ratio < 0:
-            raise ValueError(f"augment_ratio must be an int >= 0. Received: augment_ratio={self.augment_ratio!r}")
+            raise ValueError(
+                f"augment_ratio must be an int >= 0. Received: augment_ratio={self.augment_ratio!r}"
+            )
         if self.augment_ratio and not self.augment:
             raise ValueError(
                 f"augment_ratio={self.augment_ratio} needs --augment NAME[,NAME...] (which transforms to apply)."
@@ -127,7 +129,9 @@ class RunConfig(CommonConfig):
                 f"early_stopping_patience must be >= 1. Received: early_stopping_patience={self.early_stopping_patience}"
             )
         if self.resume and self.overwrite:
-            raise ValueError("resume and overwrite exclude each other. Received: resume=True, overwrite=True")
+            raise ValueError(
+                "resume and overwrite exclude each other. Received: resume=True, overwrite=True"
+            )
 
 
 # Options that say how to run, not what is computed: they may differ between a run and its resume.
@@ -152,17 +156,23 @@ def load_config_file(path, config_class=RunConfig):
             try:
                 import tomllib
             except ImportError as error:  # Python 3.10
-                raise ValueError(f"--config {path}: TOML needs Python 3.11+; write the options as JSON.") from error
+                raise ValueError(
+                    f"--config {path}: TOML needs Python 3.11+; write the options as JSON."
+                ) from error
             payload = tomllib.loads(raw.decode("utf-8"))
         else:
             payload = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
-        raise ValueError(f"--config {path}: not valid {'TOML' if path.endswith('.toml') else 'JSON'} ({error}).") from error
+        raise ValueError(
+            f"--config {path}: not valid {'TOML' if path.endswith('.toml') else 'JSON'} ({error})."
+        ) from error
     earlier_run = isinstance(payload, dict) and isinstance(payload.get("run"), dict)
     if earlier_run:
         payload = payload["run"]
     if not isinstance(payload, dict):
-        raise ValueError(f"--config {path}: expected a table of option = value. Found {type(payload).__name__}.")
+        raise ValueError(
+            f"--config {path}: expected a table of option = value. Found {type(payload).__name__}."
+        )
     fields = {f.name for f in dataclasses.fields(config_class)}
     options = {key.replace("-", "_"): value for key, value in payload.items()}
     # An earlier run's config.json says how that run was controlled (its folder, --resume...):
@@ -182,8 +192,17 @@ def library_versions():
     import importlib.metadata as md
 
     versions = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for package in ("amigos-emo", "tensorflow", "keras", "tensorflow-datasets", "numpy", "scipy",
-                    "scikit-learn", "mne", "neurokit2"):
+    for package in (
+        "amigos-emo",
+        "tensorflow",
+        "keras",
+        "tensorflow-datasets",
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "mne",
+        "neurokit2",
+    ):
         try:
             versions[package] = md.version(package)
         except md.PackageNotFoundError:

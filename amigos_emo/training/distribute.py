@@ -75,18 +75,26 @@ def parse_tf_config(environ=None):
     try:
         config = json.loads(text)
     except json.JSONDecodeError as error:
-        raise DistributeConfigError(f"TF_CONFIG is not valid JSON ({error}). Received: TF_CONFIG={text!r}") from None
+        raise DistributeConfigError(
+            f"TF_CONFIG is not valid JSON ({error}). Received: TF_CONFIG={text!r}"
+        ) from None
     if not isinstance(config, dict):
-        raise DistributeConfigError(f"TF_CONFIG must be a JSON object. Received: TF_CONFIG={text!r}")
+        raise DistributeConfigError(
+            f"TF_CONFIG must be a JSON object. Received: TF_CONFIG={text!r}"
+        )
     cluster, task = config.get("cluster"), config.get("task")
-    if not isinstance(cluster, dict) or not isinstance(cluster.get("worker", cluster.get("chief")), list):
+    if not isinstance(cluster, dict) or not isinstance(
+        cluster.get("worker", cluster.get("chief")), list
+    ):
         raise DistributeConfigError(
             f"TF_CONFIG must have cluster.worker, a list of host:port addresses ({_TF_CONFIG_EXAMPLE}). "
             f"Received: cluster={cluster!r}"
         )
     for job, addresses in cluster.items():
         if not isinstance(addresses, list) or not addresses:
-            raise DistributeConfigError(f"TF_CONFIG cluster.{job} must be a non-empty list. Received: {addresses!r}")
+            raise DistributeConfigError(
+                f"TF_CONFIG cluster.{job} must be a non-empty list. Received: {addresses!r}"
+            )
         for address in addresses:
             host, _, port = str(address).rpartition(":")
             if not host or not port.isdigit():
@@ -103,7 +111,11 @@ def parse_tf_config(environ=None):
             f"Received: task.type={task['type']!r}"
         )
     index = task["index"]
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(cluster[task["type"]]):
+    if (
+        not isinstance(index, int)
+        or isinstance(index, bool)
+        or not 0 <= index < len(cluster[task["type"]])
+    ):
         raise DistributeConfigError(
             f"TF_CONFIG task.index must be an int in [0, {len(cluster[task['type']])}) for job {task['type']!r}. "
             f"Received: task.index={index!r}"
@@ -184,7 +196,8 @@ def make_strategy(kind, environ=None):
         strategy = tf.distribute.MirroredStrategy()
         if len(gpus) < 2:
             logger.warning(
-                "--distribute mirrored on %d GPU(s): one replica, no speed-up over --distribute none.", len(gpus)
+                "--distribute mirrored on %d GPU(s): one replica, no speed-up over --distribute none.",
+                len(gpus),
             )
         logger.info("MirroredStrategy over %d replica(s)", strategy.num_replicas_in_sync)
         return strategy
@@ -197,7 +210,9 @@ def make_strategy(kind, environ=None):
     strategy = tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
     logger.info(
         "MultiWorkerMirroredStrategy: task %s, %d replica(s) in sync, chief=%s",
-        task_id(environ), strategy.num_replicas_in_sync, is_chief(environ),
+        task_id(environ),
+        strategy.num_replicas_in_sync,
+        is_chief(environ),
     )
     return strategy
 
@@ -217,7 +232,8 @@ def resolve_jit(jit_compile, strategy):
     if jit_compile and strategy.num_replicas_in_sync > 1:
         logger.warning(
             "XLA (--jit) is switched off under a %d-replica strategy: Keras 3 cannot compile the "
-            "cross-replica training step.", strategy.num_replicas_in_sync,
+            "cross-replica training step.",
+            strategy.num_replicas_in_sync,
         )
         return False
     return bool(jit_compile)
@@ -306,7 +322,9 @@ def multi_worker_fit(model, dataset, strategy, epochs=1, initial_epoch=0, valida
     train_step, test_step = make_step(model.train_step), make_step(model.test_step)
     distributed_train = strategy.experimental_distribute_dataset(shard_by_data(dataset))
     distributed_val = (
-        strategy.experimental_distribute_dataset(shard_by_data(validation_data)) if validation_data is not None else None
+        strategy.experimental_distribute_dataset(shard_by_data(validation_data))
+        if validation_data is not None
+        else None
     )
     history = _History()
     for epoch in range(initial_epoch, epochs):
@@ -321,7 +339,9 @@ def multi_worker_fit(model, dataset, strategy, epochs=1, initial_epoch=0, valida
             for data in distributed_val:
                 val_logs = test_step(data)
             epoch_logs.update({f"val_{name}": float(value) for name, value in val_logs.items()})
-        logger.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4g}" for k, v in epoch_logs.items()))
+        logger.info(
+            "epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4g}" for k, v in epoch_logs.items())
+        )
         history.append(epoch_logs)
     return history
 
@@ -349,19 +369,42 @@ class DistributedTraining:
         """``strategy.scope()``: build and compile the model inside it."""
         return self.strategy.scope()
 
-    def fit(self, model, dataset, validation_data=None, epochs=1, initial_epoch=0, callbacks=None, **fit_kwargs):
+    def fit(
+        self,
+        model,
+        dataset,
+        validation_data=None,
+        epochs=1,
+        initial_epoch=0,
+        callbacks=None,
+        **fit_kwargs,
+    ):
         """``model.fit``, or :func:`multi_worker_fit` across workers (callbacks are then not run).
 
         Returns:
             ``keras.callbacks.History`` or an object with the same ``.history`` dict.
         """
         if not in_multi_worker_mode(self.strategy):
-            return model.fit(dataset, validation_data=validation_data, epochs=epochs, initial_epoch=initial_epoch,
-                             callbacks=callbacks, **fit_kwargs)
+            return model.fit(
+                dataset,
+                validation_data=validation_data,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                callbacks=callbacks,
+                **fit_kwargs,
+            )
         if callbacks:
-            logger.info("Multi-worker training runs no Keras callbacks (TensorBoard, confusion images).")
-        return multi_worker_fit(model, dataset, self.strategy, epochs=epochs, initial_epoch=initial_epoch,
-                                validation_data=validation_data)
+            logger.info(
+                "Multi-worker training runs no Keras callbacks (TensorBoard, confusion images)."
+            )
+        return multi_worker_fit(
+            model,
+            dataset,
+            self.strategy,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            validation_data=validation_data,
+        )
 
     def writable(self, path):
         """``path`` on the chief, a per-worker temporary path elsewhere (see :func:`writable_path`)."""

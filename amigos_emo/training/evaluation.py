@@ -17,7 +17,11 @@ def regression_metrics(y_true, y_pred, train_mean):
     y_true = np.asarray(y_true, np.float64).ravel()
     y_pred = np.asarray(y_pred, np.float64).ravel()
     baseline = np.full_like(y_true, float(train_mean))
-    r = float(np.corrcoef(y_true, y_pred)[0, 1]) if y_true.std() > 0 and y_pred.std() > 0 else float("nan")
+    r = (
+        float(np.corrcoef(y_true, y_pred)[0, 1])
+        if y_true.std() > 0 and y_pred.std() > 0
+        else float("nan")
+    )
     return {
         "mae": float(mean_absolute_error(y_true, y_pred)),
         "rmse": float(np.sqrt(mean_squared_error(y_true, y_pred))),
@@ -60,7 +64,9 @@ def classification_metrics(y_true, y_pred, class_names, train_majority, probabil
     metrics = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "macro_f1": float(
+            f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+        ),
         "per_class": {
             name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
             for name, p, r, f, s in zip(class_names, precision, recall, f1, support, strict=False)
@@ -69,7 +75,9 @@ def classification_metrics(y_true, y_pred, class_names, train_majority, probabil
         "class_names": list(class_names),
         "baseline_accuracy": float(accuracy_score(y_true, baseline)),
         "baseline_balanced_accuracy": float(balanced_accuracy_score(y_true, baseline)),
-        "baseline_macro_f1": float(f1_score(y_true, baseline, labels=labels, average="macro", zero_division=0)),
+        "baseline_macro_f1": float(
+            f1_score(y_true, baseline, labels=labels, average="macro", zero_division=0)
+        ),
         "baseline": f"majority class ({class_names[int(train_majority)]})",
         "n": int(y_true.size),
     }
@@ -78,7 +86,9 @@ def classification_metrics(y_true, y_pred, class_names, train_majority, probabil
         metrics["f1"] = float(f1_score(y_true, y_pred, pos_label=1, zero_division=0))
         metrics["baseline_f1"] = float(f1_score(y_true, baseline, pos_label=1, zero_division=0))
     if probabilities is not None:
-        metrics["roc_auc"] = _roc_auc(y_true, np.asarray(probabilities, np.float64), len(class_names))
+        metrics["roc_auc"] = _roc_auc(
+            y_true, np.asarray(probabilities, np.float64), len(class_names)
+        )
         metrics["baseline_roc_auc"] = 0.5 if np.unique(y_true).size >= 2 else float("nan")
     return metrics
 
@@ -124,11 +134,19 @@ def evaluate_heads(specs, outputs, truth, regression_means, majority):
         raw = np.asarray(outputs[spec.name])
         predicted = decode_prediction(spec, raw)
         if spec.kind == "regression":
-            metrics[spec.name] = regression_metrics(truth[spec.name], predicted, regression_means[spec.name])
+            metrics[spec.name] = regression_metrics(
+                truth[spec.name], predicted, regression_means[spec.name]
+            )
         else:
-            probabilities = raw if spec.kind == "classification" else raw.reshape(len(raw), -1)[:, 0]
+            probabilities = (
+                raw if spec.kind == "classification" else raw.reshape(len(raw), -1)[:, 0]
+            )
             metrics[spec.name] = classification_metrics(
-                truth[spec.name], predicted, spec.class_names, majority[spec.name], probabilities=probabilities
+                truth[spec.name],
+                predicted,
+                spec.class_names,
+                majority[spec.name],
+                probabilities=probabilities,
             )
     return metrics
 
@@ -141,10 +159,30 @@ HEADLINE = {
 }
 AGGREGATED = {
     "regression": ("mae", "rmse", "pearson_r", "baseline_mae", "baseline_rmse"),
-    "binary": ("accuracy", "balanced_accuracy", "f1", "macro_f1", "roc_auc", "baseline_accuracy",
-               "baseline_balanced_accuracy", "baseline_f1", "baseline_macro_f1", "baseline_roc_auc"),
-    "classification": ("accuracy", "balanced_accuracy", "macro_f1", "f1", "roc_auc", "baseline_accuracy",
-                       "baseline_balanced_accuracy", "baseline_macro_f1", "baseline_f1", "baseline_roc_auc"),
+    "binary": (
+        "accuracy",
+        "balanced_accuracy",
+        "f1",
+        "macro_f1",
+        "roc_auc",
+        "baseline_accuracy",
+        "baseline_balanced_accuracy",
+        "baseline_f1",
+        "baseline_macro_f1",
+        "baseline_roc_auc",
+    ),
+    "classification": (
+        "accuracy",
+        "balanced_accuracy",
+        "macro_f1",
+        "f1",
+        "roc_auc",
+        "baseline_accuracy",
+        "baseline_balanced_accuracy",
+        "baseline_macro_f1",
+        "baseline_f1",
+        "baseline_roc_auc",
+    ),
 }
 
 

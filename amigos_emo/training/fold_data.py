@@ -32,12 +32,16 @@ def load_fold_data(builder, fold):
             if field == "window_fraction":
                 low, high = float(allowed[0]), float(allowed[1])
                 dataset = dataset.filter(
-                    lambda e, low=low, high=high: tf.logical_and(window_hash_fraction(e) >= low, window_hash_fraction(e) < high)
+                    lambda e, low=low, high=high: tf.logical_and(
+                        window_hash_fraction(e) >= low, window_hash_fraction(e) < high
+                    )
                 )
             else:
                 values = tf.constant(list(allowed), dtype=tf.int32)
                 dataset = dataset.filter(
-                    lambda e, field=field, values=values: tf.reduce_any(tf.equal(tf.cast(e[field], tf.int32), values))
+                    lambda e, field=field, values=values: tf.reduce_any(
+                        tf.equal(tf.cast(e[field], tf.int32), values)
+                    )
                 )
         return dataset
 
@@ -50,7 +54,9 @@ def count_part(builder, fold, part, dataset=None):
     if not fold.select or not fold.select.get(part):
         return count_examples(builder, splits)
     if dataset is None:
-        dataset = dict(zip(("train", "validation", "test"), load_fold_data(builder, fold), strict=True))[part]
+        dataset = dict(
+            zip(("train", "validation", "test"), load_fold_data(builder, fold), strict=True)
+        )[part]
     return int(dataset.reduce(0, lambda count, _: count + 1).numpy())
 
 
@@ -120,16 +126,28 @@ class FoldData:
 
     @property
     def heads(self):
-        return {s.name: {"kind": s.kind, "n_classes": s.n_classes if s.kind == "classification" else None}
-                for s in self.specs}
+        return {
+            s.name: {
+                "kind": s.kind,
+                "n_classes": s.n_classes if s.kind == "classification" else None,
+            }
+            for s in self.specs
+        }
 
     def train_dataset(self, epoch_seed):
         """Shuffled, batched training data; ``epoch_seed`` fixes the order (resumable). With an
         augmenter, each batch is augmented (and repeated ``ratio`` times) inside the pipeline."""
         from amigos_emo.training import pipeline
 
-        dataset = pipeline.make_dataset(self.train_raw, self.inputs, self.specs, self.batch_size,
-                                        shuffle=True, seed=epoch_seed, sample_weights=self.class_weights or None)
+        dataset = pipeline.make_dataset(
+            self.train_raw,
+            self.inputs,
+            self.specs,
+            self.batch_size,
+            shuffle=True,
+            seed=epoch_seed,
+            sample_weights=self.class_weights or None,
+        )
         if self.augmenter is not None:
             dataset = self.augmenter.apply(dataset, seed=epoch_seed)
         return dataset
@@ -159,21 +177,27 @@ class FoldData:
         """Put the train-only normalisation and the regression rescaling around ``core``."""
         from amigos_emo.training.modeling import wrap_model
 
-        return wrap_model(core, self.input_stats, self.regression_stats, name=f"{self.entry.name}_trained")
+        return wrap_model(
+            core, self.input_stats, self.regression_stats, name=f"{self.entry.name}_trained"
+        )
 
     def build_core(self, preset=None, **overrides):
         """The registered architecture for this fold's inputs and heads (uncompiled)."""
         kwargs = dict(overrides)
         if getattr(self.entry, "dynamic_outputs", False):
             kwargs["heads"] = self.heads
-        return self.entry.build(self.input_shapes, n_outputs=self.n_outputs, preset=preset, **kwargs)
+        return self.entry.build(
+            self.input_shapes, n_outputs=self.n_outputs, preset=preset, **kwargs
+        )
 
     def predict(self, model, part):
         """Raw outputs (head -> array) of ``model`` on ``"validation"`` or ``"test"`` (one pass)."""
         outputs = model.predict(self.eval_dataset(part), verbose=0)
         if not isinstance(outputs, dict):
             names = list(model.output_names)
-            outputs = dict(zip(names, outputs if isinstance(outputs, list | tuple) else [outputs], strict=True))
+            outputs = dict(
+                zip(names, outputs if isinstance(outputs, list | tuple) else [outputs], strict=True)
+            )
         return outputs
 
     def evaluate(self, model, part="test", outputs=None):
@@ -185,7 +209,9 @@ class FoldData:
         return evaluate_heads(self.specs, outputs, self.targets(part), means, self.majority)
 
 
-def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced", target=None, augmenter=None):
+def prepare_fold(
+    builder, fold, entry, batch_size, class_weights="balanced", target=None, augmenter=None
+):
     """Load one fold's splits and fit every statistic on its training subjects only.
 
     ``target`` (``--target``) names the dataset feature a classifier's ``label`` output trains
@@ -198,7 +224,9 @@ def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced", tar
 
     sources = {"label": target} if target else None
     inputs = model_inputs(entry, builder)
-    specs = target_specs(entry, builder.info.features, dataset_name=builder.name, sources=sources, inputs=inputs)
+    specs = target_specs(
+        entry, builder.info.features, dataset_name=builder.name, sources=sources, inputs=inputs
+    )
     train_raw, val_raw, test_raw = load_fold_data(builder, fold)
 
     n_train = count_part(builder, fold, "train", train_raw)
@@ -214,7 +242,9 @@ def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced", tar
         # Filtered parts have an unknown length; state it so Keras knows where an epoch ends.
         parts[part] = raw.apply(tf.data.experimental.assert_cardinality(count))
     train_raw, val_raw, test_raw = parts["train"], parts["validation"], parts["test"]
-    input_stats, train_targets = pipeline.fit_input_stats(train_raw, inputs, specs=specs)  # one pass
+    input_stats, train_targets = pipeline.fit_input_stats(
+        train_raw, inputs, specs=specs
+    )  # one pass
     regression_stats, majority, weights = {}, {}, {}
     for spec in specs:
         values = pipeline.encode_target_numpy(spec, train_targets[spec.name])
@@ -234,12 +264,22 @@ def prepare_fold(builder, fold, entry, batch_size, class_weights="balanced", tar
     size_bytes = n_train * sum(int(np.prod(s)) * 4 for s in input_shapes.values())
     cache = size_bytes < 2 * 1024**3
     return FoldData(
-        fold=fold, entry=entry, specs=specs, inputs=inputs, input_shapes=input_shapes,
+        fold=fold,
+        entry=entry,
+        specs=specs,
+        inputs=inputs,
+        input_shapes=input_shapes,
         n_outputs=next((s.n_classes for s in specs if s.kind == "classification"), None),
-        input_stats=input_stats, regression_stats=regression_stats, majority=majority,
-        class_weights=weights, n_train=n_train,
-        steps_per_epoch=max(1, int(np.ceil(n_train / batch_size))), batch_size=batch_size, cache=cache,
+        input_stats=input_stats,
+        regression_stats=regression_stats,
+        majority=majority,
+        class_weights=weights,
+        n_train=n_train,
+        steps_per_epoch=max(1, int(np.ceil(n_train / batch_size))),
+        batch_size=batch_size,
+        cache=cache,
         train_raw=train_raw.cache() if cache else train_raw,
-        val_raw=val_raw.cache() if cache else val_raw, test_raw=test_raw.cache() if cache else test_raw,
+        val_raw=val_raw.cache() if cache else val_raw,
+        test_raw=test_raw.cache() if cache else test_raw,
         augmenter=augmenter,
     )

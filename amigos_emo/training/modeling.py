@@ -54,7 +54,13 @@ def wrap_model(core, input_stats, regression_stats, name):
     core_outputs = core(normalised)
     if not isinstance(core_outputs, dict):
         names = list(core.output_names)
-        core_outputs = dict(zip(names, core_outputs if isinstance(core_outputs, list | tuple) else [core_outputs], strict=False))
+        core_outputs = dict(
+            zip(
+                names,
+                core_outputs if isinstance(core_outputs, list | tuple) else [core_outputs],
+                strict=False,
+            )
+        )
     outputs = {}
     for output_name, tensor in core_outputs.items():
         if output_name in regression_stats:
@@ -99,7 +105,9 @@ def attach_core_loss(model):
 
     def compute_loss(x=None, y=None, y_pred=None, sample_weight=None, training=True):
         normalised = {k: (normalisers[k](v) if k in normalisers else v) for k, v in x.items()}
-        return core.compute_loss(x=normalised, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
+        return core.compute_loss(
+            x=normalised, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
+        )
 
     object.__setattr__(model, "compute_loss", compute_loss)
     return model

@@ -32,7 +32,9 @@ from amigos_emo._logging import logger
 
 PROTOCOLS = ("subject-split", "loso", "kfold", "leave-one-corpus-out")
 INDEX_FEATURES = ("subject_id", "session_id", "trial_id", "window_index")
-SUBJECT_ID_STRIDE = 100_000  # corpus k's subjects get ids k * stride + id: never equal across corpora
+SUBJECT_ID_STRIDE = (
+    100_000  # corpus k's subjects get ids k * stride + id: never equal across corpora
+)
 
 
 def parse_datasets(dataset):
@@ -41,7 +43,9 @@ def parse_datasets(dataset):
     names = [part.partition("/")[0] for part in parts]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise ValueError(f"--dataset names {', '.join(duplicated)} twice. Received: --dataset {dataset!r}")
+        raise ValueError(
+            f"--dataset names {', '.join(duplicated)} twice. Received: --dataset {dataset!r}"
+        )
     return parts
 
 
@@ -63,13 +67,15 @@ def parse_manual_dirs(manual_dir, corpora):
     for item in manual_dir.split(","):
         name, sep, folder = item.partition("=")
         if not sep or name.strip() not in result:
-            raise ValueError(f"--manual-dir entry {item!r} must be CORPUS=DIR with CORPUS one of {', '.join(corpora)}.")
+            raise ValueError(
+                f"--manual-dir entry {item!r} must be CORPUS=DIR with CORPUS one of {', '.join(corpora)}."
+            )
         result[name.strip()] = folder.strip()
     return result
 
 
 def _split_name(corpus, split):
-    return f"subject_{corpus}_{split[len('subject_'):]}"
+    return f"subject_{corpus}_{split[len('subject_') :]}"
 
 
 class MultiCorpus:
@@ -92,14 +98,19 @@ class MultiCorpus:
         self.version = "+".join(str(b.version) for b in self.builders.values())
         self.data_dir = {c: b.data_dir for c, b in self.builders.items()}
         self.builder_config = types.SimpleNamespace(
-            name=",".join(b.builder_config.name if b.builder_config else "-" for b in self.builders.values()))
+            name=",".join(
+                b.builder_config.name if b.builder_config else "-" for b in self.builders.values()
+            )
+        )
         first = next(iter(self.builders.values()))
         self.shapes = {}
         for key in self.inputs:
             for corpus, builder in self.builders.items():
                 if key not in builder.info.features:
-                    raise ValueError(f"Dataset {corpus} has no input {key!r} (it has: "
-                                     f"{', '.join(sorted(builder.info.features))}); every corpus must provide it.")
+                    raise ValueError(
+                        f"Dataset {corpus} has no input {key!r} (it has: "
+                        f"{', '.join(sorted(builder.info.features))}); every corpus must provide it."
+                    )
             self.shapes[key] = tuple(first.info.features[key].shape)
         classes = {}
         for corpus, builder in self.builders.items():
@@ -114,12 +125,18 @@ class MultiCorpus:
         counts = {c: len(n) for c, n in classes.items()}
         if len(set(counts.values())) != 1:
             detail = "; ".join(f"{c}: {', '.join(n)}" for c, n in classes.items())
-            raise ValueError(f"The corpora's {self.target!r} features have different numbers of classes ({detail}); "
-                             "train on a mapping they share, e.g. --target label_binary.")
+            raise ValueError(
+                f"The corpora's {self.target!r} features have different numbers of classes ({detail}); "
+                "train on a mapping they share, e.g. --target label_binary."
+            )
         names = [
-            "|".join(dict.fromkeys(classes[c][i] for c in self.corpora)) for i in range(next(iter(counts.values())))
+            "|".join(dict.fromkeys(classes[c][i] for c in self.corpora))
+            for i in range(next(iter(counts.values())))
         ]
-        features = {key: tfds.features.Tensor(shape=shape, dtype=np.float32) for key, shape in self.shapes.items()}
+        features = {
+            key: tfds.features.Tensor(shape=shape, dtype=np.float32)
+            for key, shape in self.shapes.items()
+        }
         features["label"] = tfds.features.ClassLabel(names=names)
         for key in INDEX_FEATURES + ("corpus_id",):
             features[key] = tfds.features.Scalar(dtype=np.int32)
@@ -132,7 +149,9 @@ class MultiCorpus:
                     name = _split_name(corpus, split)
                     splits[name] = types.SimpleNamespace(num_examples=info.num_examples)
                     self._origin[name] = (corpus, split)
-        self.info = types.SimpleNamespace(features=self._features, splits=splits, full_name=f"{self.name} (combined)")
+        self.info = types.SimpleNamespace(
+            features=self._features, splits=splits, full_name=f"{self.name} (combined)"
+        )
 
     def corpus_of(self, split):
         return self._origin[split][0]
@@ -180,11 +199,20 @@ class MultiCorpus:
             shape = tuple(builder.info.features[key].shape)
             if shape != target_shape:
                 if len(shape) != len(target_shape):
-                    raise ValueError(f"Input {key!r} has rank {len(shape)} in {corpus} but {len(target_shape)} in "
-                                     f"{self.corpora[0]}; the corpora cannot share one model input.")
+                    raise ValueError(
+                        f"Input {key!r} has rank {len(shape)} in {corpus} but {len(target_shape)} in "
+                        f"{self.corpora[0]}; the corpora cannot share one model input."
+                    )
                 if shape[0] > target_shape[0]:
-                    logger.warning("%s: %s has %d channels, %s has %d; the last %d are dropped", corpus, key,
-                                   shape[0], self.corpora[0], target_shape[0], shape[0] - target_shape[0])
+                    logger.warning(
+                        "%s: %s has %d channels, %s has %d; the last %d are dropped",
+                        corpus,
+                        key,
+                        shape[0],
+                        self.corpora[0],
+                        target_shape[0],
+                        shape[0] - target_shape[0],
+                    )
                 reshapes[key] = (shape, target_shape)
 
         def convert(example):
@@ -196,7 +224,9 @@ class MultiCorpus:
                 out[key] = x
             out["label"] = tf.cast(example[self.target], tf.int64)
             for key in INDEX_FEATURES:
-                value = tf.cast(example[key], tf.int32) if key in example else tf.constant(0, tf.int32)
+                value = (
+                    tf.cast(example[key], tf.int32) if key in example else tf.constant(0, tf.int32)
+                )
                 out[key] = value + index * SUBJECT_ID_STRIDE if key == "subject_id" else value
             out["corpus_id"] = tf.constant(index, tf.int32)
             return out
@@ -232,8 +262,10 @@ def make_folds(protocol, corpus, seed=0, n_folds=5):
     from amigos_emo.training import protocols
 
     if protocol not in PROTOCOLS:
-        raise ValueError(f"With several datasets, protocol must be one of {', '.join(PROTOCOLS)}. "
-                         f"Received: protocol={protocol!r}")
+        raise ValueError(
+            f"With several datasets, protocol must be one of {', '.join(PROTOCOLS)}. "
+            f"Received: protocol={protocol!r}"
+        )
     per_corpus = {c: corpus.subjects_of(c) for c in corpus.corpora}
     if protocol == "leave-one-corpus-out":
         folds = []
@@ -243,20 +275,37 @@ def make_folds(protocol, corpus, seed=0, n_folds=5):
                 if other == held_out:
                     continue
                 n_val = max(1, int(round(0.15 * len(subjects))))
-                order = [subjects[i] for i in np.random.default_rng(seed).permutation(len(subjects))]
+                order = [
+                    subjects[i] for i in np.random.default_rng(seed).permutation(len(subjects))
+                ]
                 validation += order[:n_val]
                 train += order[n_val:]
-            folds.append(protocols.Fold(index, tuple(sorted(train)), tuple(sorted(validation)),
-                                        tuple(per_corpus[held_out]), note=f"test corpus {held_out}"))
+            folds.append(
+                protocols.Fold(
+                    index,
+                    tuple(sorted(train)),
+                    tuple(sorted(validation)),
+                    tuple(per_corpus[held_out]),
+                    note=f"test corpus {held_out}",
+                )
+            )
         return folds
-    built = {c: protocols.make_folds(protocol, s, seed=seed, n_folds=n_folds) for c, s in per_corpus.items()}
+    built = {
+        c: protocols.make_folds(protocol, s, seed=seed, n_folds=n_folds)
+        for c, s in per_corpus.items()
+    }
     if protocol == "loso":  # one fold per subject of every corpus
         folds = [f for c in corpus.corpora for f in built[c]]
         return [dataclasses.replace(f, index=i) for i, f in enumerate(folds)]
     n = min(len(v) for v in built.values())
     return [
-        protocols.Fold(i, *(tuple(sorted(s for c in corpus.corpora for s in getattr(built[c][i], part)))
-                            for part in ("train", "validation", "test")))
+        protocols.Fold(
+            i,
+            *(
+                tuple(sorted(s for c in corpus.corpora for s in getattr(built[c][i], part)))
+                for part in ("train", "validation", "test")
+            ),
+        )
         for i in range(n)
     ]
 

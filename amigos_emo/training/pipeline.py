@@ -91,12 +91,18 @@ def fit_input_stats(dataset, input_names, batch_size=256, max_batches=None, spec
         std = np.sqrt(var)
         flat = std < 1e-8 * max(1.0, float(np.abs(mean).max()))
         if flat.any():
-            logger.warning("Input %r has %d constant element(s) in the training split; they pass through unscaled.", name, int(flat.sum()))
+            logger.warning(
+                "Input %r has %d constant element(s) in the training split; they pass through unscaled.",
+                name,
+                int(flat.sum()),
+            )
         std = np.where(flat, 1.0, std)
         stats[name] = InputStats(mean.astype(np.float32), std.astype(np.float32))
     if specs is None:
         return stats
-    return stats, {name: (np.concatenate(v) if v else np.empty((0,))) for name, v in collected.items()}
+    return stats, {
+        name: (np.concatenate(v) if v else np.empty((0,))) for name, v in collected.items()
+    }
 
 
 def collect_targets(dataset, specs, batch_size=512):
@@ -168,7 +174,9 @@ def to_model_io(input_names, specs, sample_weights=None):
     """
     import tensorflow as tf
 
-    tables = {name: tf.constant(np.asarray(w, np.float32)) for name, w in (sample_weights or {}).items()}
+    tables = {
+        name: tf.constant(np.asarray(w, np.float32)) for name, w in (sample_weights or {}).items()
+    }
 
     def fn(example):
         inputs = {name: tf.cast(example[name], tf.float32) for name in input_names}
@@ -196,8 +204,17 @@ def class_index(spec, value):
     return tf.cast(value, tf.int32)
 
 
-def make_dataset(dataset, input_names, specs, batch_size, shuffle=False, seed=0, cache=False,
-                 sample_weights=None, buffer_size=4096):
+def make_dataset(
+    dataset,
+    input_names,
+    specs,
+    batch_size,
+    shuffle=False,
+    seed=0,
+    cache=False,
+    sample_weights=None,
+    buffer_size=4096,
+):
     """The training/evaluation input pipeline: (cache) -> (shuffle) -> map -> batch -> prefetch.
 
     Shuffling uses a fixed seed without reshuffling between iterations when ``seed`` is given
@@ -209,5 +226,7 @@ def make_dataset(dataset, input_names, specs, batch_size, shuffle=False, seed=0,
         dataset = dataset.cache()
     if shuffle:
         dataset = dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=False)
-    dataset = dataset.map(to_model_io(input_names, specs, sample_weights), num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.map(
+        to_model_io(input_names, specs, sample_weights), num_parallel_calls=tf.data.AUTOTUNE
+    )
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

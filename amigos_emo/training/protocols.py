@@ -14,8 +14,16 @@ import numpy as np
 
 from amigos_emo._checks import check_option
 
-PROTOCOLS = ("subject-split", "loso", "kfold", "within-subject", "front-back", "cross-session", "random-window",
-             "leave-one-corpus-out")
+PROTOCOLS = (
+    "subject-split",
+    "loso",
+    "kfold",
+    "within-subject",
+    "front-back",
+    "cross-session",
+    "random-window",
+    "leave-one-corpus-out",
+)
 LEAKY_PROTOCOLS = ("random-window",)
 # Protocols that split inside subjects by trial or session (they need each subject's trial ids).
 TRIAL_PROTOCOLS = ("within-subject", "front-back", "cross-session")
@@ -62,8 +70,16 @@ def _count(n, fraction, minimum=1):
     return max(minimum, int(round(n * fraction)))
 
 
-def make_folds(protocol, subjects, seed=0, n_folds=5, val_fraction=0.15, test_fraction=0.15,
-               trials=None, front_trials=9):
+def make_folds(
+    protocol,
+    subjects,
+    seed=0,
+    n_folds=5,
+    val_fraction=0.15,
+    test_fraction=0.15,
+    trials=None,
+    front_trials=9,
+):
     """Build the folds of ``protocol`` over ``subjects``.
 
     Args:
@@ -88,8 +104,10 @@ def make_folds(protocol, subjects, seed=0, n_folds=5, val_fraction=0.15, test_fr
     """
     check_option(protocol, PROTOCOLS, "protocol")
     if protocol == "leave-one-corpus-out":
-        raise ValueError("protocol='leave-one-corpus-out' needs several corpora: --dataset A/CONFIG,B/CONFIG,... "
-                         "(see amigos_emo.training.multi_corpus).")
+        raise ValueError(
+            "protocol='leave-one-corpus-out' needs several corpora: --dataset A/CONFIG,B/CONFIG,... "
+            "(see amigos_emo.training.multi_corpus)."
+        )
     subjects = tuple(sorted(subjects))
     n = len(subjects)
     if protocol == "random-window":
@@ -127,7 +145,9 @@ def make_folds(protocol, subjects, seed=0, n_folds=5, val_fraction=0.15, test_fr
             folds.append(Fold(index, tuple(sorted(train)), tuple(sorted(val)), (held_out,)))
     else:  # kfold across subjects
         if not 2 <= n_folds <= n:
-            raise ValueError(f"n_folds must be in [2, {n}] for {n} subjects. Received: n_folds={n_folds}")
+            raise ValueError(
+                f"n_folds must be in [2, {n}] for {n} subjects. Received: n_folds={n_folds}"
+            )
         parts = np.array_split(np.arange(n), n_folds)
         for index, part in enumerate(parts):
             test = [order[i] for i in part]
@@ -143,7 +163,9 @@ def _trial_folds(protocol, subjects, trials, n_folds, front_trials, val_fraction
     if protocol == "cross-session":
         sessions = sorted({session for s in subjects for session, _ in trials[s]})
         if len(sessions) < 2:
-            raise ValueError(f"protocol='cross-session' needs at least 2 sessions. Received: sessions {sessions}")
+            raise ValueError(
+                f"protocol='cross-session' needs at least 2 sessions. Received: sessions {sessions}"
+            )
         for index, held_out in enumerate(sessions):
             rest = [x for x in sessions if x != held_out]
             select = {
@@ -164,9 +186,15 @@ def _trial_folds(protocol, subjects, trials, n_folds, front_trials, val_fraction
                     f"protocol='front-back' needs more than {front_trials} trials per session. "
                     f"Received: {subject} with trials {trial_ids}"
                 )
-            select = {"train": {"trial_id": front[:-1]}, "validation": {"trial_id": front[-1:]}, "test": {"trial_id": back}}
+            select = {
+                "train": {"trial_id": front[:-1]},
+                "validation": {"trial_id": front[-1:]},
+                "test": {"trial_id": back},
+            }
             note = f"{subject}: trials {front[0]}-{front[-2]} train, {front[-1]} validates, {back[0]}-{back[-1]} test"
-            folds.append(Fold(len(folds), (subject,), (subject,), (subject,), select=select, note=note))
+            folds.append(
+                Fold(len(folds), (subject,), (subject,), (subject,), select=select, note=note)
+            )
             continue
         k = min(n_folds, len(trial_ids))
         if k < 3:
@@ -177,8 +205,19 @@ def _trial_folds(protocol, subjects, trials, n_folds, front_trials, val_fraction
         groups = [list(map(int, g)) for g in np.array_split(np.asarray(trial_ids), k)]
         for g, test_group in enumerate(groups):
             val_group = groups[(g + 1) % k]
-            train = [t for group in groups if group is not test_group and group is not val_group for t in group]
-            select = {"train": {"trial_id": train}, "validation": {"trial_id": val_group}, "test": {"trial_id": test_group}}
+            train = [
+                t
+                for group in groups
+                if group is not test_group and group is not val_group
+                for t in group
+            ]
+            select = {
+                "train": {"trial_id": train},
+                "validation": {"trial_id": val_group},
+                "test": {"trial_id": test_group},
+            }
             note = f"{subject}: test trial(s) {test_group}, validate on {val_group}"
-            folds.append(Fold(len(folds), (subject,), (subject,), (subject,), select=select, note=note))
+            folds.append(
+                Fold(len(folds), (subject,), (subject,), (subject,), select=select, note=note)
+            )
     return folds

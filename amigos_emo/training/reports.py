@@ -49,7 +49,9 @@ def plot_training_curves(histories, path, title):
     """One panel per logged quantity (loss, each head's loss/metric), train solid, val dashed,
     one colour per fold."""
     plt = _pyplot()
-    keys = sorted({k for h in histories for k in h if not k.startswith("val_") and k != "learning_rate"})
+    keys = sorted(
+        {k for h in histories for k in h if not k.startswith("val_") and k != "learning_rate"}
+    )
     if not keys:
         return None
     n_cols = min(3, len(keys))
@@ -59,13 +61,24 @@ def plot_training_curves(histories, path, title):
         for fold, history in enumerate(histories):
             colour = f"C{fold % 10}"
             if key in history:
-                ax.plot(np.arange(1, len(history[key]) + 1), history[key], color=colour, label=f"fold {fold} train")
+                ax.plot(
+                    np.arange(1, len(history[key]) + 1),
+                    history[key],
+                    color=colour,
+                    label=f"fold {fold} train",
+                )
             if f"val_{key}" in history:
-                ax.plot(np.arange(1, len(history[f"val_{key}"]) + 1), history[f"val_{key}"], "--", color=colour, label=f"fold {fold} val")
+                ax.plot(
+                    np.arange(1, len(history[f"val_{key}"]) + 1),
+                    history[f"val_{key}"],
+                    "--",
+                    color=colour,
+                    label=f"fold {fold} val",
+                )
         ax.set_title(key)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-    for ax in axes.ravel()[len(keys):]:
+    for ax in axes.ravel()[len(keys) :]:
         ax.axis("off")
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
     if len(handles) <= 12:
@@ -92,8 +105,15 @@ def plot_confusion_matrix(matrix, class_names, path, title):
     ax.set_ylabel("true")
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
-            ax.text(j, i, f"{int(matrix[i, j])}\n{normalised[i, j]:.0%}", ha="center", va="center",
-                    color="white" if normalised[i, j] > 0.5 else "black", fontsize=8)
+            ax.text(
+                j,
+                i,
+                f"{int(matrix[i, j])}\n{normalised[i, j]:.0%}",
+                ha="center",
+                va="center",
+                color="white" if normalised[i, j] > 0.5 else "black",
+                fontsize=8,
+            )
     fig.colorbar(image, ax=ax, fraction=0.046)
     ax.set_title(title)
     fig.tight_layout()
@@ -121,7 +141,9 @@ def write_classification_report(metrics, path, title):
     :func:`amigos_emo.training.evaluation.classification_metrics`."""
     lines = [title, "", f"{'class':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
     for name, row in metrics["per_class"].items():
-        lines.append(f"{name:<16}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10d}")
+        lines.append(
+            f"{name:<16}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10d}"
+        )
     lines += [
         "",
         f"{'accuracy':<16}{metrics['accuracy']:>30.3f}{metrics['n']:>10d}",
@@ -158,5 +180,7 @@ def summary_table(summary, kinds, protocol, leaky, n_folds):
             else:
                 base_text = "-"
             what = "training mean" if kind == "regression" else "majority class"
-            lines.append(f"{head:<14}{metric:<16}{model_text:>20}{base_text:>20}  {what if base_text != '-' else ''}")
+            lines.append(
+                f"{head:<14}{metric:<16}{model_text:>20}{base_text:>20}  {what if base_text != '-' else ''}"
+            )
     return "\n".join(lines)

@@ -89,7 +89,9 @@ def _validation_confusion_images(log_dir, specs, truth, outputs, epoch):
             predicted = decode_prediction(spec, outputs[spec.name])
             names = list(spec.class_names)
             matrix = confusion_matrix(truth[spec.name], predicted, labels=list(range(len(names))))
-            image = reports.confusion_matrix_image(matrix, names, f"{spec.name}, validation, epoch {epoch}")
+            image = reports.confusion_matrix_image(
+                matrix, names, f"{spec.name}, validation, epoch {epoch}"
+            )
             tf.summary.image(f"confusion_matrix/{spec.name}", image, step=epoch)
     writer.flush()
 
@@ -137,8 +139,11 @@ def _write_preprocessing(builder, config, data, fold_dir):
     describe = getattr(builder, "preprocessing_spec", None)
     spec = describe() if describe is not None else None
     if spec is None:
-        logger.warning("%s does not describe its preprocessing; predict/stream cannot use this model on new "
-                       "recordings.", builder.info.full_name)
+        logger.warning(
+            "%s does not describe its preprocessing; predict/stream cannot use this model on new "
+            "recordings.",
+            builder.info.full_name,
+        )
         return None
     spec = spec.with_targets(data.specs)
     spec.extra = dict(spec.extra, model=config.model, inputs=list(data.inputs))
@@ -171,9 +176,18 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     batch_size = dist.global_batch_size if dist is not None else config.batch_size
     jit_compile = dist.jit_compile if dist is not None else jit_compile
     with timer.stage("fold data and statistics"):
-        target = None if hasattr(builder, "corpora") else config.target  # a MultiCorpus maps it already
-        data = prepare_fold(builder, fold, entry, batch_size, config.class_weights, target=target,
-                            augmenter=make_augmenter(config, builder))
+        target = (
+            None if hasattr(builder, "corpora") else config.target
+        )  # a MultiCorpus maps it already
+        data = prepare_fold(
+            builder,
+            fold,
+            entry,
+            batch_size,
+            config.class_weights,
+            target=target,
+            augmenter=make_augmenter(config, builder),
+        )
     specs = data.specs
     if chief:
         _write_preprocessing(builder, config, data, fold_dir)
@@ -184,14 +198,21 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     # --- model (or the interrupted run's last checkpoint) ---------------------------------
     state_path = os.path.join(fold_dir, "state.json")
     best_path = os.path.join(fold_dir, "best.keras")
-    state = {"epochs_completed": 0, "best_val_loss": None, "best_epoch": None, "stopped_early": False,
-             "history": {}}
+    state = {
+        "epochs_completed": 0,
+        "best_val_loss": None,
+        "best_epoch": None,
+        "stopped_early": False,
+        "history": {},
+    }
     previous = None
     if config.resume and os.path.exists(state_path):
         with open(state_path) as handle:
             previous = json.load(handle)
     with timer.stage("model build and compile"):
-        if previous is not None and os.path.exists(os.path.join(fold_dir, previous.get("checkpoint") or "-")):
+        if previous is not None and os.path.exists(
+            os.path.join(fold_dir, previous.get("checkpoint") or "-")
+        ):
             state = {**state, **previous}
             last_path = os.path.join(fold_dir, state["checkpoint"])
             with scope():
@@ -207,8 +228,13 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
                     keras.mixed_precision.set_global_policy("float32")
                 model = data.wrap(core)
                 compile_overrides = _compile_overrides(config, entry)
-                entry.compile(model, steps_per_epoch=data.train_steps_per_epoch, epochs=config.epochs,
-                              jit_compile=jit_compile, **compile_overrides)
+                entry.compile(
+                    model,
+                    steps_per_epoch=data.train_steps_per_epoch,
+                    epochs=config.epochs,
+                    jit_compile=jit_compile,
+                    **compile_overrides,
+                )
 
     val_ds = data.eval_dataset("validation")
     tensorboard_dir = os.path.join(fold_dir, "tensorboard")
@@ -223,13 +249,23 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         with timer.stage("training (fit + validation)"):
             train_ds = data.train_dataset(epoch_seed=config.seed * 10_000 + epoch)
             fit = dist.fit if dist is not None else (lambda m, *a, **k: m.fit(*a, **k))
-            result = fit(model, train_ds, validation_data=val_ds, initial_epoch=epoch, epochs=epoch + 1,
-                         callbacks=callbacks, verbose=verbose, shuffle=False)
+            result = fit(
+                model,
+                train_ds,
+                validation_data=val_ds,
+                initial_epoch=epoch,
+                epochs=epoch + 1,
+                callbacks=callbacks,
+                verbose=verbose,
+                shuffle=False,
+            )
         for key, values in result.history.items():
             history.setdefault(key, []).extend(float(v) for v in values)
         val_loss = float(result.history["val_loss"][-1])
         if not np.isfinite(val_loss):
-            raise FloatingPointError(f"fold {fold.index}, epoch {epoch + 1}: validation loss is {val_loss}; stopping.")
+            raise FloatingPointError(
+                f"fold {fold.index}, epoch {epoch + 1}: validation loss is {val_loss}; stopping."
+            )
         with timer.stage("checkpoints"):
             if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
                 state["best_val_loss"], state["best_epoch"] = val_loss, epoch + 1
@@ -242,13 +278,20 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
             state["epochs_completed"] = epoch + 1
             state["stopped_early"] = _should_stop(state, config.early_stopping_patience)
             state["history"] = history
-            state["seed_states"] = [np.asarray(v).tolist() for v in artifacts.seed_state_variables(model)]
+            state["seed_states"] = [
+                np.asarray(v).tolist() for v in artifacts.seed_state_variables(model)
+            ]
             if chief:
                 reports.write_json(state_path, state)
                 artifacts.remove_checkpoints(fold_dir, keep=state["checkpoint"])
     if state["stopped_early"]:
-        logger.info("fold %d: early stopping after epoch %d (best epoch %d, patience %d)", fold.index,
-                    state["epochs_completed"], state["best_epoch"], config.early_stopping_patience)
+        logger.info(
+            "fold %d: early stopping after epoch %d (best epoch %d, patience %d)",
+            fold.index,
+            state["epochs_completed"],
+            state["best_epoch"],
+            config.early_stopping_patience,
+        )
     if not chief:  # workers stop here: the chief evaluates, exports and writes the results
         return None, history
     artifacts.write_history_csv(history, os.path.join(fold_dir, "history.csv"))
@@ -257,8 +300,13 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     with timer.stage("evaluation"):
         best = load_trained_model(best_path)
         validation_outputs = data.predict(best, "validation")
-        _validation_confusion_images(tensorboard_dir, specs, data.targets("validation"), validation_outputs,
-                                     state["best_epoch"])
+        _validation_confusion_images(
+            tensorboard_dir,
+            specs,
+            data.targets("validation"),
+            validation_outputs,
+            state["best_epoch"],
+        )
         metrics = data.evaluate(best, "test")
         per_corpus = None
         if hasattr(builder, "corpora"):
@@ -269,11 +317,13 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         for spec in specs:
             if spec.kind != "regression":
                 reports.write_classification_report(
-                    metrics[spec.name], os.path.join(fold_dir, f"classification_report_{spec.name}.txt"),
+                    metrics[spec.name],
+                    os.path.join(fold_dir, f"classification_report_{spec.name}.txt"),
                     f"{spec.name}: fold {fold.index}, test subjects {', '.join(fold.test)}",
                 )
                 reports.plot_confusion_matrix(
-                    metrics[spec.name]["confusion_matrix"], spec.class_names,
+                    metrics[spec.name]["confusion_matrix"],
+                    spec.class_names,
                     os.path.join(fold_dir, f"confusion_{spec.name}.png"),
                     f"{spec.name}: fold {fold.index}, test subjects",
                 )
@@ -292,9 +342,14 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         "inputs": list(data.inputs),
         "metrics": metrics,
         "per_corpus": per_corpus,
-        "training_targets": {"regression_mean_std": data.regression_stats, "majority_class": data.majority},
+        "training_targets": {
+            "regression_mean_std": data.regression_stats,
+            "majority_class": data.majority,
+        },
         "class_weights": {k: [float(x) for x in v] for k, v in data.class_weights.items()},
-        "input_normalisation": {k: (v.to_json() if v is not None else None) for k, v in data.input_stats.items()},
+        "input_normalisation": {
+            k: (v.to_json() if v is not None else None) for k, v in data.input_stats.items()
+        },
     }
     if config.export:
         with timer.stage("export (SavedModel)"):
@@ -312,8 +367,12 @@ def make_augmenter(config, builder):
 
     describe = getattr(builder, "preprocessing_spec", None)
     spec = describe() if describe is not None else None
-    rates = {name: signal.sfreq_hz for name, signal in spec.signals.items()} if spec is not None else {}
-    return Augmenter.from_names(config.augment, ratio=config.augment_ratio, seed=config.seed, sfreq_hz=rates)
+    rates = (
+        {name: signal.sfreq_hz for name, signal in spec.signals.items()} if spec is not None else {}
+    )
+    return Augmenter.from_names(
+        config.augment, ratio=config.augment_ratio, seed=config.seed, sfreq_hz=rates
+    )
 
 
 def _compile_overrides(config, entry):
@@ -374,8 +433,10 @@ def run(config, builder=None):
 
     # The strategy comes first: multi-worker collectives must be set up before any TF op.
     policy, jit_compile = resolve_speed_switches(config)
-    with _op_determinism(not jit_compile), \
-            distribute.distributed_training(config.distribute, config.batch_size, jit_compile) as dist:
+    with (
+        _op_determinism(not jit_compile),
+        distribute.distributed_training(config.distribute, config.batch_size, jit_compile) as dist,
+    ):
         if not dist.chief:
             return _run(config, builder, dist, policy, jit_compile)
         with artifacts.locked_output_dir(config, RUN_CONTROL_FIELDS):
@@ -422,21 +483,30 @@ def _run(config, builder, dist, policy, jit_compile):
     if hasattr(builder, "corpora"):
         from amigos_emo.training import multi_corpus
 
-        folds = multi_corpus.make_folds(config.protocol, builder, seed=config.seed, n_folds=config.n_folds)
+        folds = multi_corpus.make_folds(
+            config.protocol, builder, seed=config.seed, n_folds=config.n_folds
+        )
     else:
-        folds = make_folds(config.protocol, subjects, seed=config.seed, n_folds=config.n_folds, trials=trials)
+        folds = make_folds(
+            config.protocol, subjects, seed=config.seed, n_folds=config.n_folds, trials=trials
+        )
     if config.max_folds is not None:
         folds = folds[: config.max_folds]
     leaky = config.protocol in LEAKY_PROTOCOLS
     if leaky:
-        logger.warning("Protocol %r is LEAKY: windows of the same subjects are in train and test; "
-                       "its scores overstate what a new subject would see.", config.protocol)
+        logger.warning(
+            "Protocol %r is LEAKY: windows of the same subjects are in train and test; "
+            "its scores overstate what a new subject would see.",
+            config.protocol,
+        )
     if dist.chief:
         _write_config(config, builder, entry, folds, policy, jit_compile, leaky, subjects)
 
     fold_results, histories = [], []
     for fold in folds:
-        result, history = _run_or_reuse_fold(config, builder, fold, entry, policy, jit_compile, dist, timer)
+        result, history = _run_or_reuse_fold(
+            config, builder, fold, entry, policy, jit_compile, dist, timer
+        )
         fold_results.append(result)
         histories.append(history)
     if not dist.chief:
@@ -451,13 +521,19 @@ def _prepare_datasets(config, entry):
 
     parts = multi_corpus.parse_datasets(config.dataset)
     if len(parts) == 1:
-        return datasets.prepare(config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir)
+        return datasets.prepare(
+            config.dataset, data_dir=config.data_dir, manual_dir=config.manual_dir
+        )
     names = [part.partition("/")[0] for part in parts]
     folders = multi_corpus.parse_manual_dirs(config.manual_dir, names)
-    builders = {name: datasets.prepare(part, data_dir=config.data_dir, manual_dir=folders[name])
-                for name, part in zip(names, parts, strict=True)}
+    builders = {
+        name: datasets.prepare(part, data_dir=config.data_dir, manual_dir=folders[name])
+        for name, part in zip(names, parts, strict=True)
+    }
     if not entry.inputs:
-        raise ValueError(f"Model {entry.name!r} reads any signal set; several corpora need a model with fixed inputs.")
+        raise ValueError(
+            f"Model {entry.name!r} reads any signal set; several corpora need a model with fixed inputs."
+        )
     return multi_corpus.MultiCorpus(builders, entry.inputs, target=config.target)
 
 
@@ -467,13 +543,20 @@ def dataset_record(builder, subjects=None):
     from amigos_emo import datasets
 
     if hasattr(builder, "corpora"):  # several corpora: one record each
-        record = {"name": builder.name, "corpora": {c: dataset_record(b) for c, b in builder.builders.items()},
-                  "target": builder.target}
+        record = {
+            "name": builder.name,
+            "corpora": {c: dataset_record(b) for c, b in builder.builders.items()},
+            "target": builder.target,
+        }
         if subjects is not None:
             record["subjects"] = subjects
         return record
-    record = {"name": builder.name, "config": builder.builder_config.name if builder.builder_config else None,
-              "version": str(builder.version), "data_dir": builder.data_dir}
+    record = {
+        "name": builder.name,
+        "config": builder.builder_config.name if builder.builder_config else None,
+        "version": str(builder.version),
+        "data_dir": builder.data_dir,
+    }
     record["provenance"] = datasets.provenance(builder)
     if subjects is not None:
         record["subjects"] = subjects
@@ -483,18 +566,32 @@ def dataset_record(builder, subjects=None):
 def _write_config(config, builder, entry, folds, policy, jit_compile, leaky, subjects):
     from amigos_emo.training.config import has_gpu
 
-    reports.write_json(os.path.join(config.output_dir, "config.json"), {
-        "run": dataclasses.asdict(config),
-        "command": "python -m amigos_emo.train " + " ".join(sys.argv[1:]) if sys.argv and "train" in sys.argv[0] else None,
-        "resolved": {"precision_policy": policy, "jit_compile": jit_compile, "n_folds": len(folds),
-                     "leaky": leaky, "gpu": has_gpu()},
-        "dataset": dataset_record(builder, subjects),
-        "model": {"name": entry.name, "task": entry.task, "preset": config.preset,
-                  "framework": getattr(entry, "framework", "keras")},
-        "augmentation": make_augmenter(config, builder).describe() if config.augment else None,
-        "folds": [dataclasses.asdict(f) for f in folds],
-        "versions": library_versions(),
-    })
+    reports.write_json(
+        os.path.join(config.output_dir, "config.json"),
+        {
+            "run": dataclasses.asdict(config),
+            "command": "python -m amigos_emo.train " + " ".join(sys.argv[1:])
+            if sys.argv and "train" in sys.argv[0]
+            else None,
+            "resolved": {
+                "precision_policy": policy,
+                "jit_compile": jit_compile,
+                "n_folds": len(folds),
+                "leaky": leaky,
+                "gpu": has_gpu(),
+            },
+            "dataset": dataset_record(builder, subjects),
+            "model": {
+                "name": entry.name,
+                "task": entry.task,
+                "preset": config.preset,
+                "framework": getattr(entry, "framework", "keras"),
+            },
+            "augmentation": make_augmenter(config, builder).describe() if config.augment else None,
+            "folds": [dataclasses.asdict(f) for f in folds],
+            "versions": library_versions(),
+        },
+    )
 
 
 def _finish(config, entry, folds, fold_results, histories, leaky, started, timer):
@@ -507,21 +604,33 @@ def _finish(config, entry, folds, fold_results, histories, leaky, started, timer
         per_corpus = None
         if any(r.get("per_corpus") for r in fold_results):
             corpora = sorted({c for r in fold_results for c in (r.get("per_corpus") or {})})
-            per_corpus = {c: aggregate_folds([r["per_corpus"][c] for r in fold_results
-                                              if c in (r.get("per_corpus") or {})], kinds) for c in corpora}
+            per_corpus = {
+                c: aggregate_folds(
+                    [r["per_corpus"][c] for r in fold_results if c in (r.get("per_corpus") or {})],
+                    kinds,
+                )
+                for c in corpora
+            }
             for corpus_name, corpus_summary in per_corpus.items():
                 n = sum(1 for r in fold_results if corpus_name in (r.get("per_corpus") or {}))
-                table += "\n\n" + reports.summary_table(corpus_summary, kinds, config.protocol, leaky, n).replace(
-                    "Test results:", f"Test results on {corpus_name} subjects:", 1)
-        reports.plot_training_curves(histories, os.path.join(config.output_dir, "training_curves.png"),
-                                     f"{entry.name} on {config.dataset} ({config.protocol})")
+                table += "\n\n" + reports.summary_table(
+                    corpus_summary, kinds, config.protocol, leaky, n
+                ).replace("Test results:", f"Test results on {corpus_name} subjects:", 1)
+        reports.plot_training_curves(
+            histories,
+            os.path.join(config.output_dir, "training_curves.png"),
+            f"{entry.name} on {config.dataset} ({config.protocol})",
+        )
     results = {
         "dataset": config.dataset,
         "model": entry.name,
         "protocol": config.protocol,
         "leaky": leaky,
-        "leak_warning": ("windows of the same subjects are in train and test; not subject-independent"
-                         if leaky else None),
+        "leak_warning": (
+            "windows of the same subjects are in train and test; not subject-independent"
+            if leaky
+            else None
+        ),
         "synthetic": "synthetic" in config.dataset,
         "seed": config.seed,
         "n_folds": len(folds),
@@ -538,7 +647,9 @@ def _finish(config, entry, folds, fold_results, histories, leaky, started, timer
     write_result_card(config.output_dir)  # RESULT.md beside metrics.json
     print("\n" + table)
     if results["synthetic"]:
-        print("(SYNTHETIC data: these numbers test the pipeline, they say nothing about real recordings.)")
+        print(
+            "(SYNTHETIC data: these numbers test the pipeline, they say nothing about real recordings.)"
+        )
     print("\n" + timer.table())
     print(f"\nOutputs in {os.path.abspath(config.output_dir)}")
     return results

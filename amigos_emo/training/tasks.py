@@ -66,9 +66,11 @@ def target_specs(entry, features, dataset_name=None, sources=None, inputs=None):
     missing = [name for name in inputs if name not in features]
     if missing:
         if dataset_name == "custom":
-            hint = ("Your own data provides one feature per signal type you declared (and `features` with "
-                    "\"representation\": \"features\"); leave out --model for the any-signal default "
-                    "(signal_fusion), or pick a model whose inputs you have.")
+            hint = (
+                "Your own data provides one feature per signal type you declared (and `features` with "
+                '"representation": "features"); leave out --model for the any-signal default '
+                "(signal_fusion), or pick a model whose inputs you have."
+            )
         else:
             hint = "Pick the dataset configuration that writes them (e.g. --dataset NAME/CONFIG)."
         raise ValueError(
@@ -89,8 +91,15 @@ def target_specs(entry, features, dataset_name=None, sources=None, inputs=None):
         if isinstance(feature, tfds.features.ClassLabel):
             names = tuple(feature.names)
             dynamic = getattr(entry, "dynamic_outputs", False)  # heads made from the labels
-            if dynamic and feature.num_classes > 2 or not dynamic and entry.task == "classification":
-                specs.append(TargetSpec(output, "classification", source, feature.num_classes, names))
+            if (
+                dynamic
+                and feature.num_classes > 2
+                or not dynamic
+                and entry.task == "classification"
+            ):
+                specs.append(
+                    TargetSpec(output, "classification", source, feature.num_classes, names)
+                )
             elif feature.num_classes == 2:
                 specs.append(TargetSpec(output, "binary", source, 2, names))
             else:
@@ -98,7 +107,9 @@ def target_specs(entry, features, dataset_name=None, sources=None, inputs=None):
                     f"Output {output!r} of {entry.name!r} is not a classifier, but feature {source!r} "
                     f"has {feature.num_classes} classes."
                 )
-        elif threshold is not None or entry.task == "binary":  # (a dynamic head on a rating: regression)
+        elif (
+            threshold is not None or entry.task == "binary"
+        ):  # (a dynamic head on a rating: regression)
             specs.append(TargetSpec(output, "binary", source, 2, ("low", "high"), threshold))
         else:
             specs.append(TargetSpec(output, "regression", source))

@@ -28,8 +28,6 @@ OUTPUT_NAMES = ("label",)
 DEFAULT_N_OUTPUTS = 3
 
 
-
-
 @keras.saving.register_keras_serializable(package="amigos_emo")
 class GRUClassifierBackbone(keras.Model):
     """Feature vector -> chunks -> GRU (all steps) -> Flatten -> softmax ``label``.

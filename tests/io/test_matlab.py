@@ -18,7 +18,9 @@ def test_round_trip_and_cell_order(tmp_path):
 
 def test_missing_variable_names_file_and_variables(tmp_path):
     scipy.io.savemat(tmp_path / "b.mat", {"other": np.zeros(3)})
-    with pytest.raises(CorpusFormatError, match=r"b\.mat.*missing variable\(s\) joined_data.*Found variables other"):
+    with pytest.raises(
+        CorpusFormatError, match=r"b\.mat.*missing variable\(s\) joined_data.*Found variables other"
+    ):
         load_mat(tmp_path / "b.mat", variables=["joined_data"])
 
 

@@ -33,7 +33,9 @@ def test_malicious_pickle_is_refused_not_executed(tmp_path):
     path.write_bytes(pickle.dumps({"data": _Evil()}, protocol=2))
     if os.path.exists("/tmp/amigos_emo_pwned"):
         os.remove("/tmp/amigos_emo_pwned")
-    with pytest.raises(UnsafePickleError, match=r"s01\.dat.*refused to unpickle global (posix|os)\.system"):
+    with pytest.raises(
+        UnsafePickleError, match=r"s01\.dat.*refused to unpickle global (posix|os)\.system"
+    ):
         restricted_load(path)
     assert not os.path.exists("/tmp/amigos_emo_pwned")
 

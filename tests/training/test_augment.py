@@ -19,7 +19,9 @@ def _run(text, inputs, targets, seed=(1, 2), sfreq=None):
 
     augmenter = Augmenter.from_names(text, sfreq_hz=sfreq)
     out = augmenter.augment_batch((inputs, targets), tf.constant(seed, tf.int64))
-    return {k: np.asarray(v) for k, v in out[0].items()}, {k: np.asarray(v) for k, v in out[1].items()}
+    return {k: np.asarray(v) for k, v in out[0].items()}, {
+        k: np.asarray(v) for k, v in out[1].items()
+    }
 
 
 def test_every_transform_is_documented_and_dispatched():
@@ -133,7 +135,9 @@ def test_spectrogram_masks_and_signal_transforms_leave_the_other_kind_alone():
     stft = np.random.default_rng(0).normal(size=(50, 2, 20, 10)).astype(np.float32)
     features = np.ones((50, 7), np.float32)
     augmenter = Augmenter.from_names("spec_freq_mask:p=1:max_fraction=0.3,time_mask:p=1")
-    out = augmenter.augment_batch(({"stft": stft, "features": features}, {}), tf.constant([0, 1], tf.int64))[0]
+    out = augmenter.augment_batch(
+        ({"stft": stft, "features": features}, {}), tf.constant([0, 1], tf.int64)
+    )[0]
     zero_bins = np.all(np.asarray(out["stft"]) == 0, axis=(1, 2))  # (batch, freqs)
     assert zero_bins.sum(axis=1).max() <= 3 and zero_bins.any()
     assert np.array_equal(np.asarray(out["features"]), features)
@@ -182,10 +186,13 @@ def test_evaluation_data_are_never_augmented(tmp_path):
 
     builder = tiny_builder(tmp_path)
     entry = get_model_entry("multimodal_lstm")
-    fold = make_folds("subject-split", sorted(s for s in builder.info.splits if s.startswith("subject_")), seed=0)[0]
+    fold = make_folds(
+        "subject-split", sorted(s for s in builder.info.splits if s.startswith("subject_")), seed=0
+    )[0]
     plain = prepare_fold(builder, fold, entry, batch_size=8)
-    augmented = prepare_fold(builder, fold, entry, batch_size=8,
-                             augmenter=Augmenter.from_names("sign_flip:p=1", seed=0))
+    augmented = prepare_fold(
+        builder, fold, entry, batch_size=8, augmenter=Augmenter.from_names("sign_flip:p=1", seed=0)
+    )
     for part in ("validation", "test"):
         a = next(iter(plain.eval_dataset(part)))[0]["eeg"].numpy()
         b = next(iter(augmented.eval_dataset(part)))[0]["eeg"].numpy()

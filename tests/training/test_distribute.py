@@ -16,7 +16,9 @@ from amigos_emo.training import distribute
 
 def _tf_config(index=0, task_type="worker", cluster=None):
     cluster = cluster or {"worker": ["localhost:1111", "localhost:2222"]}
-    return {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": task_type, "index": index}})}
+    return {
+        "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": task_type, "index": index}})
+    }
 
 
 # --- TF_CONFIG ----------------------------------------------------------------------------------
@@ -34,10 +36,22 @@ def test_parse_tf_config_valid():
         ({}, "needs the TF_CONFIG environment variable.*Received: TF_CONFIG is not set"),
         ({"TF_CONFIG": "{cluster: 1"}, "TF_CONFIG is not valid JSON"),
         ({"TF_CONFIG": "[1, 2]"}, "must be a JSON object"),
-        ({"TF_CONFIG": json.dumps({"cluster": {}, "task": {"type": "worker", "index": 0}})}, "must have cluster.worker"),
-        ({"TF_CONFIG": json.dumps({"cluster": {"worker": ["host1"]}, "task": {"type": "worker", "index": 0}})},
-         "without host:port. Received: 'host1'"),
-        ({"TF_CONFIG": json.dumps({"cluster": {"worker": ["h:1"]}})}, "must have task.type and task.index"),
+        (
+            {"TF_CONFIG": json.dumps({"cluster": {}, "task": {"type": "worker", "index": 0}})},
+            "must have cluster.worker",
+        ),
+        (
+            {
+                "TF_CONFIG": json.dumps(
+                    {"cluster": {"worker": ["host1"]}, "task": {"type": "worker", "index": 0}}
+                )
+            },
+            "without host:port. Received: 'host1'",
+        ),
+        (
+            {"TF_CONFIG": json.dumps({"cluster": {"worker": ["h:1"]}})},
+            "must have task.type and task.index",
+        ),
         (_tf_config(0, task_type="ps"), r"task.type must be one of the cluster's jobs \(worker\)"),
         (_tf_config(2), r"task.index must be an int in \[0, 2\).*Received: task.index=2"),
         (_tf_config("0"), "Received: task.index='0'"),
@@ -49,7 +63,9 @@ def test_parse_tf_config_errors(environ, message):
 
 
 def test_make_strategy_checks_before_tensorflow():
-    with pytest.raises(ValueError, match="distribute must be one of 'none', 'mirrored', 'multi-worker'"):
+    with pytest.raises(
+        ValueError, match="distribute must be one of 'none', 'mirrored', 'multi-worker'"
+    ):
         distribute.make_strategy("horovod")
     with pytest.raises(distribute.DistributeConfigError, match="TF_CONFIG is not set"):
         distribute.make_strategy("multi-worker", environ={})
@@ -83,7 +99,9 @@ def test_distributed_training_default_strategy(tmp_path):
     import keras
     import tensorflow as tf
 
-    with distribute.distributed_training("none", per_replica_batch_size=16, jit_compile=True, environ={}) as dist:
+    with distribute.distributed_training(
+        "none", per_replica_batch_size=16, jit_compile=True, environ={}
+    ) as dist:
         assert dist.strategy is tf.distribute.get_strategy()
         assert dist.global_batch_size == 16 and dist.jit_compile is True and dist.chief
         with dist.scope():
@@ -168,11 +186,26 @@ def test_two_cpu_workers_match_one_worker(tmp_path):
     base = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
     processes = []
     for index in range(2):
-        env = dict(base, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
-        processes.append(subprocess.Popen([sys.executable, os.fspath(script), os.fspath(tmp_path), "multi-worker", "8"],
-                                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-    single = subprocess.run([sys.executable, os.fspath(script), os.fspath(tmp_path), "none", "16"], env=base,
-                            capture_output=True, text=True, timeout=300)
+        env = dict(
+            base,
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+        )
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, os.fspath(script), os.fspath(tmp_path), "multi-worker", "8"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+    single = subprocess.run(
+        [sys.executable, os.fspath(script), os.fspath(tmp_path), "none", "16"],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert single.returncode == 0, single.stdout + single.stderr
     for process in processes:
         try:
@@ -186,7 +219,11 @@ def test_two_cpu_workers_match_one_worker(tmp_path):
     assert chief["chief"] and not worker["chief"]
     assert chief["replicas"] == worker["replicas"] == 2
     assert chief["path"] == os.fspath(tmp_path / "model.keras") and chief["saved"]
-    assert ".worker_temp_worker_1" in worker["path"] and worker["saved"] and worker["temp_left"] is False
+    assert (
+        ".worker_temp_worker_1" in worker["path"]
+        and worker["saved"]
+        and worker["temp_left"] is False
+    )
     for a, b in zip(chief["weights"], worker["weights"], strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)  # all-reduced updates: identical replicas
     # Same global batch (2 x 8 = 16), same data and initial weights as one worker with 16.
@@ -204,7 +241,9 @@ def _tiny_regression(seed=0):
     y = (x @ rng.normal(size=(5, 1))).astype("float32")
     data = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)]
+    )
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
     return model, data
 
@@ -214,10 +253,13 @@ def test_multi_worker_loop_matches_keras_fit_on_one_replica():
     import tensorflow as tf
 
     reference, data = _tiny_regression()
-    expected = reference.fit(data, validation_data=data.take(2), epochs=3, verbose=0, shuffle=False).history
+    expected = reference.fit(
+        data, validation_data=data.take(2), epochs=3, verbose=0, shuffle=False
+    ).history
     model, data = _tiny_regression()
-    found = distribute.multi_worker_fit(model, data, tf.distribute.get_strategy(), epochs=3,
-                                        validation_data=data.take(2)).history
+    found = distribute.multi_worker_fit(
+        model, data, tf.distribute.get_strategy(), epochs=3, validation_data=data.take(2)
+    ).history
     assert sorted(found) == sorted(expected) == ["loss", "mae", "val_loss", "val_mae"]
     for key in expected:
         np.testing.assert_allclose(found[key], expected[key], rtol=1e-5)

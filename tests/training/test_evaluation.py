@@ -32,7 +32,9 @@ def test_classification_against_hand_computed():
 
 
 def test_binary_majority_baseline_f1():
-    m = classification_metrics(np.array([0, 0, 0, 1]), np.array([0, 0, 1, 1]), ("no", "yes"), train_majority=0)
+    m = classification_metrics(
+        np.array([0, 0, 0, 1]), np.array([0, 0, 1, 1]), ("no", "yes"), train_majority=0
+    )
     assert m["f1"] == pytest.approx(2 / 3)
     assert m["baseline_f1"] == 0.0
 
@@ -46,7 +48,9 @@ def test_aggregate_mean_std():
 def test_classification_report_file(tmp_path):
     from amigos_emo.training.reports import write_classification_report
 
-    m = classification_metrics(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), ("neg", "neu", "pos"), train_majority=1)
+    m = classification_metrics(
+        np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), ("neg", "neu", "pos"), train_majority=1
+    )
     path = write_classification_report(m, tmp_path / "r.txt", "label: fold 0")
     text = open(path).read()
     assert "neu" in text and "0.500" in text and "baseline (majority class (neu))" in text

@@ -14,8 +14,10 @@ def test_wrapper_normalises_inputs_and_rescales_regression_heads():
     core = entry.build(shapes, preset="lightweight")
     rng = np.random.default_rng(0)
     stats = {
-        name: InputStats(rng.normal(size=(1, shape[1])).astype("float32"),
-                         rng.uniform(0.5, 3.0, size=(1, shape[1])).astype("float32"))
+        name: InputStats(
+            rng.normal(size=(1, shape[1])).astype("float32"),
+            rng.uniform(0.5, 3.0, size=(1, shape[1])).astype("float32"),
+        )
         for name, shape in shapes.items()
     }
     model = wrap_model(core, stats, {"valence": (5.0, 2.0), "arousal": (4.0, 0.5)}, name="w")
@@ -24,8 +26,12 @@ def test_wrapper_normalises_inputs_and_rescales_regression_heads():
     normalised = {name: (x[name] - stats[name].mean) / stats[name].std for name in shapes}
     expected = core.predict(normalised, verbose=0)
     got = model.predict(x, verbose=0)
-    np.testing.assert_allclose(got["valence"], expected["valence"] * 2.0 + 5.0, rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(got["arousal"], expected["arousal"] * 0.5 + 4.0, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        got["valence"], expected["valence"] * 2.0 + 5.0, rtol=1e-4, atol=1e-4
+    )
+    np.testing.assert_allclose(
+        got["arousal"], expected["arousal"] * 0.5 + 4.0, rtol=1e-4, atol=1e-4
+    )
     np.testing.assert_allclose(got["transition"], expected["transition"], atol=1e-5)
 
 
@@ -42,14 +48,19 @@ def test_architecture_with_its_own_loss_trains_behind_the_wrapper(tmp_path):
     model = wrap_model(core, stats, {}, name="vae_gnn_trained")
     entry.compile(model)
     x = {name: rng.normal(size=(8, *shape)).astype("float32") for name, shape in shapes.items()}
-    y = {"valence": rng.integers(0, 2, (8, 1)).astype("float32"), "arousal": rng.integers(0, 2, (8, 1)).astype("float32")}
+    y = {
+        "valence": rng.integers(0, 2, (8, 1)).astype("float32"),
+        "arousal": rng.integers(0, 2, (8, 1)).astype("float32"),
+    }
     history = model.fit(x, y, epochs=2, batch_size=4, verbose=0)
     losses = history.history["loss"]
     assert len(losses) == 2 and all(np.isfinite(losses))
     path = tmp_path / "m.keras"
     model.save(path)
     reloaded = load_trained_model(path)
-    np.testing.assert_allclose(reloaded.predict(x, verbose=0)["valence"], model.predict(x, verbose=0)["valence"], atol=1e-5)
+    np.testing.assert_allclose(
+        reloaded.predict(x, verbose=0)["valence"], model.predict(x, verbose=0)["valence"], atol=1e-5
+    )
     assert np.isfinite(reloaded.fit(x, y, epochs=1, batch_size=4, verbose=0).history["loss"][0])
 
 
@@ -59,7 +70,9 @@ def test_seed_callbacks_keep_their_state_across_one_epoch_fits():
 
     from amigos_emo.training.runner import _AcrossEpochs
 
-    plateau = keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=1e9)
+    plateau = keras.callbacks.ReduceLROnPlateau(
+        monitor="loss", factor=0.5, patience=1, min_delta=1e9
+    )
     wrapped = _AcrossEpochs.wrap(plateau)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(keras.optimizers.SGD(0.1), "mse")
@@ -87,7 +100,9 @@ def test_run_restores_op_determinism_so_xla_stays_available():
 def test_compile_overrides_are_checked_against_the_model():
     from amigos_emo.training.runner import RunConfig, _compile_overrides
 
-    assert _compile_overrides(RunConfig(label_smoothing=0.2), get_model_entry("res_attention_net")) == {"label_smoothing": 0.2}
+    assert _compile_overrides(
+        RunConfig(label_smoothing=0.2), get_model_entry("res_attention_net")
+    ) == {"label_smoothing": 0.2}
     with pytest.raises(ValueError, match="'multimodal_lstm' does not take label_smoothing"):
         _compile_overrides(RunConfig(label_smoothing=0.2), get_model_entry("multimodal_lstm"))
 
@@ -97,16 +112,23 @@ def test_target_override_trains_a_classifier_on_another_class_feature():
 
     from amigos_emo.training.tasks import target_specs
 
-    features = tfds.features.FeaturesDict({
-        "de": tfds.features.Tensor(shape=(60, 310), dtype=np.float32),
-        "label": tfds.features.ClassLabel(names=["neutral", "sad", "fear", "happy"]),
-        "label_binary": tfds.features.ClassLabel(names=["not_happy", "happy"]),
-    })
+    features = tfds.features.FeaturesDict(
+        {
+            "de": tfds.features.Tensor(shape=(60, 310), dtype=np.float32),
+            "label": tfds.features.ClassLabel(names=["neutral", "sad", "fear", "happy"]),
+            "label_binary": tfds.features.ClassLabel(names=["not_happy", "happy"]),
+        }
+    )
     entry = get_model_entry("res_attention_net")
     (default,) = target_specs(entry, features)
     assert (default.source, default.n_classes) == ("label", 4)
     (binary,) = target_specs(entry, features, sources={"label": "label_binary"})
-    assert (binary.name, binary.source, binary.kind, binary.n_classes) == ("label", "label_binary", "classification", 2)
+    assert (binary.name, binary.source, binary.kind, binary.n_classes) == (
+        "label",
+        "label_binary",
+        "classification",
+        2,
+    )
     assert binary.class_names == ("not_happy", "happy")
     with pytest.raises(ValueError, match="no feature 'valence_binary'"):
         target_specs(entry, features, sources={"label": "valence_binary"})

@@ -19,7 +19,10 @@ def test_parsing_of_datasets_and_manual_dirs():
     assert multi_corpus.parse_datasets("deap/stft, gameemo/stft") == ["deap/stft", "gameemo/stft"]
     with pytest.raises(ValueError, match="names deap twice"):
         multi_corpus.parse_datasets("deap/stft,deap/raw")
-    assert multi_corpus.parse_manual_dirs("deap=/a,gameemo=/b", ["deap", "gameemo"]) == {"deap": "/a", "gameemo": "/b"}
+    assert multi_corpus.parse_manual_dirs("deap=/a,gameemo=/b", ["deap", "gameemo"]) == {
+        "deap": "/a",
+        "gameemo": "/b",
+    }
     with pytest.raises(ValueError, match="one folder per corpus"):
         multi_corpus.parse_manual_dirs("/a", ["deap", "gameemo"])
     with pytest.raises(ValueError, match="CORPUS=DIR"):
@@ -40,7 +43,8 @@ def test_to_shape_pads_channels_and_resizes_the_rest():
 @pytest.fixture(scope="module")
 def external_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
-    (folder / "stft_probe.py").write_text(textwrap.dedent("""
+    (folder / "stft_probe.py").write_text(
+        textwrap.dedent("""
         import keras
         from amigos_emo.models import register_model
 
@@ -55,20 +59,44 @@ def external_model(tmp_path_factory):
 
         register_model("stft_probe", build=build, compile=compile, inputs=("stft",), outputs=("label",),
                        task="classification", presets={"default": {}})
-    """))
+    """)
+    )
     return folder
 
 
-def test_three_corpora_leave_one_corpus_out_with_augmentation(external_model, tmp_path, monkeypatch):
+def test_three_corpora_leave_one_corpus_out_with_augmentation(
+    external_model, tmp_path, monkeypatch
+):
     from amigos_emo.train import main
 
     monkeypatch.syspath_prepend(os.fspath(external_model))
     out = tmp_path / "run"
     manual = ",".join(f"{name}={folder}" for name, folder in DIRS.items())
-    code = main(["--dataset", "deap/stft,gameemo/stft,seed_iv/stft", "--manual-dir", manual,
-                 "--model", "stft_probe:stft_probe", "--protocol", "leave-one-corpus-out", "--epochs", "1",
-                 "--augment", "noise,spec_time_mask", "--augment-ratio", "1", "--data-dir", os.fspath(tmp_path / "data"),
-                 "--output-dir", os.fspath(out), "--no-export", "--verbose", "0"])
+    code = main(
+        [
+            "--dataset",
+            "deap/stft,gameemo/stft,seed_iv/stft",
+            "--manual-dir",
+            manual,
+            "--model",
+            "stft_probe:stft_probe",
+            "--protocol",
+            "leave-one-corpus-out",
+            "--epochs",
+            "1",
+            "--augment",
+            "noise,spec_time_mask",
+            "--augment-ratio",
+            "1",
+            "--data-dir",
+            os.fspath(tmp_path / "data"),
+            "--output-dir",
+            os.fspath(out),
+            "--no-export",
+            "--verbose",
+            "0",
+        ]
+    )
     assert code == 0
     results = json.loads((out / "metrics.json").read_text())
     assert results["n_folds"] == 3
@@ -76,7 +104,9 @@ def test_three_corpora_leave_one_corpus_out_with_augmentation(external_model, tm
     for index, corpus in enumerate(("deap", "gameemo", "seed_iv")):
         fold = results["folds"][index]
         assert all(split.startswith(f"subject_{corpus}_") for split in fold["test"])
-        assert not any(split.startswith(f"subject_{corpus}_") for split in fold["train"] + fold["validation"])
+        assert not any(
+            split.startswith(f"subject_{corpus}_") for split in fold["train"] + fold["validation"]
+        )
         assert set(fold["per_corpus"]) == {corpus}
     config = json.loads((out / "config.json").read_text())
     assert set(config["dataset"]["corpora"]) == {"deap", "gameemo", "seed_iv"}

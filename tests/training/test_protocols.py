@@ -77,7 +77,9 @@ def test_front_back_is_seed_9_6():
 def test_cross_session_leaves_each_session_out():
     folds = make_folds("cross-session", SUBJECTS[:3], trials=TRIALS)
     assert [f.select["test"]["session_id"] for f in folds] == [[1], [2], [3]]
-    assert all(s not in f.select["train"]["session_id"] for f, s in zip(folds, (1, 2, 3), strict=True))
+    assert all(
+        s not in f.select["train"]["session_id"] for f, s in zip(folds, (1, 2, 3), strict=True)
+    )
 
 
 def test_trial_protocols_need_trials():

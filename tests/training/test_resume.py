@@ -17,23 +17,39 @@ from amigos_emo.training.runner import RunConfig, run
 @pytest.fixture(scope="module")
 def tiny_amigos(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("data")
-    config = AmigosConfig(name="synthetic_resume", synthetic=True, n_participants=4, seed=2,
-                          video_s=12.0, long_video_s=9.0)
+    config = AmigosConfig(
+        name="synthetic_resume",
+        synthetic=True,
+        n_participants=4,
+        seed=2,
+        video_s=12.0,
+        long_video_s=9.0,
+    )
     builder = Builder(config=config, data_dir=os.fspath(data_dir))
     builder.download_and_prepare()
     return builder
 
 
 def _config(out, **overrides):
-    values = dict(dataset="amigos/synthetic_resume", model="multimodal_lstm", epochs=3, batch_size=32,
-                  output_dir=os.fspath(out), verbose=0, export=False, seed=7)
+    values = dict(
+        dataset="amigos/synthetic_resume",
+        model="multimodal_lstm",
+        epochs=3,
+        batch_size=32,
+        output_dir=os.fspath(out),
+        verbose=0,
+        export=False,
+        seed=7,
+    )
     values.update(overrides)
     return RunConfig(**values)
 
 
 def _test_metrics(out):
     saved = json.loads((out / "metrics.json").read_text())
-    return {head: saved["folds"][0]["metrics"][head] for head in ("valence", "arousal", "transition")}
+    return {
+        head: saved["folds"][0]["metrics"][head] for head in ("valence", "arousal", "transition")
+    }
 
 
 def test_interrupted_run_resumes_to_the_same_metrics(tiny_amigos, tmp_path, monkeypatch):
@@ -81,8 +97,22 @@ def test_resume_refuses_changed_settings(tiny_amigos, tmp_path):
 @pytest.mark.slow
 def test_killed_process_resumes(tmp_path):
     """Kill `python -m amigos_emo.train` mid-run (SIGKILL), resume it, compare with a clean run."""
-    common = [sys.executable, "-m", "amigos_emo.train", "--dataset", "amigos/synthetic", "--epochs", "3",
-              "--data-dir", os.fspath(tmp_path / "data"), "--no-export", "--verbose", "0", "--seed", "3"]
+    common = [
+        sys.executable,
+        "-m",
+        "amigos_emo.train",
+        "--dataset",
+        "amigos/synthetic",
+        "--epochs",
+        "3",
+        "--data-dir",
+        os.fspath(tmp_path / "data"),
+        "--no-export",
+        "--verbose",
+        "0",
+        "--seed",
+        "3",
+    ]
     subprocess.run(common + ["--output-dir", os.fspath(tmp_path / "clean")], check=True)
     process = subprocess.Popen(common + ["--output-dir", os.fspath(tmp_path / "killed")])
     state = tmp_path / "killed" / "fold_00" / "state.json"
@@ -95,5 +125,7 @@ def test_killed_process_resumes(tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (tmp_path / "killed" / "metrics.json").exists()
-    subprocess.run(common + ["--output-dir", os.fspath(tmp_path / "killed"), "--resume"], check=True)
+    subprocess.run(
+        common + ["--output-dir", os.fspath(tmp_path / "killed"), "--resume"], check=True
+    )
     assert _test_metrics(tmp_path / "killed") == _test_metrics(tmp_path / "clean")

@@ -25,8 +25,16 @@ def tiny(tmp_path_factory):
 
 
 def _config(out, **overrides):
-    values = dict(dataset="amigos/synthetic_tune_test", model="multimodal_lstm", preset="lightweight", epochs=2,
-                  batch_size=32, output_dir=os.fspath(out), verbose=0, export=False)
+    values = dict(
+        dataset="amigos/synthetic_tune_test",
+        model="multimodal_lstm",
+        preset="lightweight",
+        epochs=2,
+        batch_size=32,
+        output_dir=os.fspath(out),
+        verbose=0,
+        export=False,
+    )
     values.update(overrides)
     return RunConfig(**values)
 
@@ -35,17 +43,26 @@ def test_a_live_run_holds_its_output_directory(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time
             from amigos_emo.io.locks import ProcessLock
             with ProcessLock({os.fspath(out / artifacts.LOCK_NAME)!r}, what="x"):
                 print("locked", flush=True)
                 time.sleep(60)
-        """)], stdout=subprocess.PIPE, text=True)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         for resume in (False, True):
-            with pytest.raises(RunDirectoryError, match=rf"in use by process {holder.pid} .*lock file"):
+            with pytest.raises(
+                RunDirectoryError, match=rf"in use by process {holder.pid} .*lock file"
+            ):
                 with artifacts.locked_output_dir(_config(out, resume=resume), ()):
                     pass
     finally:
@@ -75,12 +92,18 @@ def test_temporary_names_are_per_process(tmp_path):
     from amigos_emo.io.locks import temp_name
 
     name = temp_name(os.fspath(tmp_path / "best.keras"))
-    assert name.endswith(".keras") and str(os.getpid()) in name and os.path.dirname(name) == os.fspath(tmp_path)
+    assert (
+        name.endswith(".keras")
+        and str(os.getpid()) in name
+        and os.path.dirname(name) == os.fspath(tmp_path)
+    )
 
 
 def test_default_output_dir_keeps_target_and_external_model_apart():
     a = artifacts.default_output_dir(RunConfig(dataset="seed_iv/stft", model="gru_xnet"))
-    b = artifacts.default_output_dir(RunConfig(dataset="seed_iv/stft", model="gru_xnet", target="label_binary"))
+    b = artifacts.default_output_dir(
+        RunConfig(dataset="seed_iv/stft", model="gru_xnet", target="label_binary")
+    )
     c = artifacts.default_output_dir(RunConfig(dataset="custom/wesad_like", model="my.pkg:net"))
     assert a != b and "label_binary" in b
     assert c == os.path.join("runs", "custom-wesad_like_my-pkg-net_subject-split_seed0")
@@ -104,7 +127,9 @@ def test_early_stopping_stops_and_resumes_where_it_would_have(tiny, tmp_path, mo
     config = dict(epochs=6, early_stopping_patience=1, learning_rate=0.05)
     full = run(_config(tmp_path / "full", **config), builder=tiny)
     fold = full["folds"][0]
-    history = json.loads((tmp_path / "full" / "fold_00" / "state.json").read_text())["history"]["val_loss"]
+    history = json.loads((tmp_path / "full" / "fold_00" / "state.json").read_text())["history"][
+        "val_loss"
+    ]
     assert len(history) == fold["epochs_trained"]
     assert fold["best_epoch"] == int(np.argmin(history)) + 1
     if fold["stopped_early"]:  # stopped exactly `patience` epochs after the best one
@@ -130,7 +155,9 @@ def test_early_stopping_stops_and_resumes_where_it_would_have(tiny, tmp_path, mo
     resumed = run(_config(tmp_path / "resumed", resume=True, **config), builder=tiny)
     assert resumed["folds"][0]["epochs_trained"] == fold["epochs_trained"]
     assert resumed["folds"][0]["best_epoch"] == fold["best_epoch"]
-    assert json.dumps(resumed["folds"][0]["metrics"]) == json.dumps(fold["metrics"])  # NaN-safe equality
+    assert json.dumps(resumed["folds"][0]["metrics"]) == json.dumps(
+        fold["metrics"]
+    )  # NaN-safe equality
 
 
 def test_run_preset_and_config_file_layering(tmp_path):
@@ -139,12 +166,16 @@ def test_run_preset_and_config_file_layering(tmp_path):
 
     toml = tmp_path / "run.toml"
     toml.write_text('epochs = 7\nbatch-size = 16\nprotocol = "loso"\n')
-    config = config_from_args(build_parser(), ["--config", os.fspath(toml), "--epochs", "3"], RunConfig)
+    config = config_from_args(
+        build_parser(), ["--config", os.fspath(toml), "--epochs", "3"], RunConfig
+    )
     assert (config.epochs, config.batch_size, config.protocol) == (3, 16, "loso")
     quick = config_from_args(build_parser(), ["--run-preset", "quick"], RunConfig)
     assert (quick.epochs, quick.max_folds, quick.export) == (2, 1, False)
     earlier = tmp_path / "config.json"
-    earlier.write_text(json.dumps({"run": {"epochs": 5, "output_dir": "runs/old", "resume": True, "seed": 3}}))
+    earlier.write_text(
+        json.dumps({"run": {"epochs": 5, "output_dir": "runs/old", "resume": True, "seed": 3}})
+    )
     again = load_config_file(os.fspath(earlier))
     assert again == {"epochs": 5, "seed": 3}  # how the old run was controlled is not copied
     bad = tmp_path / "bad.json"
@@ -173,7 +204,9 @@ def test_binary_heads_get_balanced_class_weights(tiny):
     assert np.all(batch_weights["valence"].numpy() == 1.0)
     got = batch_weights["transition"].numpy().astype(np.float64)
     assert np.all(np.min(np.abs(got[:, None] - weights[None, :]), axis=1) < 1e-5)
-    none = prepare_fold(tiny, fold, get_model_entry("multimodal_lstm"), batch_size=64, class_weights="none")
+    none = prepare_fold(
+        tiny, fold, get_model_entry("multimodal_lstm"), batch_size=64, class_weights="none"
+    )
     assert none.class_weights == {} and len(next(iter(none.train_dataset(0)))) == 2
 
 
@@ -201,7 +234,8 @@ def test_a_model_from_outside_the_package(tiny, tmp_path, monkeypatch):
     package = tmp_path / "my_models"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "tiny_net.py").write_text(textwrap.dedent("""
+    (package / "tiny_net.py").write_text(
+        textwrap.dedent("""
         import keras
         from amigos_emo.models import register_model
 
@@ -220,15 +254,30 @@ def test_a_model_from_outside_the_package(tiny, tmp_path, monkeypatch):
         register_model("tiny_net", build=build, compile=compile, inputs=("eeg", "ecg", "gsr"),
                        outputs=("valence", "arousal", "transition"), task="regression+binary",
                        presets={"default": {}})
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(os.fspath(tmp_path))
     out = tmp_path / "run"
-    results = run(_config(out, model="my_models.tiny_net:tiny_net", preset=None, epochs=1), builder=tiny)
+    results = run(
+        _config(out, model="my_models.tiny_net:tiny_net", preset=None, epochs=1), builder=tiny
+    )
     assert results["model"] == "tiny_net"
     from amigos_emo.evaluate import main as evaluate_main
 
-    assert evaluate_main(["--model", os.fspath(out / "fold_00" / "best.keras"), "--dataset", "unused",
-                          "--split", results["folds"][0]["test"][0]], builder=tiny) == 0
+    assert (
+        evaluate_main(
+            [
+                "--model",
+                os.fspath(out / "fold_00" / "best.keras"),
+                "--dataset",
+                "unused",
+                "--split",
+                results["folds"][0]["test"][0],
+            ],
+            builder=tiny,
+        )
+        == 0
+    )
     # tune accepts a model from outside by searching its compile function's learning rate; this
     # module's compile has none, which is said clearly
     from amigos_emo.tuning.registry import get_hypermodel_class
@@ -252,9 +301,19 @@ def test_evaluate_uses_the_runs_target_and_refuses_another(tiny, tmp_path, capsy
         fold_metrics = json.load(handle)
     model = load_trained_model(path, compile=False)
     with pytest.raises(ValueError, match="trained output 'label' on 'label', not 'label_binary'"):
-        evaluate_model(model, tiny, results["folds"][0]["test"][0], fold_metrics=fold_metrics, target="label_binary")
-    scored = evaluate_model(model, tiny, "+".join(results["folds"][0]["test"]), fold_metrics=fold_metrics)
-    assert scored["metrics"]["valence"]["mae"] == pytest.approx(results["folds"][0]["metrics"]["valence"]["mae"], rel=1e-5)
+        evaluate_model(
+            model,
+            tiny,
+            results["folds"][0]["test"][0],
+            fold_metrics=fold_metrics,
+            target="label_binary",
+        )
+    scored = evaluate_model(
+        model, tiny, "+".join(results["folds"][0]["test"]), fold_metrics=fold_metrics
+    )
+    assert scored["metrics"]["valence"]["mae"] == pytest.approx(
+        results["folds"][0]["metrics"]["valence"]["mae"], rel=1e-5
+    )
     assert os.path.exists(out / "fold_00" / "preprocessing.json")
 
 

@@ -13,16 +13,28 @@ from amigos_emo.training.runner import RunConfig, RunDirectoryError, run
 @pytest.fixture(scope="module")
 def tiny_amigos(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("data")
-    config = AmigosConfig(name="synthetic_e2e", synthetic=True, n_participants=4, seed=5,
-                          video_s=16.0, long_video_s=9.0)
+    config = AmigosConfig(
+        name="synthetic_e2e",
+        synthetic=True,
+        n_participants=4,
+        seed=5,
+        video_s=16.0,
+        long_video_s=9.0,
+    )
     builder = Builder(config=config, data_dir=os.fspath(data_dir))
     builder.download_and_prepare()
     return builder
 
 
 def _config(output_dir, **overrides):
-    values = dict(dataset="amigos/synthetic_e2e", model="multimodal_lstm", epochs=2, batch_size=32,
-                  output_dir=os.fspath(output_dir), verbose=0)
+    values = dict(
+        dataset="amigos/synthetic_e2e",
+        model="multimodal_lstm",
+        epochs=2,
+        batch_size=32,
+        output_dir=os.fspath(output_dir),
+        verbose=0,
+    )
     values.update(overrides)
     return RunConfig(**values)
 
@@ -43,9 +55,15 @@ def test_outputs_and_metrics_beside_baselines(finished_run):
         assert (fold / name).is_file(), name
     assert (fold / "saved_model" / "saved_model.pb").is_file()
     assert list((fold / "tensorboard").rglob("events.out.tfevents*"))
-    assert not list(fold.glob("checkpoint_epoch_*"))  # resume checkpoints are removed once the fold is done
+    assert not list(
+        fold.glob("checkpoint_epoch_*")
+    )  # resume checkpoints are removed once the fold is done
     saved = json.loads((out / "metrics.json").read_text())
-    assert saved["protocol"] == "subject-split" and saved["leaky"] is False and saved["synthetic"] is True
+    assert (
+        saved["protocol"] == "subject-split"
+        and saved["leaky"] is False
+        and saved["synthetic"] is True
+    )
     fold_metrics = saved["folds"][0]["metrics"]
     for head in ("valence", "arousal"):
         assert {"mae", "rmse", "baseline_mae"} <= set(fold_metrics[head])
@@ -69,7 +87,9 @@ def test_baseline_is_the_training_mean(finished_run, tiny_amigos):
         for split in fold["train"]
         for e in tiny_amigos.as_dataset(split=split).as_numpy_iterator()
     ]
-    assert fold["training_targets"]["regression_mean_std"]["valence"][0] == pytest.approx(np.mean(ratings), rel=1e-6)
+    assert fold["training_targets"]["regression_mean_std"]["valence"][0] == pytest.approx(
+        np.mean(ratings), rel=1e-6
+    )
 
 
 def test_saved_model_matches_keras_model(finished_run, tiny_amigos):
@@ -104,7 +124,10 @@ def test_unfinished_run_needs_resume_or_overwrite(tmp_path, tiny_amigos):
 
 
 def test_random_window_protocol_is_labelled_leaky(tiny_amigos, tmp_path, capsys):
-    results = run(_config(tmp_path / "leaky", protocol="random-window", epochs=1, export=False), builder=tiny_amigos)
+    results = run(
+        _config(tmp_path / "leaky", protocol="random-window", epochs=1, export=False),
+        builder=tiny_amigos,
+    )
     assert results["leaky"] is True and "not subject-independent" in results["leak_warning"]
     saved = json.loads((tmp_path / "leaky" / "metrics.json").read_text())
     assert saved["leaky"] is True
