@@ -16,4 +16,8 @@ Where things live (one obvious place each):
 Importing the package is cheap; TensorFlow is imported only by the modules that need it.
 """
 
+import time as _time
+
 __version__ = "0.1.0"
+# When the package was first imported: a run's "start-up" stage is measured from here.
+IMPORTED_AT = _time.perf_counter()
