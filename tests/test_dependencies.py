@@ -15,7 +15,7 @@ with a literal (or f-string with a literal prefix) name. Test code is exempt: fi
 mention the team's shared data folder (``../shared``, ``shared/data``).
 
 Two more checks keep the clone self-contained: no text file names a machine's absolute paths
-(a venv interpreter, ``/work/...``) or the team's notes file, and every builder README marks as
+(a venv interpreter, the machine's work folder) or the team's notes file, and every builder README marks as
 ``(default)`` exactly the config its builder's ``DEFAULT_BUILDER_CONFIG_NAME`` names.
 """
 
@@ -345,7 +345,7 @@ def test_shared_data_mentions_are_found(tmp_path):
 # === Nothing refers outside the clone ===
 
 # Text a user's clone cannot resolve: a machine's absolute paths, the team's notes file.
-OUTSIDE = re.compile(r"/work/|\bFORMATS\.md\b|(?<![.\w])/[\w./-]*/bin/(?:python|pytest|ruff)")
+OUTSIDE = re.compile("/" r"work/|\bFORMATS\.md\b|(?<![.\w])/[\w./-]*/bin/(?:python|pytest|ruff)")
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".cfg", ".bib", ".tsv", ".json", ".yaml", ".yml"}
 SKIPPED_DIRS = {".git", ".venv", "venv", "build", "dist", ".pytest_cache", ".ruff_cache"}
 
