@@ -160,9 +160,7 @@ class RegistryHyperModel(keras_tuner.HyperModel):
             input_shapes = fold_data.input_shapes
         validate_type(input_shapes, Mapping, "input_shapes")
         # A model that reads any signal set (registered inputs=None) takes the fold's inputs.
-        inputs = tuple(
-            self.entry.inputs or (fold_data.inputs if fold_data is not None else input_shapes)
-        )
+        inputs = tuple(self.entry.inputs or getattr(fold_data, "inputs", None) or input_shapes)
         missing = [name for name in inputs if name not in input_shapes]
         if missing:
             raise ValueError(
@@ -184,7 +182,11 @@ class RegistryHyperModel(keras_tuner.HyperModel):
         if n_outputs is None and fold_data is not None:
             n_outputs = fold_data.n_outputs
         if steps_per_epoch is None:
-            steps_per_epoch = fold_data.train_steps_per_epoch if fold_data is not None else 100
+            steps_per_epoch = (
+                getattr(fold_data, "train_steps_per_epoch", fold_data.steps_per_epoch)
+                if fold_data is not None
+                else 100
+            )
 
         self.fold_data = fold_data
         self.input_shapes = {name: tuple(int(s) for s in input_shapes[name]) for name in inputs}
@@ -222,8 +224,9 @@ class RegistryHyperModel(keras_tuner.HyperModel):
         build_args, compile_args = self.search_space(hp)
         keras.mixed_precision.set_global_policy(self.precision_policy)
         try:
-            if getattr(self.entry, "dynamic_outputs", False) and self.fold_data is not None:
-                build_args = {"heads": self.fold_data.heads, **build_args}
+            heads = getattr(self.fold_data, "heads", None)
+            if getattr(self.entry, "dynamic_outputs", False) and heads is not None:
+                build_args = {"heads": heads, **build_args}
             core = self.entry.build(
                 self.input_shapes, n_outputs=self.n_outputs, preset=self.preset, **build_args
             )

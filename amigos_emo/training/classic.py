@@ -170,6 +170,8 @@ def run_classic_fold(config, builder, fold, entry, fold_dir):
 
     os.makedirs(fold_dir, exist_ok=True)
     logger.info(fold.describe())
+    from amigos_emo.training import artifacts
+
     data = runner.prepare_fold(
         builder, fold, entry, config.batch_size, config.class_weights, target=config.target
     )
@@ -201,7 +203,7 @@ def run_classic_fold(config, builder, fold, entry, fold_dir):
         history[f"{prefix}loss"] = [float(log_loss(y[spec.name], p, labels=labels))]
         history[f"{prefix}accuracy"] = [float(accuracy_score(y[spec.name], p.argmax(axis=1)))]
     save_classic_model(model, os.path.join(fold_dir, MODEL_FILE))
-    runner._write_history_csv(history, os.path.join(fold_dir, "history.csv"))
+    artifacts.write_history_csv(history, os.path.join(fold_dir, "history.csv"))
     reports.write_json(
         os.path.join(fold_dir, "state.json"),
         {

@@ -70,6 +70,10 @@ def test_three_corpora_leave_one_corpus_out_with_augmentation(
     from amigos_emo.train import main
 
     monkeypatch.syspath_prepend(os.fspath(external_model))
+    from amigos_emo.models import registry
+
+    # the registry is process-wide: this test's model is unregistered afterwards
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     out = tmp_path / "run"
     manual = ",".join(f"{name}={folder}" for name, folder in DIRS.items())
     code = main(

@@ -24,6 +24,13 @@ def tiny(tmp_path_factory):
     return tiny_builder(tmp_path_factory.mktemp("tiny"))
 
 
+def _forget_after_test(monkeypatch, name):
+    """Unregister a test's outside model afterwards (the registry is process-wide)."""
+    from amigos_emo.models import registry
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+
 def _config(out, **overrides):
     values = dict(
         dataset="amigos/synthetic_tune_test",
@@ -118,12 +125,18 @@ def test_the_real_corpus_name_means_the_real_corpus():
     assert bare.dataset == "amigos/synthetic"
 
 
-def test_early_stopping_stops_and_resumes_where_it_would_have(tiny, tmp_path, monkeypatch):
+def test_early_stopping_rule():
     from amigos_emo.training import runner
 
     assert not runner._should_stop({"epochs_completed": 3, "best_epoch": 2}, 2)
     assert runner._should_stop({"epochs_completed": 4, "best_epoch": 2}, 2)
     assert not runner._should_stop({"epochs_completed": 9, "best_epoch": 2}, None)
+
+
+@pytest.mark.slow  # two runs of up to 6 epochs and a resume (about 100 s on 2 busy cores)
+def test_early_stopping_stops_and_resumes_where_it_would_have(tiny, tmp_path, monkeypatch):
+    from amigos_emo.training import runner
+
     config = dict(epochs=6, early_stopping_patience=1, learning_rate=0.05)
     full = run(_config(tmp_path / "full", **config), builder=tiny)
     fold = full["folds"][0]
@@ -257,6 +270,7 @@ def test_a_model_from_outside_the_package(tiny, tmp_path, monkeypatch):
     """)
     )
     monkeypatch.syspath_prepend(os.fspath(tmp_path))
+    _forget_after_test(monkeypatch, "tiny_net")
     out = tmp_path / "run"
     results = run(
         _config(out, model="my_models.tiny_net:tiny_net", preset=None, epochs=1), builder=tiny
