@@ -43,14 +43,7 @@ from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.integrity import finite_float32
 
 FORMATS = {".edf": "edf", ".bdf": "edf", ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".npz": "npz"}
-TIME_COLUMNS = (
-    "time",
-    "time_s",
-    "times",
-    "timestamp",
-    "timestamps",
-    "t",
-)  # muse-lsl writes "timestamps"
+TIME_COLUMNS = ("time", "time_s", "times", "timestamp", "t")
 # EDF physical dimensions MNE converts to volts (returned here in microvolts).
 VOLTAGE_UNITS = frozenset({"v", "mv", "uv", "µv", "μv", "nv"})
 # Relative tolerance between a declared and a stated sampling rate.
