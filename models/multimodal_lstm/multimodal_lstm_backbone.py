@@ -38,6 +38,7 @@ from amigos_emo.models.multimodal_lstm.multimodal_lstm_presets import (
 from amigos_emo.models.signal_fusion.signal_fusion_branches import (
     apply_layers,
     branch_layers,
+    fusion_layers,
 )
 from amigos_emo.models.signal_fusion.signal_fusion_branches import check_units as _check_units
 
@@ -164,21 +165,7 @@ class MultimodalLSTMBackbone(keras.Model):
                 **front_end,
             )
         concatenate = keras.layers.Concatenate(axis=-1, name="fusion_concat")
-        batch_norm = (
-            keras.layers.BatchNormalization(name="fusion_batch_norm") if use_batch_norm else None
-        )
-        fusion_layers = []
-        for index, units in enumerate(fusion_units, start=1):
-            fusion_layers.append(
-                keras.layers.Dense(
-                    units,
-                    activation="relu",
-                    kernel_regularizer=regularizer(),
-                    name=f"fusion_dense_{index}",
-                )
-            )
-            if dropout > 0:
-                fusion_layers.append(keras.layers.Dropout(dropout, name=f"fusion_dropout_{index}"))
+        fusion = fusion_layers(fusion_units, dropout, regularizer, use_batch_norm)
         heads = {
             "valence": keras.layers.Dense(1, name="valence", dtype="float32"),
             "arousal": keras.layers.Dense(1, name="arousal", dtype="float32"),
@@ -191,11 +178,7 @@ class MultimodalLSTMBackbone(keras.Model):
         branch_outputs = []
         for signal in INPUT_NAMES:
             branch_outputs.append(apply_layers(branches[signal], inputs[signal]))
-        x = concatenate(branch_outputs)
-        if batch_norm is not None:
-            x = batch_norm(x)
-        for layer in fusion_layers:
-            x = layer(x)
+        x = apply_layers(fusion, concatenate(branch_outputs))
         outputs = {name: head(x) for name, head in heads.items()}
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 

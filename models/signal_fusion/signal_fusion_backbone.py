@@ -31,6 +31,7 @@ from amigos_emo.models.signal_fusion.signal_fusion_branches import (
     apply_layers,
     branch_layers,
     check_units,
+    fusion_layers,
 )
 from amigos_emo.models.signal_fusion.signal_fusion_presets import (
     DEFAULT_PRESET,
@@ -231,21 +232,7 @@ class SignalFusionBackbone(keras.Model):
         concatenate = (
             keras.layers.Concatenate(axis=-1, name="fusion_concat") if len(inputs) > 1 else None
         )
-        batch_norm = (
-            keras.layers.BatchNormalization(name="fusion_batch_norm") if use_batch_norm else None
-        )
-        fusion_layers = []
-        for index, units in enumerate(fusion_units, start=1):
-            fusion_layers.append(
-                keras.layers.Dense(
-                    units,
-                    activation="relu",
-                    kernel_regularizer=regularizer(),
-                    name=f"fusion_dense_{index}",
-                )
-            )
-            if dropout > 0:
-                fusion_layers.append(keras.layers.Dropout(dropout, name=f"fusion_dropout_{index}"))
+        fusion = fusion_layers(fusion_units, dropout, regularizer, use_batch_norm)
         head_layers = {}
         for head, spec in heads.items():
             if spec["kind"] == "classification":
@@ -260,10 +247,7 @@ class SignalFusionBackbone(keras.Model):
 
         # === Functional Model ===
         vectors = [apply_layers(branches[signal], inputs[signal]) for signal in inputs]
-        x = concatenate(vectors) if concatenate is not None else vectors[0]
-        if batch_norm is not None:
-            x = batch_norm(x)
-        x = apply_layers(fusion_layers, x)
+        x = apply_layers(fusion, concatenate(vectors) if concatenate is not None else vectors[0])
         outputs = {head: layer(x) for head, layer in head_layers.items()}
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 

@@ -267,6 +267,33 @@ def branch_layers(
     return layers
 
 
+def fusion_layers(fusion_units, dropout, regularizer, use_batch_norm):
+    """The fusion stack shared by ``signal_fusion`` and ``multimodal_lstm``.
+
+    Args:
+        fusion_units: widths of the ReLU dense layers (``fusion_dense_1``, ...).
+        dropout: dropout after each dense layer (``fusion_dropout_K``; none when 0).
+        regularizer: a callable returning a fresh kernel regularizer (or None).
+        use_batch_norm: put ``fusion_batch_norm`` in front (on the concatenated branches).
+
+    Returns:
+        the layers in order, for :func:`apply_layers`.
+    """
+    layers = [keras.layers.BatchNormalization(name="fusion_batch_norm")] if use_batch_norm else []
+    for index, units in enumerate(fusion_units, start=1):
+        layers.append(
+            keras.layers.Dense(
+                units,
+                activation="relu",
+                kernel_regularizer=regularizer(),
+                name=f"fusion_dense_{index}",
+            )
+        )
+        if dropout > 0:
+            layers.append(keras.layers.Dropout(dropout, name=f"fusion_dropout_{index}"))
+    return layers
+
+
 def apply_layers(layers, x):
     """Call ``layers`` in order on ``x`` (a symbolic tensor); returns the last output."""
     for layer in layers:
