@@ -154,7 +154,7 @@ def load_dreamer(path):
             found=f"{type(top.Data).__name__} {getattr(top.Data, 'shape', '')}",
         )
     for name, expected in (
-        ("EEG_SamplingRate", dreamer_constants.EEG_SFREQ_HZ),
+        ("EEG_SamplingRate", dreamer_constants.SFREQ_HZ),
         ("ECG_SamplingRate", dreamer_constants.ECG_SFREQ_HZ),
     ):
         if name in top._fieldnames and float(np.asarray(getattr(top, name)).ravel()[0]) != expected:
@@ -342,9 +342,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
         from amigos_emo.preprocessing_spec import PreprocessingSpec, SignalSpec
 
         config = self.builder_config
-        eeg = SignalSpec(
-            "eeg", dreamer_constants.EEG_CHANNELS, dreamer_constants.EEG_SFREQ_HZ, "uV"
-        )
+        eeg = SignalSpec("eeg", dreamer_constants.EEG_CHANNELS, dreamer_constants.SFREQ_HZ, "uV")
         if config.representation == "raw":
             signals = {
                 "eeg": eeg,
@@ -362,7 +360,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
             extra = {}
         else:
             signals = {"eeg": eeg}
-            window_s = config.graph_samples / dreamer_constants.EEG_SFREQ_HZ
+            window_s = config.graph_samples / dreamer_constants.SFREQ_HZ
             baseline = None
             extra = {
                 "graph": {
@@ -394,7 +392,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
             "label": tfds.features.ClassLabel(names=dreamer_constants.QUADRANT_NAMES),
         }
         if config.representation == "raw":
-            eeg_samples = int(round(config.window_s * dreamer_constants.EEG_SFREQ_HZ))
+            eeg_samples = int(round(config.window_s * dreamer_constants.SFREQ_HZ))
             ecg_samples = int(round(config.window_s * dreamer_constants.ECG_SFREQ_HZ))
             features["eeg"] = tfds.features.Tensor(shape=(eeg_samples, n_eeg), dtype=np.float32)
             features["ecg"] = tfds.features.Tensor(
@@ -437,7 +435,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
         from amigos_emo.signal.windows import remove_baseline, sliding_windows
 
         config = self.builder_config
-        eeg_sfreq = dreamer_constants.EEG_SFREQ_HZ
+        eeg_sfreq = dreamer_constants.SFREQ_HZ
         for trial in subject_trials(record, path, subject):
             trial_id = trial["trial_id"]
             scores = trial["scores"]
