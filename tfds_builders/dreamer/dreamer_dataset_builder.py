@@ -20,7 +20,11 @@ from amigos_emo._logging import logger
 from amigos_emo.constants import dreamer as dreamer_constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.integrity import check_scale, finite_float32
-from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
+from amigos_emo.tfds_builders.corpus import (
+    SIGNAL_NORMALISATION_AXES,
+    CorpusBuilderMixin,
+    index_features,
+)
 
 _DESCRIPTION = """
 DREAMER: 23 participants watched 18 film clips while 14-channel EEG (Emotiv EPOC, 128 Hz) and
@@ -331,6 +335,12 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
     BUILDER_CONFIGS = [RAW_CONFIG, GRAPH_CONFIG]
     DEFAULT_BUILDER_CONFIG_NAME = "graph"
     DEFAULT_MODEL = "vae_gnn"
+    NORMALISATION_AXES = {
+        **SIGNAL_NORMALISATION_AXES,
+        "eeg_grid": (0,),  # (n_times, 9, 9): per grid cell
+        "node_features": (2,),  # (n_bands, n_nodes, n_feats): per band and node
+        "adjacency": None,  # already normalised by the builder
+    }
     SOURCE_FILES = "DREAMER.mat (any depth)"
 
     def source_files(self, manual_dir):
@@ -379,16 +389,14 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
             representation=config.representation,
             baseline=baseline,
             extra=extra,
+            normalisation_axes=self.normalisation_axes(),
         )
 
     def _info(self) -> tfds.core.DatasetInfo:
         config = self.builder_config
         n_eeg = len(dreamer_constants.EEG_CHANNELS)
         features = {
-            "subject_id": tfds.features.Scalar(np.int32),
-            "session_id": tfds.features.Scalar(np.int32),
-            "trial_id": tfds.features.Scalar(np.int32),
-            "window_index": tfds.features.Scalar(np.int32),
+            **index_features(),
             "label": tfds.features.ClassLabel(names=dreamer_constants.QUADRANT_NAMES),
         }
         if config.representation == "raw":
