@@ -45,8 +45,6 @@ from amigos_emo.io import recordings
 from amigos_emo.io.integrity import finite_float32
 from amigos_emo.training.modeling import UnsafeModelError
 
-read_recording = recordings.read_recording
-Recording = recordings.Recording
 FEATURE_FUNCTION = "amigos_emo.signal.physio.window_features"
 
 
@@ -347,7 +345,7 @@ def predict_recording(model, recording, spec=None, step_s=None, batch_size=256):
     if spec is None:
         spec = read_model_spec(model.path)
     if not isinstance(recording, recordings.Recording):
-        recording = read_recording(recording)
+        recording = recordings.read_recording(recording)
     inputs, starts_s, valid = prepare_inputs(model, spec, recording, step_s=step_s)
     outputs = (
         model.predict(inputs, batch_size=batch_size)
@@ -415,7 +413,9 @@ def main(argv=None):
     try:
         model = load_for_prediction(args.model, allow_savedmodel=args.allow_savedmodel)
         spec = read_model_spec(args.model)
-        recording = read_recording(args.recording, channels=args.channels, sfreq=args.sfreq)
+        recording = recordings.read_recording(
+            args.recording, channels=args.channels, sfreq=args.sfreq
+        )
         predictions = predict_recording(
             model, recording, spec=spec, step_s=args.step_s, batch_size=args.batch_size
         )

@@ -27,8 +27,17 @@ Schema of ``preprocessing.json`` (all times in seconds, rates in Hz)::
                    "kind": "subtract_template"}   # or null: no baseline handling
       "targets": {"label": {"source": "label_binary", "kind": "binary",
                             "class_names": ["not happy", "happy"]}},
+      "normalisation_axes": {"eeg": [0], "stft": [1], "adjacency": null},
+                                               # per feature the builder writes: the per-example
+                                               # axes pooled into one mean/std (the others keep
+                                               # their own), [] per element, null not normalised
       "extra": {}                              # corpus-specific facts, free form
     }
+
+``normalisation_axes`` is declared by the builder (``NORMALISATION_AXES`` beside it) and is what
+the trainer fits its statistics with. Files written before the field existed lack it; for them
+:meth:`PreprocessingSpec.axes_of` falls back to :data:`LEGACY_NORMALISATION_AXES`, the table the
+trainer used then, so those runs keep loading with the axes they were trained with.
 """
 
 from __future__ import annotations
@@ -40,6 +49,35 @@ import os
 FORMAT_VERSION = 1
 FILE_NAME = "preprocessing.json"
 LAYOUTS = ("time_channels", "channels_time")
+
+# The axes the trainer used before builders declared theirs (by feature name, anything else:
+# per channel for rank >= 2, per element below). Only for reading records written then
+# (``preprocessing.json`` without ``normalisation_axes``); new runs take the builder's declaration.
+LEGACY_NORMALISATION_AXES = {
+    "eeg": (0,),
+    "ecg": (0,),
+    "gsr": (0,),
+    "peripheral": (0,),
+    "de": (0,),
+    "stft": (1,),
+    "features": (),
+    "node_features": (2,),
+    "eeg_grid": (0,),
+    "adjacency": None,
+}
+
+
+def legacy_normalisation_axes(name, rank):
+    """Axes the trainer pooled for input ``name`` of per-example rank ``rank`` before builders
+    declared them (see :data:`LEGACY_NORMALISATION_AXES`)."""
+    if name in LEGACY_NORMALISATION_AXES:
+        return LEGACY_NORMALISATION_AXES[name]
+    return (0,) if rank >= 2 else ()
+
+
+def axes_from_json(value):
+    """``[0]`` / ``[]`` / ``None`` from JSON -> ``(0,)`` / ``()`` / ``None``."""
+    return None if value is None else tuple(int(a) for a in value)
 
 
 @dataclasses.dataclass
@@ -79,6 +117,7 @@ class PreprocessingSpec:
     representation: str = "raw"
     baseline: dict | None = None
     targets: dict = dataclasses.field(default_factory=dict)
+    normalisation_axes: dict | None = None
     extra: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
@@ -86,6 +125,28 @@ class PreprocessingSpec:
             name: value if isinstance(value, SignalSpec) else SignalSpec(**value)
             for name, value in self.signals.items()
         }
+        if self.normalisation_axes is not None:
+            self.normalisation_axes = {
+                name: axes_from_json(axes) for name, axes in self.normalisation_axes.items()
+            }
+
+    def axes_of(self, name, rank):
+        """The normalisation axes recorded for input ``name`` (per-example rank ``rank``).
+
+        A record written before builders declared their axes (``normalisation_axes`` absent)
+        gets the axes the trainer used then (:func:`legacy_normalisation_axes`).
+
+        Raises:
+            KeyError: the record has axes, but none for ``name``.
+        """
+        if self.normalisation_axes is None:
+            return legacy_normalisation_axes(name, rank)
+        if name not in self.normalisation_axes:
+            raise KeyError(
+                f"{self.dataset}: no normalisation axes recorded for {name!r}; recorded: "
+                f"{', '.join(sorted(self.normalisation_axes)) or 'none'}"
+            )
+        return self.normalisation_axes[name]
 
     def to_json(self):
         payload = dataclasses.asdict(self)

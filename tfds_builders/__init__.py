@@ -17,7 +17,8 @@ Conventions every builder follows (the trainer relies on them):
 - One split per subject, named ``subject_XX`` (two digits, the corpus's own subject number), so
   leave-one-subject-out is a split string such as ``"subject_01+subject_02"``.
 - Every example carries ``subject_id``, ``session_id``, ``trial_id`` (1-based, as in the corpus)
-  and ``window_index`` (0-based within the trial; 0 for trial-level examples), all int32.
+  and ``window_index`` (0-based within the trial; 0 for trial-level examples), all int32,
+  declared once by :func:`amigos_emo.tfds_builders.corpus.index_features`.
 - Signals are float32 and **time-major**: ``eeg`` ``(n_times, n_chans)``; other representations
   are named ``de`` ``(n_steps, n_chans * 5)``, ``stft`` ``(n_chans, n_frames, n_freqs)``,
   ``eeg_grid``, ``node_features`` and ``adjacency`` (VAE-GNN).
@@ -26,8 +27,11 @@ Conventions every builder follows (the trainer relies on them):
   ``amigos_emo.constants.<corpus>``.
 - ``Builder`` lists :class:`amigos_emo.tfds_builders.corpus.CorpusBuilderMixin` first among its
   bases and declares ``DEFAULT_BUILDER_CONFIG_NAME`` (what ``--dataset NAME`` means),
-  ``DEFAULT_MODEL``, ``source_files(manual_dir)`` (what provenance fingerprints) and
-  ``preprocessing_spec()``; the mixin checks ``manual_dir`` before TFDS does.
+  ``DEFAULT_MODEL``, ``NORMALISATION_AXES`` (per feature a model may consume: the per-example
+  axes the trainer pools into one mean/std), ``source_files(manual_dir)`` (what provenance
+  fingerprints) and ``preprocessing_spec()`` (which carries the axes into ``preprocessing.json``);
+  the mixin checks ``manual_dir`` before TFDS does.
+- Builder tests prepare the dummy data with :func:`amigos_emo.tfds_builders.testing.build`.
 - Every modality passes :func:`amigos_emo.io.integrity.finite_float32` after the float32 cast;
   ratings pass ``check_scale`` and label codes ``check_codes``.
 - Bad files raise :class:`amigos_emo.io.CorpusFormatError` naming file, field, expected and

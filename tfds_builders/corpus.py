@@ -13,6 +13,17 @@ and sets ``DEFAULT_MODEL`` (the registered model trained by default) and TFDS's 
 ``DEFAULT_BUILDER_CONFIG_NAME`` (the config ``--dataset NAME`` means), plus ``SOURCE_FILES``
 (a short description of the files, for messages).
 
+Features every builder shares are declared here once: :func:`index_features` (the int32
+``subject_id``, ``session_id``, ``trial_id``, ``window_index`` of every example) and the
+normalisation axes of signal windows (:data:`SIGNAL_NORMALISATION_AXES`). A builder's
+``NORMALISATION_AXES`` maps each feature a model may consume to the per-example axes pooled into
+one mean/std by the trainer (the other axes keep their own statistics; ``()``: one per element;
+``None``: not normalised). It extends the shared signal entries with its own features, e.g.
+``{**SIGNAL_NORMALISATION_AXES, "stft": STFT_AXES}``; :meth:`CorpusBuilderMixin.normalisation_axes`
+keeps those the current config writes, and ``preprocessing_spec()`` passes them on
+(``normalisation_axes=self.normalisation_axes()``), so the run records them in
+``preprocessing.json``. A model input the builder does not declare is an error naming both.
+
 ``download_and_prepare`` checks ``manual_dir`` first: no folder given, a folder that does not
 exist, an empty one, or one without the corpus's files all fail with
 :class:`amigos_emo.io.errors.CorpusFormatError` naming the folder, the files looked for and the
@@ -26,9 +37,35 @@ import os
 import pathlib
 import textwrap
 
+import numpy as np
+
 from amigos_emo.io.errors import CorpusFormatError
 
 NO_MANUAL_DIR = "<no --manual-dir given>"
+
+# --- normalisation axes (per example, no batch axis) shared by the builders ---------------------
+SIGNAL_AXES = (0,)  # a signal window (n_times, n_chans): one mean/std per channel
+STFT_AXES = (1,)  # (n_chans, n_frames, n_freqs): per channel and frequency
+FEATURE_VECTOR_AXES = ()  # (n_features,): per feature
+SIGNAL_NORMALISATION_AXES = {"eeg": SIGNAL_AXES, "ecg": SIGNAL_AXES, "gsr": SIGNAL_AXES}
+
+# --- the index features of every example -------------------------------------------------------
+INDEX_FEATURE_DOCS = {
+    "subject_id": "the corpus's own subject number",
+    "session_id": "1-based session, as in the corpus (see the builder's README)",
+    "trial_id": "1-based trial within the session, as in the corpus",
+    "window_index": "0-based window within the trial (0 for trial-level examples)",
+}
+
+
+def index_features():
+    """The int32 scalars every example carries, in this order: ``subject_id``, ``session_id``,
+    ``trial_id``, ``window_index`` (name -> ``tfds.features.Scalar``, for a ``FeaturesDict``)."""
+    import tensorflow_datasets as tfds
+
+    return {
+        name: tfds.features.Scalar(np.int32, doc=doc) for name, doc in INDEX_FEATURE_DOCS.items()
+    }
 
 
 class CorpusBuilderMixin:
@@ -36,6 +73,12 @@ class CorpusBuilderMixin:
 
     DEFAULT_MODEL: str | None = None
     SOURCE_FILES: str = "the corpus files as downloaded"
+    NORMALISATION_AXES: dict = SIGNAL_NORMALISATION_AXES
+
+    def normalisation_axes(self):
+        """``NORMALISATION_AXES`` of the features the current config writes (name -> axes)."""
+        written = self.info.features.keys()
+        return {name: axes for name, axes in self.NORMALISATION_AXES.items() if name in written}
 
     # --- hooks ---------------------------------------------------------------------------------
     def source_files(self, manual_dir):  # pragma: no cover - abstract

@@ -30,7 +30,12 @@ from amigos_emo.constants.seed import N_BANDS, N_CHANS, N_DE_FEATURES
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.integrity import SkipCounter, check_codes, finite_float32
 from amigos_emo.signal.windows import sliding_windows
-from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
+from amigos_emo.tfds_builders.corpus import (
+    SIGNAL_NORMALISATION_AXES,
+    STFT_AXES,
+    CorpusBuilderMixin,
+    index_features,
+)
 
 REPRESENTATIONS = ("raw", "de", "de_lds", "stft")
 
@@ -77,6 +82,11 @@ class SeedFamilyBuilder(
     CORPUS_NAME = "SEED"
     DEFAULT_BUILDER_CONFIG_NAME = "de"
     DEFAULT_MODEL = "res_attention_net"
+    NORMALISATION_AXES = {
+        **SIGNAL_NORMALISATION_AXES,
+        "de": (0,),  # (n_steps, n_features): per feature
+        "stft": STFT_AXES,
+    }
 
     # --- hooks ---
     def _find_recordings(self, manual_dir, source):  # pragma: no cover - abstract
@@ -126,6 +136,7 @@ class SeedFamilyBuilder(
             representation=config.representation,
             baseline=None,
             extra=extra,
+            normalisation_axes=self.normalisation_axes(),
         )
 
     def _raw_trials(self, recording):  # pragma: no cover - abstract
@@ -159,16 +170,7 @@ class SeedFamilyBuilder(
 
     def _info(self) -> tfds.core.DatasetInfo:
         config = self.builder_config
-        ids = {
-            name: tfds.features.Scalar(np.int32, doc=doc)
-            for name, doc in (
-                ("subject_id", "corpus subject number"),
-                ("session_id", "1-based session (see README)"),
-                ("trial_id", "1-based trial within the session"),
-                ("window_index", "0-based window within the trial (0 for trial-level examples)"),
-            )
-        }
-        features = dict(ids)
+        features = index_features()
         features["label"] = tfds.features.ClassLabel(names=list(self.LABEL_NAMES))
         if config.representation == "raw":
             features["eeg"] = tfds.features.Tensor(

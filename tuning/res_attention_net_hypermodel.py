@@ -15,9 +15,11 @@ searched: it changes the scale of ``val_loss``, the default objective.
 
 from __future__ import annotations
 
-from amigos_emo.models.res_attention_net.res_attention_net_backbone import ResAttentioNet
+from amigos_emo.models.res_attention_net.res_attention_net_backbone import (
+    ResAttentioNet,
+    default_callbacks,
+)
 from amigos_emo.models.res_attention_net.res_attention_net_presets import DEFAULT_PRESET
-from amigos_emo.models.res_attention_net.res_attention_net_task import default_callbacks
 from amigos_emo.tuning.base_hypermodel import (
     RegistryHyperModel,
     divisor_at_most,

@@ -8,7 +8,7 @@ the quadrant ``2 * (arousal >= 3) + (valence >= 3)``: 0 ``LALV``, 1 ``LAHV``, 2 
 
 import numpy as np
 
-EEG_SFREQ_HZ = 128.0
+SFREQ_HZ = 128.0  # EEG
 ECG_SFREQ_HZ = 256.0
 EEG_CHANNELS = (
     "AF3",

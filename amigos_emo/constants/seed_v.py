@@ -11,7 +11,7 @@ names the STIMULUS SET (which label order applies), not the chronological order 
 # fmt: off
 from amigos_emo.constants.seed import EEG_CHANNELS, N_CHANS  # noqa: F401  (shared order)
 
-RAW_SFREQ_HZ = 1000.0
+SOURCE_SFREQ_HZ = 1000.0  # the .cnt files as downloaded
 SFREQ_HZ = 200.0  # after decimation by 5
 DECIMATION_FACTOR = 5
 N_SUBJECTS = 16

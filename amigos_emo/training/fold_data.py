@@ -243,7 +243,7 @@ def prepare_fold(
         parts[part] = raw.apply(tf.data.experimental.assert_cardinality(count))
     train_raw, val_raw, test_raw = parts["train"], parts["validation"], parts["test"]
     input_stats, train_targets = pipeline.fit_input_stats(
-        train_raw, inputs, specs=specs
+        train_raw, inputs, axes=pipeline.normalisation_axes(builder, inputs), specs=specs
     )  # one pass
     regression_stats, majority, weights = {}, {}, {}
     for spec in specs:

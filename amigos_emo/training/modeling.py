@@ -19,7 +19,8 @@ def wrap_model(core, input_stats, regression_stats, name):
 
     Args:
         core: the registered architecture (functional model with named inputs/outputs).
-        input_stats: name -> :class:`~amigos_emo.training.pipeline.InputStats` or None.
+        input_stats: name -> :class:`~amigos_emo.training.pipeline.InputStats` (mean, std and the
+            pooled axes) or None.
         regression_stats: output name -> (mean, std) of the training targets.
         name: the wrapper's name.
 
@@ -27,8 +28,6 @@ def wrap_model(core, input_stats, regression_stats, name):
         A functional ``keras.Model`` with the same input and output names as ``core``.
     """
     import keras
-
-    from amigos_emo.training.pipeline import reduce_axes
 
     inputs, normalised = {}, {}
     for tensor in core.inputs:
@@ -39,7 +38,7 @@ def wrap_model(core, input_stats, regression_stats, name):
         if stats is None:
             normalised[input_name] = inputs[input_name]
             continue
-        axes = reduce_axes(input_name, len(shape))
+        axes = stats.axes  # as the builder declared them (recorded in preprocessing.json)
         keep = kept_axes(shape, axes)
         mean = np.squeeze(stats.mean, axis=tuple(axes)) if axes else stats.mean
         std = np.squeeze(stats.std, axis=tuple(axes)) if axes else stats.std

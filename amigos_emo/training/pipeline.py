@@ -14,46 +14,65 @@ import numpy as np
 
 from amigos_emo._logging import logger
 
-# Axes (per example, no batch axis) over which each input's statistics are pooled; the other
-# axes keep their own mean and std (e.g. one per channel). ``None``: not normalised.
-NORMALISATION_AXES = {
-    "eeg": (0,),  # (n_times, n_chans): per channel
-    "ecg": (0,),
-    "gsr": (0,),
-    "peripheral": (0,),
-    "de": (0,),  # (n_steps, n_features): per feature
-    "stft": (1,),  # (n_chans, n_frames, n_freqs): per channel and frequency
-    "features": (),  # (n_features,): per feature
-    "node_features": (2,),  # (n_bands, n_nodes, n_feats): per band and node
-    "eeg_grid": (0,),  # (n_times, 9, 9): per grid cell
-    "adjacency": None,  # already normalised by the builder
-}
-
 
 @dataclasses.dataclass
 class InputStats:
-    """Mean and std of one input, shaped to broadcast against one example."""
+    """Mean and std of one input, shaped to broadcast against one example.
+
+    Attributes:
+        mean, std: float32, the example's shape with size 1 on the pooled ``axes``.
+        axes: per-example axes (no batch axis) pooled into one statistic, as the builder
+            declared them for the input (``()``: one statistic per element).
+    """
 
     mean: np.ndarray
     std: np.ndarray
+    axes: tuple
 
     def to_json(self):
-        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+        return {"mean": self.mean.tolist(), "std": self.std.tolist(), "axes": list(self.axes)}
 
 
-def reduce_axes(name, rank):
-    """Per-example axes pooled for input ``name`` of rank ``rank`` (see NORMALISATION_AXES)."""
-    if name in NORMALISATION_AXES:
-        return NORMALISATION_AXES[name]
-    return (0,) if rank >= 2 else ()
+def normalisation_axes(builder, input_names):
+    """The normalisation axes the dataset's builder declares for each model input.
+
+    Builders declare them beside themselves (``NORMALISATION_AXES``, see
+    ``tfds_builders/corpus.py``) and report them in their preprocessing spec, which the run
+    records as ``preprocessing.json``; the trainer keeps no table by feature name.
+
+    Args:
+        builder: the prepared dataset's TFDS builder.
+        input_names: the features the model consumes.
+
+    Returns:
+        dict name -> tuple of per-example axes pooled into one mean/std, or ``None`` (the input
+        is not normalised).
+
+    Raises:
+        ValueError: the builder declares no axes for an input (names the builder and the input).
+    """
+    describe = getattr(builder, "preprocessing_spec", None)
+    spec = describe() if describe is not None else None
+    declared = (spec.normalisation_axes if spec is not None else None) or {}
+    missing = [name for name in input_names if name not in declared]
+    if missing:
+        raise ValueError(
+            f"Builder {builder.info.full_name} declares no normalisation axes for the model "
+            f"input(s) {', '.join(map(repr, missing))}. Expected: an entry per feature a model "
+            f"consumes in the builder's NORMALISATION_AXES (tfds_builders/{builder.name}/; see "
+            f"CONTRIBUTING.md). Declared: {', '.join(sorted(declared)) or 'none'}."
+        )
+    return {name: declared[name] for name in input_names}
 
 
-def fit_input_stats(dataset, input_names, batch_size=256, max_batches=None, specs=None):
+def fit_input_stats(dataset, input_names, *, axes, batch_size=256, max_batches=None, specs=None):
     """Streaming float64 mean/std of each input over a (training) dataset.
 
     Args:
         dataset: ``tf.data.Dataset`` of example dicts (unbatched).
         input_names: the keys to fit.
+        axes: name -> per-example axes pooled into one statistic, or ``None`` (not normalised),
+            for every name in ``input_names`` (:func:`normalisation_axes` of the builder).
         max_batches: optional cap (statistics from the first batches only).
         specs: optional :class:`~amigos_emo.training.tasks.TargetSpec` list: their target values
             are collected in the same pass (one read of the training data instead of two).
@@ -62,7 +81,13 @@ def fit_input_stats(dataset, input_names, batch_size=256, max_batches=None, spec
         dict name -> :class:`InputStats` (or None for inputs that are not normalised); with
         ``specs``, the tuple ``(stats, targets)`` where ``targets`` is as :func:`collect_targets`.
     """
-    sums, squares, counts, axes_of = {}, {}, {}, {}
+    missing = [name for name in input_names if name not in axes]
+    if missing:
+        raise ValueError(
+            f"axes must name the normalisation axes of every input. Missing: {missing}. "
+            f"Received: axes for {sorted(axes)}"
+        )
+    sums, squares, counts, seen = {}, {}, {}, set()
     collected = {spec.name: [] for spec in specs or ()}
     for index, batch in enumerate(dataset.batch(batch_size).as_numpy_iterator()):
         if max_batches is not None and index >= max_batches:
@@ -70,20 +95,19 @@ def fit_input_stats(dataset, input_names, batch_size=256, max_batches=None, spec
         for spec in specs or ():
             collected[spec.name].append(np.asarray(batch[spec.source]))
         for name in input_names:
-            x = np.asarray(batch[name], dtype=np.float64)
-            axes = reduce_axes(name, x.ndim - 1)
-            axes_of[name] = axes
-            if axes is None:
+            seen.add(name)
+            if axes[name] is None:
                 continue
-            pooled = (0,) + tuple(a + 1 for a in axes)
+            x = np.asarray(batch[name], dtype=np.float64)
+            pooled = (0,) + tuple(a + 1 for a in axes[name])
             sums[name] = sums.get(name, 0.0) + x.sum(axis=pooled, keepdims=True)[0]
             squares[name] = squares.get(name, 0.0) + np.square(x).sum(axis=pooled, keepdims=True)[0]
             counts[name] = counts.get(name, 0) + int(np.prod([x.shape[a] for a in pooled]))
     stats = {}
     for name in input_names:
-        if name not in axes_of:
+        if name not in seen:
             raise ValueError("The training split is empty: no statistics can be fitted.")
-        if axes_of[name] is None:
+        if axes[name] is None:
             stats[name] = None
             continue
         mean = sums[name] / counts[name]
@@ -97,7 +121,7 @@ def fit_input_stats(dataset, input_names, batch_size=256, max_batches=None, spec
                 int(flat.sum()),
             )
         std = np.where(flat, 1.0, std)
-        stats[name] = InputStats(mean.astype(np.float32), std.astype(np.float32))
+        stats[name] = InputStats(mean.astype(np.float32), std.astype(np.float32), tuple(axes[name]))
     if specs is None:
         return stats
     return stats, {

@@ -2,25 +2,25 @@
 
 For the SEED family: input ``de`` (60, 310) = 60 one-second steps x (62 channels x 5 bands)
 of differential-entropy features; output ``label`` (one-hot classes, softmax). See
-:mod:`.res_attention_net_backbone` for the architecture and :mod:`.res_attention_net_task` for
-the training defaults and :func:`default_callbacks` (reduce-on-plateau), which the trainer adds
-to ``fit``.
+:mod:`.res_attention_net_backbone` for the architecture, the registry entry points
+:func:`build_res_attention_net` / :func:`compile_res_attention_net` with the training defaults,
+and :func:`default_callbacks` (reduce-on-plateau), which the trainer adds to ``fit``.
 """
 
 from amigos_emo.models.registry import register_model
-from amigos_emo.models.res_attention_net.res_attention_net_backbone import ResAttentioNet
-from amigos_emo.models.res_attention_net.res_attention_net_layers import AttentionPooling1D
-from amigos_emo.models.res_attention_net.res_attention_net_presets import RES_ATTENTION_NET_PRESETS
-from amigos_emo.models.res_attention_net.res_attention_net_task import (
-    build,
-    compile,
+from amigos_emo.models.res_attention_net.res_attention_net_backbone import (
+    ResAttentioNet,
+    build_res_attention_net,
+    compile_res_attention_net,
     default_callbacks,
 )
+from amigos_emo.models.res_attention_net.res_attention_net_layers import AttentionPooling1D
+from amigos_emo.models.res_attention_net.res_attention_net_presets import RES_ATTENTION_NET_PRESETS
 
 register_model(
     "res_attention_net",
-    build=build,
-    compile=compile,
+    build=build_res_attention_net,
+    compile=compile_res_attention_net,
     inputs=("de",),
     outputs=("label",),
     task="classification",
@@ -33,7 +33,7 @@ __all__ = [
     "AttentionPooling1D",
     "RES_ATTENTION_NET_PRESETS",
     "ResAttentioNet",
-    "build",
-    "compile",
+    "build_res_attention_net",
+    "compile_res_attention_net",
     "default_callbacks",
 ]

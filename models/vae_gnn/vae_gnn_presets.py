@@ -3,7 +3,7 @@
 ``dreamer``: the DREAMER ``graph`` builder config: ``eeg_grid`` (1280, 9, 9) = the last 10 s at
 128 Hz on the 9x9 grid, ``node_features`` (5, 14, 10) = DE of ten 1 s sub-windows per band
 and electrode, ``adjacency`` (5, 14, 14). Loss weights: focal 1.0, triplet-center 0.1,
-VAE 1.0 (KL weight 1e-3); Adam 1e-3 with gradient clipping at norm 1.0 (see ``compile``).
+VAE 1.0 (KL weight 1e-3); Adam 1e-3 with gradient clipping at norm 1.0 (see ``compile_vae_gnn``).
 ``tiny`` is for tests.
 """
 

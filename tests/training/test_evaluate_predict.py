@@ -101,7 +101,8 @@ def trained(corpus, tmp_path_factory):
     entry = get_model_entry("multimodal_lstm")
     specs = target_specs(entry, corpus.info.features, dataset_name=corpus.name)
     train = corpus.as_dataset(split="subject_01", shuffle_files=False)
-    stats = pipeline.fit_input_stats(train, entry.inputs)
+    axes = pipeline.normalisation_axes(corpus, entry.inputs)
+    stats = pipeline.fit_input_stats(train, entry.inputs, axes=axes)
     targets = pipeline.collect_targets(train, specs)
     regression = {
         s.name: (float(targets[s.name].mean()), float(targets[s.name].std()))
@@ -285,7 +286,8 @@ def _write_csv(path, data, names=amigos_constants.JOINED_DATA_COLUMNS, time_colu
 def test_predict_csv_equals_builder_windows(corpus, trained, tmp_path):
     """Windows cut from the raw trial equal the builder's examples (baseline removed), so the
     predictions equal the model's on those examples."""
-    from amigos_emo.predict import predict_recording, read_recording
+    from amigos_emo.io.recordings import read_recording
+    from amigos_emo.predict import predict_recording
 
     data = _trial(corpus)
     path = _write_csv(tmp_path / "trial.csv", data, time_column=True)
@@ -310,11 +312,11 @@ def test_predict_savedmodel_needs_opt_in_and_equals_keras_npz_columns_shuffled(
 ):
     import shutil
 
+    from amigos_emo.io.recordings import read_recording
     from amigos_emo.predict import (
         ModelLoadError,
         load_for_prediction,
         predict_recording,
-        read_recording,
     )
 
     saved = tmp_path / "fold" / "saved_model"
@@ -341,7 +343,8 @@ def test_predict_savedmodel_needs_opt_in_and_equals_keras_npz_columns_shuffled(
 def test_predict_edf_via_mne(corpus, trained, tmp_path):
     import mne
 
-    from amigos_emo.predict import predict_recording, read_recording
+    from amigos_emo.io.recordings import read_recording
+    from amigos_emo.predict import predict_recording
 
     data = _trial(corpus, trial=1)
     types = ["eeg"] * 14 + ["ecg"] * 2 + ["misc"]
@@ -373,7 +376,8 @@ def test_predict_edf_via_mne(corpus, trained, tmp_path):
 
 
 def test_predict_resamples_a_faster_recording(corpus, trained, tmp_path):
-    from amigos_emo.predict import predict_recording, read_recording
+    from amigos_emo.io.recordings import read_recording
+    from amigos_emo.predict import predict_recording
     from amigos_emo.signal.filters import resample
 
     data = _trial(corpus, trial=1)
@@ -424,7 +428,8 @@ def test_predict_cli_writes_table_and_csv(corpus, trained, tmp_path, capsys):
 
 
 def test_predict_errors_name_the_problem(corpus, trained, tmp_path, capsys):
-    from amigos_emo.predict import main, predict_recording, read_recording
+    from amigos_emo.io.recordings import read_recording
+    from amigos_emo.predict import main, predict_recording
 
     model = os.fspath(trained["fold_dir"] / "best.keras")
     data = _trial(corpus)
@@ -592,11 +597,11 @@ def test_runner_trained_model_evaluate_and_predict(tmp_path):
     """End to end: the runner trains 1 epoch and exports; evaluate reproduces its test metrics;
     the SavedModel and best.keras give the same per-window predictions."""
     from amigos_emo.evaluate import main as evaluate_main
+    from amigos_emo.io.recordings import read_recording
     from amigos_emo.predict import (
         load_for_prediction,
         predict_recording,
         read_model_spec,
-        read_recording,
     )
     from amigos_emo.training.runner import RunConfig, run
 

@@ -17,6 +17,7 @@ def test_wrapper_normalises_inputs_and_rescales_regression_heads():
         name: InputStats(
             rng.normal(size=(1, shape[1])).astype("float32"),
             rng.uniform(0.5, 3.0, size=(1, shape[1])).astype("float32"),
+            (0,),
         )
         for name, shape in shapes.items()
     }
@@ -41,8 +42,12 @@ def test_architecture_with_its_own_loss_trains_behind_the_wrapper(tmp_path):
     core = entry.build(shapes, preset="tiny")
     rng = np.random.default_rng(1)
     stats = {
-        "eeg_grid": InputStats(np.zeros((1, 9, 9), "float32"), np.full((1, 9, 9), 2.0, "float32")),
-        "node_features": InputStats(np.zeros((5, 4, 1), "float32"), np.ones((5, 4, 1), "float32")),
+        "eeg_grid": InputStats(
+            np.zeros((1, 9, 9), "float32"), np.full((1, 9, 9), 2.0, "float32"), (0,)
+        ),
+        "node_features": InputStats(
+            np.zeros((5, 4, 1), "float32"), np.ones((5, 4, 1), "float32"), (2,)
+        ),
         "adjacency": None,
     }
     model = wrap_model(core, stats, {}, name="vae_gnn_trained")

@@ -23,7 +23,10 @@ from amigos_emo.constants import amigos as amigos_constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.integrity import NonFiniteError, SkipCounter, check_scale, finite_float32
 from amigos_emo.tfds_builders.beam import BeamSplitsMixin
-from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
+from amigos_emo.tfds_builders.corpus import (
+    CorpusBuilderMixin,
+    index_features,
+)
 
 _DESCRIPTION = """
 AMIGOS: 40 participants watched 16 short (51-150 s) and 4 long (14-24 min) videos while 14-channel
@@ -357,6 +360,7 @@ class Builder(CorpusBuilderMixin, BeamSplitsMixin, tfds.core.GeneratorBasedBuild
                 "synthetic": bool(config.synthetic),
                 "rating_scale": list(amigos_constants.RATING_SCALE),
             },
+            normalisation_axes=self.normalisation_axes(),
         )
 
     def _info(self) -> tfds.core.DatasetInfo:
@@ -372,10 +376,7 @@ class Builder(CorpusBuilderMixin, BeamSplitsMixin, tfds.core.GeneratorBasedBuild
                 shape=(n_times, len(amigos_constants.GSR_CHANNELS)), dtype=np.float32
             ),
             "transition": tfds.features.ClassLabel(names=amigos_constants.TRANSITION_NAMES),
-            "subject_id": tfds.features.Scalar(np.int32),
-            "session_id": tfds.features.Scalar(np.int32),
-            "trial_id": tfds.features.Scalar(np.int32),
-            "window_index": tfds.features.Scalar(np.int32),
+            **index_features(),
             "video_id": tfds.features.Text(),
         }
         for rating in ("valence", "arousal", "dominance", "liking"):

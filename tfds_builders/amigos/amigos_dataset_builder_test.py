@@ -17,8 +17,9 @@ from amigos_emo._logging import logger
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.tfds_builders.amigos import amigos_dataset_builder
 from amigos_emo.tfds_builders.amigos.amigos_dataset_builder import AmigosConfig, Builder
+from amigos_emo.tfds_builders.testing import build, dummy_data
 
-DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
+DUMMY_DIR = dummy_data(__file__)
 EXAMPLE_DIR = DUMMY_DIR
 DUMMY_FILES = {
     1: DUMMY_DIR / "Data_Preprocessed_P01.mat",
@@ -34,14 +35,6 @@ class _Records(logging.Handler):
 
     def emit(self, record):
         self.messages.append(record.getMessage())
-
-
-def _build(data_dir, manual_dir=DUMMY_DIR, config="preprocessed"):
-    builder = Builder(config=config, data_dir=os.fspath(data_dir))
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(manual_dir=os.fspath(manual_dir))
-    )
-    return builder
 
 
 def _reference(participant):
@@ -69,7 +62,9 @@ def built(tmp_path_factory):
     records = _Records()
     logger.addHandler(records)
     try:
-        builder = _build(tmp_path_factory.mktemp("amigos"))
+        builder = build(
+            Builder, tmp_path_factory.mktemp("amigos"), DUMMY_DIR, config="preprocessed"
+        )
     finally:
         logger.removeHandler(records)
     return builder, records.messages
@@ -197,7 +192,7 @@ def test_truncated_file_names_the_file(tmp_path):
     with pytest.raises(
         CorpusFormatError, match=r"Data_Preprocessed_P05\.mat.*truncated or corrupt"
     ):
-        _build(tmp_path / "data", manual_dir=bad.parent)
+        build(Builder, tmp_path / "data", bad.parent, config="preprocessed")
 
 
 def test_missing_joined_data(tmp_path):
@@ -216,7 +211,7 @@ def test_trial_with_16_columns(tmp_path):
         match=r"Data_Preprocessed_P03\.mat: joined_data\{1\}: trial 1 does not have 17 numeric columns.*"
         r"Found float64 array of shape \(1152, 16\)",
     ):
-        _build(tmp_path / "data", manual_dir=path.parent)
+        build(Builder, tmp_path / "data", path.parent, config="preprocessed")
 
 
 def test_labels_not_12_values_and_wrong_cell_length(tmp_path):
@@ -238,7 +233,7 @@ def test_empty_manual_dir(tmp_path):
     with pytest.raises(
         CorpusFormatError, match=r"manual: no AMIGOS file found.*Data_Preprocessed_P01\.mat"
     ):
-        _build(tmp_path / "data", manual_dir=tmp_path / "manual")
+        build(Builder, tmp_path / "data", tmp_path / "manual", config="preprocessed")
 
 
 def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
@@ -251,14 +246,19 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
 
     monkeypatch.setattr(amigos_dataset_builder, "load_participant", failing)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        _build(tmp_path)
+        build(Builder, tmp_path, DUMMY_DIR, config="preprocessed")
     monkeypatch.setattr(amigos_dataset_builder, "load_participant", original)
     fresh = tfds.builder("amigos", data_dir=os.fspath(tmp_path))
     assert not fresh.is_prepared()
     with pytest.raises(AssertionError, match="could not find data"):
         fresh.as_dataset(split="subject_01")
     # A rerun completes.
-    assert _build(tmp_path).info.splits["subject_01"].num_examples == 6
+    assert (
+        build(Builder, tmp_path, DUMMY_DIR, config="preprocessed")
+        .info.splits["subject_01"]
+        .num_examples
+        == 6
+    )
 
 
 # --- Synthetic config ----------------------------------------------------------------------------
@@ -333,7 +333,7 @@ def test_real_participant_1(shared_data, tmp_path):
         },
     )
     start = time.perf_counter()
-    builder = _build(tmp_path / "data", manual_dir=tmp_path / "manual")
+    builder = build(Builder, tmp_path / "data", tmp_path / "manual", config="preprocessed")
     print(f"AMIGOS participant 1 (16 real videos) built in {time.perf_counter() - start:.1f} s")
     assert list(builder.info.splits) == ["subject_01"]
     counts, ratings = {}, {}
@@ -383,7 +383,7 @@ def test_inf_and_float32_overflow_are_skipped_and_counted(tmp_path):
     records = _Records()
     logger.addHandler(records)
     try:
-        builder = _build(tmp_path / "data", manual_dir=manual)
+        builder = build(Builder, tmp_path / "data", manual, config="preprocessed")
     finally:
         logger.removeHandler(records)
     examples = _examples(builder, "subject_09")
@@ -410,7 +410,7 @@ def test_rating_outside_1_to_9_stops_the_build(tmp_path, arousal, valence, name)
         match=rf"P11\.mat: labels_selfassessment\{{2\}}: {name} is outside the corpus's scale\. "
         r"Expected a value in \[1, 9\]",
     ):
-        _build(tmp_path / "data", manual_dir=manual)
+        build(Builder, tmp_path / "data", manual, config="preprocessed")
 
 
 @pytest.mark.parametrize("case", ["none", "absent", "empty"])

@@ -32,6 +32,7 @@ from amigos_emo._logging import logger
 from amigos_emo.io import recordings
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.integrity import NonFiniteError, SkipCounter
+from amigos_emo.tfds_builders.corpus import FEATURE_VECTOR_AXES, SIGNAL_AXES, index_features
 from amigos_emo.tfds_builders.custom import custom_spec
 
 _MANUAL_DOWNLOAD_INSTRUCTIONS = """
@@ -151,6 +152,13 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             self._spec = custom_spec.load_spec(config.config_path)
         return self._spec
 
+    def normalisation_axes(self):
+        """Per-example axes the trainer pools for each input: every signal window
+        ``(n_times, n_chans)`` per channel, the ``features`` vector per feature."""
+        if self.spec.representation == "features":
+            return {"features": FEATURE_VECTOR_AXES}
+        return {kind: SIGNAL_AXES for kind in self.spec.types}
+
     def preprocessing_spec(self):
         """How a recording becomes this dataset's examples (:mod:`amigos_emo.preprocessing_spec`).
 
@@ -185,17 +193,13 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             signals=signals,
             representation=spec.representation,
             baseline=None,
+            normalisation_axes=self.normalisation_axes(),
             extra=extra,
         )
 
     def _info(self) -> tfds.core.DatasetInfo:
         spec = self.spec
-        features = {
-            "subject_id": tfds.features.Scalar(np.int32),
-            "session_id": tfds.features.Scalar(np.int32),
-            "trial_id": tfds.features.Scalar(np.int32),
-            "window_index": tfds.features.Scalar(np.int32),
-        }
+        features = index_features()
         metadata = {"representation": spec.representation}
         if spec.representation == "features":
             names = spec.feature_names()

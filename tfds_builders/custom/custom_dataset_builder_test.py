@@ -1,7 +1,6 @@
 """Tests of the bring-your-own-data builder on EDF, CSV and NPZ dummy recordings."""
 
 import json
-import pathlib
 import shutil
 
 import edfio
@@ -14,16 +13,9 @@ import tensorflow_datasets as tfds
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.tfds_builders.custom import custom_dataset_builder, custom_spec
 from amigos_emo.tfds_builders.custom.custom_dataset_builder import Builder, CustomConfig
+from amigos_emo.tfds_builders.testing import build, dummy_data
 
-DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
-
-
-def _build(folder, data_dir):
-    builder = Builder(
-        config=CustomConfig.from_json(folder / "amigos_emo_dataset.json"), data_dir=data_dir
-    )
-    builder.download_and_prepare()
-    return builder
+DUMMY_DIR = dummy_data(__file__)
 
 
 def _examples(builder, split):
@@ -46,7 +38,11 @@ def _edit_json(folder, **changes):
 
 
 def test_edf_recordings(tmp_path):
-    builder = _build(DUMMY_DIR / "edf", tmp_path)
+    builder = build(
+        Builder,
+        tmp_path,
+        config=CustomConfig.from_json((DUMMY_DIR / "edf") / "amigos_emo_dataset.json"),
+    )
     labels = pd.read_csv(DUMMY_DIR / "edf" / "labels.csv")
     classes = ["neutral", "happy", "sad"]
     for subject in (1, 2):
@@ -87,7 +83,11 @@ def test_edf_recordings(tmp_path):
 
 
 def test_csv_recordings_and_numeric_subject_order(tmp_path):
-    builder = _build(DUMMY_DIR / "csv", tmp_path)
+    builder = build(
+        Builder,
+        tmp_path,
+        config=CustomConfig.from_json((DUMMY_DIR / "csv") / "amigos_emo_dataset.json"),
+    )
     spec = custom_spec.load_spec(DUMMY_DIR / "csv")
     assert list(custom_spec.find_recordings(spec))[:4] == [
         (3, 1, 1),
@@ -117,7 +117,11 @@ def test_csv_recordings_and_numeric_subject_order(tmp_path):
 
 
 def test_npz_recordings_with_per_type_rates(tmp_path):
-    builder = _build(DUMMY_DIR / "npz", tmp_path)
+    builder = build(
+        Builder,
+        tmp_path,
+        config=CustomConfig.from_json((DUMMY_DIR / "npz") / "amigos_emo_dataset.json"),
+    )
     labels = pd.read_csv(DUMMY_DIR / "npz" / "labels.csv")
     for subject in (1, 2):
         split = f"subject_{subject:02d}"
@@ -179,7 +183,11 @@ def test_recording_errors(tmp_path):
     csv_path = folder / "S3_T2.csv"
     pd.read_csv(csv_path).drop(columns=["Fp2"]).to_csv(csv_path, index=False)
     with pytest.raises(CorpusFormatError, match=r"S3_T2\.csv: channels: column\(s\) Fp2 missing"):
-        _build(folder, tmp_path / "data1")
+        build(
+            Builder,
+            tmp_path / "data1",
+            config=CustomConfig.from_json(folder / "amigos_emo_dataset.json"),
+        )
 
     # A recording without a label row.
     folder = _copy("npz", tmp_path / "b")
@@ -191,7 +199,11 @@ def test_recording_errors(tmp_path):
         CorpusFormatError,
         match=r"labels\.csv: subject/session/trial: no label row for 1 recording.*subject 2, session 1, trial 1",
     ):
-        _build(folder, tmp_path / "data2")
+        build(
+            Builder,
+            tmp_path / "data2",
+            config=CustomConfig.from_json(folder / "amigos_emo_dataset.json"),
+        )
 
     # A file whose own rate differs from the declared one.
     folder = _copy("npz", tmp_path / "c")
@@ -292,7 +304,11 @@ def test_real_amigos_csvs_as_custom_data(shared_data, tmp_path):
         "allow_paths_outside": True,  # the recordings stay in the shared folder
     }
     (tmp_path / "amigos_emo_dataset.json").write_text(json.dumps(description))
-    builder = _build(tmp_path, tmp_path / "data")
+    builder = build(
+        Builder,
+        tmp_path / "data",
+        config=CustomConfig.from_json(tmp_path / "amigos_emo_dataset.json"),
+    )
     n_rows = {t: sum(1 for _ in open(source / f"1_{t}.csv")) for t in range(1, 17)}
     assert builder.info.splits["subject_01"].num_examples == sum(n // 512 for n in n_rows.values())
     examples = _examples(builder, "subject_01")
@@ -319,7 +335,9 @@ def wearable_study(tmp_path_factory):
 
 
 def test_multirate_npz_study_windows_aligned_in_time(wearable_study, tmp_path):
-    builder = _build(wearable_study, tmp_path)
+    builder = build(
+        Builder, tmp_path, config=CustomConfig.from_json(wearable_study / "amigos_emo_dataset.json")
+    )
     assert builder.info.features["bvp"].shape == (640, 1) and builder.info.features[
         "gsr"
     ].shape == (40, 1)
@@ -372,8 +390,22 @@ def test_one_csv_per_modality_with_resampling_equals_npz(tmp_path):
     )
     for folder in (tmp_path / "csv", tmp_path / "npz"):  # BVP resampled 64 -> 32 Hz
         _edit_json(folder, sfreq={"bvp": 32, "gsr": 4, "temperature": 4, "acc": 32}, resample=True)
-    from_csv = _examples(_build(tmp_path / "csv", tmp_path / "d1"), "subject_01")
-    from_npz = _examples(_build(tmp_path / "npz", tmp_path / "d2"), "subject_01")
+    from_csv = _examples(
+        build(
+            Builder,
+            tmp_path / "d1",
+            config=CustomConfig.from_json((tmp_path / "csv") / "amigos_emo_dataset.json"),
+        ),
+        "subject_01",
+    )
+    from_npz = _examples(
+        build(
+            Builder,
+            tmp_path / "d2",
+            config=CustomConfig.from_json((tmp_path / "npz") / "amigos_emo_dataset.json"),
+        ),
+        "subject_01",
+    )
     assert len(from_csv) == len(from_npz) == 3 * 2
     with np.load(tmp_path / "npz" / "S01" / "S01_trial1.npz") as archive:
         bvp_32 = scipy.signal.resample_poly(archive["BVP"][:, 0].astype(np.float64), 1, 2)
@@ -398,7 +430,11 @@ def test_features_representation_matches_physio_and_predict(wearable_study, tmp_
     folder = tmp_path / "study"
     shutil.copytree(wearable_study, folder)
     _edit_json(folder, representation="features", name="wearable_features")
-    builder = _build(folder, tmp_path / "data")
+    builder = build(
+        Builder,
+        tmp_path / "data",
+        config=CustomConfig.from_json(folder / "amigos_emo_dataset.json"),
+    )
     spec = custom_spec.load_spec(folder)
     names = builder.info.metadata["feature_names"]
     assert names == spec.feature_names() and len(names) == 3 + 5 + 2 + 3
@@ -433,7 +469,9 @@ def test_predict_raw_inputs_equal_builder_examples(wearable_study, tmp_path):
     from amigos_emo.io import recordings
     from amigos_emo.predict import TrainedModel, prepare_inputs
 
-    builder = _build(wearable_study, tmp_path)
+    builder = build(
+        Builder, tmp_path, config=CustomConfig.from_json(wearable_study / "amigos_emo_dataset.json")
+    )
     shapes = {
         k: tuple(builder.info.features[k].shape) for k in ("bvp", "gsr", "temperature", "acc")
     }
@@ -514,9 +552,15 @@ def test_label_ranges_and_non_finite_trials(tmp_path):
         CorpusFormatError,
         match=r"trial1\.npz: subject 2, session 1, trial 1: gsr \(\w+\) holds non-finite samples",
     ):
-        _build(folder, tmp_path / "d1")
+        build(
+            Builder,
+            tmp_path / "d1",
+            config=CustomConfig.from_json(folder / "amigos_emo_dataset.json"),
+        )
     _edit_json(folder, skip_nonfinite_trials=True)
-    builder = _build(folder, tmp_path / "d2")
+    builder = build(
+        Builder, tmp_path / "d2", config=CustomConfig.from_json(folder / "amigos_emo_dataset.json")
+    )
     assert {int(e["trial_id"]) for e in _examples(builder, "subject_02")} == {2}
 
 

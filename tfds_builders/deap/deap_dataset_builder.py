@@ -20,7 +20,13 @@ from amigos_emo._logging import logger
 from amigos_emo.constants import deap as deap_constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.integrity import check_scale, finite_float32
-from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
+from amigos_emo.tfds_builders.corpus import (
+    SIGNAL_AXES,
+    SIGNAL_NORMALISATION_AXES,
+    STFT_AXES,
+    CorpusBuilderMixin,
+    index_features,
+)
 
 _DESCRIPTION = """
 DEAP: 32 participants watched 40 one-minute music videos while 32-channel EEG and 8 peripheral
@@ -254,6 +260,11 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
     BUILDER_CONFIGS = [RAW_CONFIG, STFT_CONFIG]
     DEFAULT_BUILDER_CONFIG_NAME = "stft"
     DEFAULT_MODEL = "gru_xnet"
+    NORMALISATION_AXES = {
+        **SIGNAL_NORMALISATION_AXES,
+        "peripheral": SIGNAL_AXES,
+        "stft": STFT_AXES,
+    }
     SOURCE_FILES = (
         "data_preprocessed_python/s01.dat ... s32.dat (or data_preprocessed_matlab/sNN.mat)"
     )
@@ -301,15 +312,13 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
             }
             if config.representation == "stft"
             else {},
+            normalisation_axes=self.normalisation_axes(),
         )
 
     def _info(self) -> tfds.core.DatasetInfo:
         config = self.builder_config
         features = {
-            "subject_id": tfds.features.Scalar(np.int32),
-            "session_id": tfds.features.Scalar(np.int32),
-            "trial_id": tfds.features.Scalar(np.int32),
-            "window_index": tfds.features.Scalar(np.int32),
+            **index_features(),
             "label": tfds.features.ClassLabel(names=deap_constants.QUADRANT_NAMES),
         }
         for rating in deap_constants.RATING_COLUMNS:

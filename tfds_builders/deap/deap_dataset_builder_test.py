@@ -2,7 +2,6 @@
 
 import importlib.util
 import os
-import pathlib
 import pickle
 
 import numpy as np
@@ -15,8 +14,9 @@ from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.safe_pickle import UnsafePickleError
 from amigos_emo.tfds_builders.deap import deap_dataset_builder
 from amigos_emo.tfds_builders.deap.deap_dataset_builder import Builder
+from amigos_emo.tfds_builders.testing import build, dummy_data
 
-DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
+DUMMY_DIR = dummy_data(__file__)
 
 
 def _load_dummy_maker():
@@ -39,17 +39,9 @@ def _reference_subjects():
     return {1: (s01["data"], s01["labels"]), 2: (s02["data"], s02["labels"])}
 
 
-def _build(config, data_dir, manual_dir=DUMMY_DIR):
-    builder = Builder(config=config, data_dir=data_dir)
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(manual_dir=os.fspath(manual_dir))
-    )
-    return builder
-
-
 @pytest.fixture(scope="module")
 def raw_builder(tmp_path_factory):
-    return _build("raw", tmp_path_factory.mktemp("deap_raw"))
+    return build(Builder, tmp_path_factory.mktemp("deap_raw"), DUMMY_DIR, config="raw")
 
 
 def test_raw_split_counts_match_the_dummy_files(raw_builder):
@@ -223,12 +215,12 @@ def test_non_finite_samples_stop_the_build_naming_file_and_trial(tmp_path):
         CorpusFormatError,
         match=r"s01\.dat: data\[1\] \(trial 2\): peripheral holds non-finite samples.*1 infinite",
     ):
-        _build("raw", tmp_path / "data", manual)
+        build(Builder, tmp_path / "data", manual, config="raw")
     data[1, 36, 500] = 0.0
     data[0, 3, 10] = 1e39  # trial 1, EEG: finite in float64, overflows float32
     _write_subject(manual, data, labels)
     with pytest.raises(CorpusFormatError, match=r"data\[0\] \(trial 1\): EEG holds non-finite"):
-        _build("raw", tmp_path / "data2", manual)
+        build(Builder, tmp_path / "data2", manual, config="raw")
 
 
 @pytest.mark.parametrize(
@@ -248,7 +240,7 @@ def test_ratings_outside_1_to_9_stop_the_build(tmp_path, ratings, name, value):
         match=rf"s01\.dat: labels\[1\] \(trial 2\): {name} is outside the corpus's scale\. "
         rf"Expected a value in \[1, 9\]\. Found {value}",
     ):
-        _build("raw", tmp_path / "data", manual)
+        build(Builder, tmp_path / "data", manual, config="raw")
 
 
 def test_preprocessing_spec_matches_what_is_written(raw_builder):
@@ -272,14 +264,14 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
 
     monkeypatch.setattr(deap_dataset_builder, "load_subject", failing_load)
     with pytest.raises(CorpusFormatError, match="simulated failure midway"):
-        _build("raw", tmp_path)
+        build(Builder, tmp_path, DUMMY_DIR, config="raw")
     assert not Builder(config="raw", data_dir=tmp_path).is_prepared()
 
 
 def test_stft_config_counts_shapes_and_values(tmp_path):
     import scipy.signal
 
-    builder = _build("stft", tmp_path)
+    builder = build(Builder, tmp_path, DUMMY_DIR, config="stft")
     reference = _reference_subjects()
     config = builder.builder_config
     for subject, (data, labels) in reference.items():

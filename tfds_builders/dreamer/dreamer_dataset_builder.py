@@ -20,7 +20,11 @@ from amigos_emo._logging import logger
 from amigos_emo.constants import dreamer as dreamer_constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.integrity import check_scale, finite_float32
-from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
+from amigos_emo.tfds_builders.corpus import (
+    SIGNAL_NORMALISATION_AXES,
+    CorpusBuilderMixin,
+    index_features,
+)
 
 _DESCRIPTION = """
 DREAMER: 23 participants watched 18 film clips while 14-channel EEG (Emotiv EPOC, 128 Hz) and
@@ -154,7 +158,7 @@ def load_dreamer(path):
             found=f"{type(top.Data).__name__} {getattr(top.Data, 'shape', '')}",
         )
     for name, expected in (
-        ("EEG_SamplingRate", dreamer_constants.EEG_SFREQ_HZ),
+        ("EEG_SamplingRate", dreamer_constants.SFREQ_HZ),
         ("ECG_SamplingRate", dreamer_constants.ECG_SFREQ_HZ),
     ):
         if name in top._fieldnames and float(np.asarray(getattr(top, name)).ravel()[0]) != expected:
@@ -331,6 +335,12 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
     BUILDER_CONFIGS = [RAW_CONFIG, GRAPH_CONFIG]
     DEFAULT_BUILDER_CONFIG_NAME = "graph"
     DEFAULT_MODEL = "vae_gnn"
+    NORMALISATION_AXES = {
+        **SIGNAL_NORMALISATION_AXES,
+        "eeg_grid": (0,),  # (n_times, 9, 9): per grid cell
+        "node_features": (2,),  # (n_bands, n_nodes, n_feats): per band and node
+        "adjacency": None,  # already normalised by the builder
+    }
     SOURCE_FILES = "DREAMER.mat (any depth)"
 
     def source_files(self, manual_dir):
@@ -342,9 +352,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
         from amigos_emo.preprocessing_spec import PreprocessingSpec, SignalSpec
 
         config = self.builder_config
-        eeg = SignalSpec(
-            "eeg", dreamer_constants.EEG_CHANNELS, dreamer_constants.EEG_SFREQ_HZ, "uV"
-        )
+        eeg = SignalSpec("eeg", dreamer_constants.EEG_CHANNELS, dreamer_constants.SFREQ_HZ, "uV")
         if config.representation == "raw":
             signals = {
                 "eeg": eeg,
@@ -362,7 +370,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
             extra = {}
         else:
             signals = {"eeg": eeg}
-            window_s = config.graph_samples / dreamer_constants.EEG_SFREQ_HZ
+            window_s = config.graph_samples / dreamer_constants.SFREQ_HZ
             baseline = None
             extra = {
                 "graph": {
@@ -381,20 +389,18 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
             representation=config.representation,
             baseline=baseline,
             extra=extra,
+            normalisation_axes=self.normalisation_axes(),
         )
 
     def _info(self) -> tfds.core.DatasetInfo:
         config = self.builder_config
         n_eeg = len(dreamer_constants.EEG_CHANNELS)
         features = {
-            "subject_id": tfds.features.Scalar(np.int32),
-            "session_id": tfds.features.Scalar(np.int32),
-            "trial_id": tfds.features.Scalar(np.int32),
-            "window_index": tfds.features.Scalar(np.int32),
+            **index_features(),
             "label": tfds.features.ClassLabel(names=dreamer_constants.QUADRANT_NAMES),
         }
         if config.representation == "raw":
-            eeg_samples = int(round(config.window_s * dreamer_constants.EEG_SFREQ_HZ))
+            eeg_samples = int(round(config.window_s * dreamer_constants.SFREQ_HZ))
             ecg_samples = int(round(config.window_s * dreamer_constants.ECG_SFREQ_HZ))
             features["eeg"] = tfds.features.Tensor(shape=(eeg_samples, n_eeg), dtype=np.float32)
             features["ecg"] = tfds.features.Tensor(
@@ -437,7 +443,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
         from amigos_emo.signal.windows import remove_baseline, sliding_windows
 
         config = self.builder_config
-        eeg_sfreq = dreamer_constants.EEG_SFREQ_HZ
+        eeg_sfreq = dreamer_constants.SFREQ_HZ
         for trial in subject_trials(record, path, subject):
             trial_id = trial["trial_id"]
             scores = trial["scores"]

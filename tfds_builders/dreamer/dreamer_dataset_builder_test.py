@@ -1,8 +1,6 @@
 """Tests of the DREAMER builder on its dummy DREAMER.mat (real struct layout, tiny)."""
 
 import importlib.util
-import os
-import pathlib
 
 import numpy as np
 import pytest
@@ -15,8 +13,9 @@ from amigos_emo.constants.grid import grid_indices
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.tfds_builders.dreamer import dreamer_dataset_builder
 from amigos_emo.tfds_builders.dreamer.dreamer_dataset_builder import Builder
+from amigos_emo.tfds_builders.testing import build, dummy_data
 
-DUMMY_DIR = pathlib.Path(__file__).resolve().parent / "dummy_data"
+DUMMY_DIR = dummy_data(__file__)
 
 
 def _load_dummy_maker():
@@ -56,14 +55,6 @@ def _reference():
     return subjects
 
 
-def _build(config, data_dir, manual_dir=DUMMY_DIR):
-    builder = Builder(config=config, data_dir=data_dir)
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(manual_dir=os.fspath(manual_dir))
-    )
-    return builder
-
-
 def _examples(builder, split):
     examples = list(tfds.as_numpy(builder.as_dataset(split=split, shuffle_files=False)))
     return sorted(examples, key=lambda e: (e["trial_id"], e["window_index"]))
@@ -71,7 +62,7 @@ def _examples(builder, split):
 
 @pytest.fixture(scope="module")
 def raw_builder(tmp_path_factory):
-    return _build("raw", tmp_path_factory.mktemp("dreamer_raw"))
+    return build(Builder, tmp_path_factory.mktemp("dreamer_raw"), DUMMY_DIR, config="raw")
 
 
 def test_dummy_file_follows_the_release_indexing_path():
@@ -141,7 +132,7 @@ def test_graph_config(tmp_path):
     from amigos_emo.constants.common import FREQUENCY_BANDS
     from amigos_emo.signal.graph import mutual_information_adjacency, normalize_adjacency
 
-    builder = _build("graph", tmp_path)
+    builder = build(Builder, tmp_path, DUMMY_DIR, config="graph")
     reference = _reference()
     rows, cols = grid_indices(dreamer_constants.EEG_CHANNELS)
     for subject, trials in reference.items():
@@ -296,7 +287,7 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
 
     monkeypatch.setattr(dreamer_dataset_builder, "subject_trials", failing)
     with pytest.raises(CorpusFormatError, match="simulated failure midway"):
-        _build("raw", tmp_path)
+        build(Builder, tmp_path, DUMMY_DIR, config="raw")
     assert not Builder(config="raw", data_dir=tmp_path).is_prepared()
 
 

@@ -14,7 +14,11 @@ from amigos_emo._logging import logger
 from amigos_emo.constants import feeling_emotions as constants
 from amigos_emo.io.errors import CorpusFormatError, describe_cell
 from amigos_emo.io.integrity import check_codes, finite_float32
-from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
+from amigos_emo.tfds_builders.corpus import (
+    FEATURE_VECTOR_AXES,
+    CorpusBuilderMixin,
+    index_features,
+)
 
 _DESCRIPTION = """\
 EEG Brainwave Dataset: Feeling Emotions (J. J. Bird et al., Kaggle `emotions.csv`): 2132 rows of
@@ -236,6 +240,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
     DEFAULT_MODEL = "gru_classifier"
+    NORMALISATION_AXES = {"features": FEATURE_VECTOR_AXES}
     SOURCE_FILES = "emotions.csv (exactly one, any depth)"
 
     def source_files(self, manual_dir):
@@ -260,6 +265,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
                 "source_sfreq_hz": constants.SOURCE_SFREQ_HZ,
                 "note": "features precomputed by the corpus authors; the file states no window length",
             },
+            normalisation_axes=self.normalisation_axes(),
         )
 
     def _info(self):
@@ -272,10 +278,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
                     ),
                     "label": tfds.features.ClassLabel(names=constants.LABEL_NAMES),
                     "row_index": np.int32,
-                    "subject_id": np.int32,
-                    "session_id": np.int32,
-                    "trial_id": np.int32,
-                    "window_index": np.int32,
+                    **index_features(),
                 }
             ),
             supervised_keys=("features", "label"),

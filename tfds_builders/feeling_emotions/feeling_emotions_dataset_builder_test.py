@@ -1,7 +1,6 @@
 """Tests for the feeling_emotions builder: dummy emotions.csv, header quirks, bad files."""
 
 import csv
-import pathlib
 
 import numpy as np
 import pytest
@@ -10,8 +9,9 @@ import tensorflow_datasets as tfds
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.tfds_builders.feeling_emotions import feeling_emotions_dataset_builder
 from amigos_emo.tfds_builders.feeling_emotions.feeling_emotions_dataset_builder import Builder
+from amigos_emo.tfds_builders.testing import build, dummy_data
 
-DUMMY_DIR = pathlib.Path(__file__).parent / "dummy_data"
+DUMMY_DIR = dummy_data(__file__)
 CODES = {"NEGATIVE": 0, "NEUTRAL": 1, "POSITIVE": 2}
 
 
@@ -20,18 +20,10 @@ def _rows():
         return list(csv.reader(handle))
 
 
-def _build(tmp_path, manual_dir):
-    builder = Builder(data_dir=tmp_path / "tfds")
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(manual_dir=str(manual_dir))
-    )
-    return builder
-
-
 def test_dummy_build(tmp_path):
     rows = _rows()
     header, body = rows[0], rows[1:]
-    builder = _build(tmp_path, DUMMY_DIR)
+    builder = build(Builder, tmp_path / "tfds", DUMMY_DIR)
     assert list(builder.info.splits) == ["train"]
     assert builder.info.splits["train"].num_examples == len(body) == 7
     names = builder.info.metadata["feature_names"]
@@ -102,7 +94,7 @@ def _set(rows, row, col, value):
 def test_bad_csv_raises(tmp_path, edit, match):
     path = _bad_csv(tmp_path, edit)
     with pytest.raises(CorpusFormatError, match=match) as info:
-        _build(tmp_path, tmp_path / "manual")
+        build(Builder, tmp_path / "tfds", tmp_path / "manual")
     assert str(path) in str(info.value)
 
 
@@ -113,7 +105,7 @@ def test_two_csvs_is_an_error(tmp_path):
             (DUMMY_DIR / "emotions.csv").read_bytes()
         )
     with pytest.raises(CorpusFormatError, match="exactly one emotions.csv.*Found 2"):
-        _build(tmp_path, tmp_path / "manual")
+        build(Builder, tmp_path / "tfds", tmp_path / "manual")
 
 
 def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
@@ -131,7 +123,7 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
 
     monkeypatch.setattr(feeling_emotions_dataset_builder, "read_emotions_csv", truncated)
     with pytest.raises(RuntimeError, match="simulated"):
-        _build(tmp_path, DUMMY_DIR)
+        build(Builder, tmp_path / "tfds", DUMMY_DIR)
     assert not Builder(data_dir=tmp_path / "tfds").is_prepared()
 
 

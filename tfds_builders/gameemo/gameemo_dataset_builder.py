@@ -16,7 +16,12 @@ from amigos_emo.constants import gameemo as constants
 from amigos_emo.io.errors import CorpusFormatError, describe_cell
 from amigos_emo.io.integrity import check_codes, finite_float32
 from amigos_emo.signal.windows import sliding_windows
-from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
+from amigos_emo.tfds_builders.corpus import (
+    SIGNAL_NORMALISATION_AXES,
+    STFT_AXES,
+    CorpusBuilderMixin,
+    index_features,
+)
 
 _DESCRIPTION = """\
 GAMEEMO (Alakus et al. 2020): Emotiv EPOC+ EEG (14 channels, 128 Hz) of 28 subjects, about 5 min
@@ -208,6 +213,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
     }
     DEFAULT_BUILDER_CONFIG_NAME = "stft"
     DEFAULT_MODEL = "gru_xnet"
+    NORMALISATION_AXES = {**SIGNAL_NORMALISATION_AXES, "stft": STFT_AXES}
     SOURCE_FILES = (
         "(S01)/ ... (S28)/ with 'Preprocessed EEG Data' (or 'Raw EEG Data') CSVs, one per game"
     )
@@ -239,6 +245,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
             representation=config.representation,
             baseline=None,
             extra=extra,
+            normalisation_axes=self.normalisation_axes(),
         )
 
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
@@ -278,10 +285,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
                 {
                     **signal,
                     "label": tfds.features.ClassLabel(names=constants.LABEL_NAMES),
-                    "subject_id": np.int32,
-                    "session_id": np.int32,
-                    "trial_id": np.int32,
-                    "window_index": np.int32,
+                    **index_features(),
                 }
             ),
             supervised_keys=(next(iter(signal)), "label"),

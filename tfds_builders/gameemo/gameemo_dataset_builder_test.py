@@ -1,7 +1,6 @@
 """Tests for the gameemo builder: dummy tree, both sources, STFT, bad files, interrupted builds."""
 
 import csv
-import pathlib
 import re
 import shutil
 
@@ -14,8 +13,9 @@ from amigos_emo.constants import gameemo as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.tfds_builders.gameemo import gameemo_dataset_builder
 from amigos_emo.tfds_builders.gameemo.gameemo_dataset_builder import Builder
+from amigos_emo.tfds_builders.testing import build, dummy_data
 
-DUMMY_DIR = pathlib.Path(__file__).parent / "dummy_data"
+DUMMY_DIR = dummy_data(__file__)
 WINDOW, STEP = 256, 128
 EMOTIV_ORDER = (
     "AF3",
@@ -53,14 +53,6 @@ def _expected_counts(folder_name):
     return counts
 
 
-def _build(tmp_path, manual_dir, config="raw"):
-    builder = Builder(config=config, data_dir=tmp_path / "tfds")
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(manual_dir=str(manual_dir))
-    )
-    return builder
-
-
 def _examples(builder, split):
     examples = list(tfds.as_numpy(builder.as_dataset(split=split, shuffle_files=False)))
     return sorted(examples, key=lambda e: (e["trial_id"], e["window_index"]))
@@ -85,7 +77,7 @@ def test_constants_channel_sets_agree():
     ("config", "folder"), [("raw", "Preprocessed EEG Data"), ("raw_eeg_data", "Raw EEG Data")]
 )
 def test_raw_windows(tmp_path, config, folder):
-    builder = _build(tmp_path, DUMMY_DIR, config=config)
+    builder = build(Builder, tmp_path / "tfds", DUMMY_DIR, config=config)
     expected = _expected_counts(folder)
     assert {name: info.num_examples for name, info in builder.info.splits.items()} == {
         split: sum(games.values()) for split, games in expected.items()
@@ -115,7 +107,7 @@ def test_raw_windows(tmp_path, config, folder):
 
 
 def test_stft_config(tmp_path):
-    builder = _build(tmp_path, DUMMY_DIR, config="stft")
+    builder = build(Builder, tmp_path / "tfds", DUMMY_DIR, config="stft")
     expected = _expected_counts("Preprocessed EEG Data")
     assert builder.info.splits["subject_10"].num_examples == sum(expected["subject_10"].values())
     examples = _examples(builder, "subject_02")
@@ -173,7 +165,7 @@ def test_bad_csv_raises(tmp_path, edit, match):
     path = _copy_dummy(tmp_path)
     _rewrite(path, edit)
     with pytest.raises(CorpusFormatError, match=match) as info:
-        _build(tmp_path, tmp_path / "manual")
+        build(Builder, tmp_path / "tfds", tmp_path / "manual", config="raw")
     assert str(path) in str(info.value)
 
 
@@ -183,13 +175,13 @@ def test_missing_game_file(tmp_path):
     with pytest.raises(
         CorpusFormatError, match=r"subject S02 is missing preprocessed recordings.*Found missing G2"
     ):
-        _build(tmp_path, tmp_path / "manual")
+        build(Builder, tmp_path / "tfds", tmp_path / "manual", config="raw")
 
 
 def test_lowercase_and_spaced_headers_are_accepted(tmp_path):
     path = _copy_dummy(tmp_path)
     _rewrite(path, lambda rows: rows.__setitem__(0, [f" {name.lower()} " for name in rows[0]]))
-    builder = _build(tmp_path, tmp_path / "manual")
+    builder = build(Builder, tmp_path / "tfds", tmp_path / "manual", config="raw")
     assert builder.info.splits["subject_02"].num_examples == sum(
         _expected_counts("Preprocessed")["subject_02"].values()
     )
@@ -204,14 +196,14 @@ def test_file_outside_the_release_folders_is_ambiguous(tmp_path):
     with pytest.raises(
         CorpusFormatError, match="cannot tell whether this recording is preprocessed or raw"
     ):
-        _build(tmp_path, tmp_path / "manual")
+        build(Builder, tmp_path / "tfds", tmp_path / "manual", config="raw")
 
 
 def test_no_recordings(tmp_path):
     (tmp_path / "manual").mkdir()
     (tmp_path / "manual" / "notes.csv").write_text("a\n1\n")
     with pytest.raises(CorpusFormatError, match="no GAMEEMO preprocessed recording found"):
-        _build(tmp_path, tmp_path / "manual")
+        build(Builder, tmp_path / "tfds", tmp_path / "manual", config="raw")
 
 
 def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
@@ -226,12 +218,12 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
 
     monkeypatch.setattr(gameemo_dataset_builder, "read_recording", failing)
     with pytest.raises(RuntimeError, match="simulated"):
-        _build(tmp_path, DUMMY_DIR)
+        build(Builder, tmp_path / "tfds", DUMMY_DIR, config="raw")
     assert not Builder(config="raw", data_dir=tmp_path / "tfds").is_prepared()
 
 
 def test_preprocessing_spec_matches_what_is_written(tmp_path):
-    builder = _build(tmp_path, DUMMY_DIR)
+    builder = build(Builder, tmp_path / "tfds", DUMMY_DIR, config="raw")
     spec = builder.preprocessing_spec()
     assert spec.dataset == "gameemo/raw" and spec.window_s == 2.0 and spec.step_s == 1.0
     example = next(iter(tfds.as_numpy(builder.as_dataset(split="subject_02").take(1))))

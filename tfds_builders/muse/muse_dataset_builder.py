@@ -16,7 +16,12 @@ from amigos_emo.constants import muse as muse_constants
 from amigos_emo.io.errors import CorpusFormatError, describe_cell
 from amigos_emo.io.integrity import check_codes, finite_float32
 from amigos_emo.signal.windows import sliding_windows
-from amigos_emo.tfds_builders.corpus import CorpusBuilderMixin
+from amigos_emo.tfds_builders.corpus import (
+    FEATURE_VECTOR_AXES,
+    SIGNAL_NORMALISATION_AXES,
+    CorpusBuilderMixin,
+    index_features,
+)
 
 _DESCRIPTION = """\
 J. J. Bird's raw Muse headband recordings (TP9, AF7, AF8, TP10; about 256 Hz), one muse-lsl CSV
@@ -260,6 +265,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
     }
     DEFAULT_BUILDER_CONFIG_NAME = "features"
     DEFAULT_MODEL = "gru_classifier"
+    NORMALISATION_AXES = {**SIGNAL_NORMALISATION_AXES, "features": FEATURE_VECTOR_AXES}
     SOURCE_FILES = "subject<letter>-<state>-<n>.csv muse-lsl recordings (any depth)"
 
     def source_files(self, manual_dir):
@@ -289,6 +295,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
             representation=config.representation,
             baseline=None,
             extra=extra,
+            normalisation_axes=self.normalisation_axes(),
         )
 
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
@@ -325,10 +332,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
                 {
                     **signal,
                     "label": tfds.features.ClassLabel(names=muse_constants.LABEL_NAMES),
-                    "subject_id": np.int32,
-                    "session_id": np.int32,
-                    "trial_id": np.int32,
-                    "window_index": np.int32,
+                    **index_features(),
                     "subject_name": tfds.features.Text(),
                 }
             ),

@@ -12,8 +12,9 @@ from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.signal.muse_features import muse_features
 from amigos_emo.tfds_builders.muse import muse_dataset_builder
 from amigos_emo.tfds_builders.muse.muse_dataset_builder import Builder
+from amigos_emo.tfds_builders.testing import build, dummy_data
 
-DUMMY_DIR = pathlib.Path(__file__).parent / "dummy_data"
+DUMMY_DIR = dummy_data(__file__)
 LABELS = {"relaxed": 0, "neutral": 1, "concentrating": 2}
 WINDOW, STEP = 256, 128
 HEADER = "timestamps,TP9,AF7,AF8,TP10,Right AUX"
@@ -50,14 +51,6 @@ def _expected_counts(folder):
     return per_split, per_class
 
 
-def _build(tmp_path, manual_dir, config="raw"):
-    builder = Builder(config=config, data_dir=tmp_path / "tfds")
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(manual_dir=str(manual_dir))
-    )
-    return builder
-
-
 def _examples(builder, split):
     return list(tfds.as_numpy(builder.as_dataset(split=split, shuffle_files=False)))
 
@@ -76,7 +69,7 @@ def _good_lines(n=300, sfreq=256.0, start=1533222559.839):
 
 
 def test_raw_dummy_counts_shapes_ids(tmp_path):
-    builder = _build(tmp_path, DUMMY_DIR)
+    builder = build(Builder, tmp_path / "tfds", DUMMY_DIR, config="raw")
     per_split, per_class = _expected_counts(DUMMY_DIR)
     assert per_split == {"subject_01": 3 + 3 + 4 + 1, "subject_02": 3 + 1 + 2 + 0}  # hand count
     assert {name: info.num_examples for name, info in builder.info.splits.items()} == per_split
@@ -107,7 +100,7 @@ def test_raw_dummy_counts_shapes_ids(tmp_path):
 
 
 def test_raw_values_match_csv_and_gap_is_respected(tmp_path):
-    builder = _build(tmp_path, DUMMY_DIR)
+    builder = build(Builder, tmp_path / "tfds", DUMMY_DIR, config="raw")
     examples = [
         e for e in _examples(builder, "subject_02") if e["label"] == 0
     ]  # subjectb-relaxed-2
@@ -124,7 +117,7 @@ def test_raw_values_match_csv_and_gap_is_respected(tmp_path):
 
 
 def test_features_config(tmp_path):
-    builder = _build(tmp_path, DUMMY_DIR, config="features")
+    builder = build(Builder, tmp_path / "tfds", DUMMY_DIR, config="features")
     per_split, _ = _expected_counts(DUMMY_DIR)
     assert {name: info.num_examples for name, info in builder.info.splits.items()} == per_split
     examples = [
@@ -185,7 +178,7 @@ def test_bad_files_raise_corpus_format_error(tmp_path, name, lines, match):
     manual.mkdir()
     path = _write(manual / name, lines)
     with pytest.raises(CorpusFormatError, match=match) as info:
-        _build(tmp_path, manual)
+        build(Builder, tmp_path / "tfds", manual, config="raw")
     assert str(path) in str(info.value)
 
 
@@ -193,7 +186,7 @@ def test_empty_manual_dir(tmp_path):
     (tmp_path / "manual").mkdir()
     (tmp_path / "manual" / "mental-state.csv").write_text("a,b\n1,2\n")  # not a recording
     with pytest.raises(CorpusFormatError, match="no Muse recording found"):
-        _build(tmp_path, tmp_path / "manual")
+        build(Builder, tmp_path / "tfds", tmp_path / "manual", config="raw")
 
 
 def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
@@ -208,7 +201,7 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
 
     monkeypatch.setattr(muse_dataset_builder, "recording_windows", failing)
     with pytest.raises(RuntimeError, match="simulated"):
-        _build(tmp_path, DUMMY_DIR)
+        build(Builder, tmp_path / "tfds", DUMMY_DIR, config="raw")
     assert not Builder(config="raw", data_dir=tmp_path / "tfds").is_prepared()
 
 
@@ -217,7 +210,7 @@ def test_real_recordings_counts_per_subject_and_class(tmp_path, shared_data):
     folder = shared_data / "muse_mental_state"
     if not folder.is_dir():
         pytest.skip(f"{folder} is absent")
-    builder = _build(tmp_path, folder)
+    builder = build(Builder, tmp_path / "tfds", folder, config="raw")
     per_split, per_class = _expected_counts(folder)
     assert sorted(per_split) == ["subject_01", "subject_02", "subject_03", "subject_04"]
     assert {name: info.num_examples for name, info in builder.info.splits.items()} == per_split
@@ -236,7 +229,7 @@ def test_real_recordings_counts_per_subject_and_class(tmp_path, shared_data):
 
 
 def test_preprocessing_spec_matches_what_is_written(tmp_path):
-    builder = _build(tmp_path, DUMMY_DIR)
+    builder = build(Builder, tmp_path / "tfds", DUMMY_DIR, config="raw")
     spec = builder.preprocessing_spec()
     assert spec.dataset == "muse/raw" and spec.window_s == 1.0 and spec.step_s == 0.5
     split = sorted(builder.info.splits)[0]

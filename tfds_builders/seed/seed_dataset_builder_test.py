@@ -11,8 +11,9 @@ import tensorflow_datasets as tfds
 
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.tfds_builders import seed as seed_package  # registers "seed"
+from amigos_emo.tfds_builders.testing import build, dummy_data
 
-DUMMY = pathlib.Path(__file__).resolve().parent / "dummy_data"
+DUMMY = dummy_data(__file__)
 RAW_DIR = DUMMY / "SEED" / "Preprocessed_EEG"
 FEATURE_DIR = DUMMY / "SEED" / "ExtractedFeatures"
 LABELS = [1, 0, -1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 0, 1, -1]
@@ -32,20 +33,12 @@ def _trial_arrays(path, regex):
     return {int(re.search(regex, k).group(1)): v for k, v in mat.items() if re.search(regex, k)}
 
 
-def _build(tmp_path, config, manual_dir=DUMMY):
-    builder = tfds.builder("seed", config=config, data_dir=tmp_path / "data")
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(manual_dir=manual_dir)
-    )
-    return builder
-
-
 def _examples(builder, split):
     return list(tfds.as_numpy(builder.as_dataset(split=split)))
 
 
 def test_raw_windows_counts_values_and_ids(tmp_path):
-    builder = _build(tmp_path, "raw")
+    builder = build("seed", tmp_path / "data", DUMMY, config="raw")
     sessions = _sessions(RAW_DIR)
     assert set(builder.info.splits) == {f"subject_{s:02d}" for s in sessions}
     for subject, paths in sessions.items():
@@ -69,7 +62,7 @@ def test_raw_windows_counts_values_and_ids(tmp_path):
 
 
 def test_de_lds_sequences(tmp_path):
-    builder = _build(tmp_path, "de_lds")
+    builder = build("seed", tmp_path / "data", DUMMY, config="de_lds")
     assert builder.info.features["label"].names == ["negative", "neutral", "positive"]
     for subject, paths in _sessions(FEATURE_DIR).items():
         examples = _examples(builder, f"subject_{subject:02d}")
@@ -207,7 +200,7 @@ def test_interrupted_build_leaves_nothing_prepared(tmp_path, monkeypatch):
 def test_de_sequences_from_preprocessed_eeg(tmp_path):
     from amigos_emo.signal.features import de_sequence
 
-    builder = _build(tmp_path, "de")
+    builder = build("seed", tmp_path / "data", DUMMY, config="de")
     for subject, paths in _sessions(RAW_DIR).items():
         examples = _examples(builder, f"subject_{subject:02d}")
         by_key = {(int(e["session_id"]), int(e["trial_id"])): e for e in examples}
@@ -237,7 +230,7 @@ def test_non_finite_sample_stops_the_build_naming_file_and_trial(tmp_path):
         CorpusFormatError,
         match=rf"{re.escape(path.name)}: session 1, trial 2: EEG holds non-finite samples.*1 infinite",
     ):
-        _build(tmp_path, "raw", manual_dir=folder.parent)
+        build("seed", tmp_path / "data", folder.parent, config="raw")
 
 
 def test_label_code_outside_the_classes_is_refused(tmp_path, monkeypatch):
@@ -245,7 +238,7 @@ def test_label_code_outside_the_classes_is_refused(tmp_path, monkeypatch):
     with pytest.raises(
         CorpusFormatError, match=r"label code outside the corpus's classes.*Found 3"
     ):
-        _build(tmp_path, "raw")
+        build("seed", tmp_path / "data", DUMMY, config="raw")
 
 
 def test_source_files_are_what_the_config_reads(tmp_path):
@@ -272,7 +265,7 @@ def test_manual_dir_checked_before_tfds(tmp_path):
 
 @pytest.mark.parametrize("config", ["raw", "de"])
 def test_preprocessing_spec_matches_what_is_written(tmp_path, config):
-    builder = _build(tmp_path, config)
+    builder = build("seed", tmp_path / "data", DUMMY, config=config)
     spec = builder.preprocessing_spec()
     assert spec.dataset == f"seed/{config}" and spec.representation == config
     assert len(spec.signals["eeg"].channels) == 62 and spec.signals["eeg"].sfreq_hz == 200.0

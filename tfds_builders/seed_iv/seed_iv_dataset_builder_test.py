@@ -11,8 +11,9 @@ import tensorflow_datasets as tfds
 
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.tfds_builders import seed_iv  # noqa: F401  (registers "seed_iv")
+from amigos_emo.tfds_builders.testing import build, dummy_data
 
-DUMMY = pathlib.Path(__file__).resolve().parent / "dummy_data"
+DUMMY = dummy_data(__file__)
 # The ReadMe.txt label orders, written out here independently of the constants module.
 README_LABELS = {
     1: [1, 2, 3, 0, 2, 0, 0, 1, 0, 1, 2, 1, 1, 1, 2, 3, 2, 2, 3, 3, 0, 3, 0, 3],
@@ -33,19 +34,13 @@ def _trials(folder, regex):
     return out
 
 
-def _build(tmp_path, config):
-    builder = tfds.builder("seed_iv", config=config, data_dir=tmp_path / "data")
-    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=DUMMY))
-    return builder
-
-
 def _by_key(builder, subject):
     examples = tfds.as_numpy(builder.as_dataset(split=f"subject_{subject:02d}"))
     return {(int(e["session_id"]), int(e["trial_id"]), int(e["window_index"])): e for e in examples}
 
 
 def test_raw_windows(tmp_path):
-    builder = _build(tmp_path, "raw")
+    builder = build("seed_iv", tmp_path / "data", DUMMY, config="raw")
     for subject, trials in _trials(DUMMY / "eeg_raw_data", r"_eeg(\d+)$").items():
         expected = {
             (session, trial, w): array[:, 800 * w : 800 * (w + 1)].T
@@ -64,7 +59,7 @@ def test_raw_windows(tmp_path):
 
 
 def test_de_lds_sequences(tmp_path):
-    builder = _build(tmp_path, "de_lds")
+    builder = build("seed_iv", tmp_path / "data", DUMMY, config="de_lds")
     assert builder.info.features["label"].names == ["neutral", "sad", "fear", "happy"]
     for subject, trials in _trials(DUMMY / "eeg_feature_smooth", r"^de_LDS(\d+)$").items():
         got = _by_key(builder, subject)
@@ -83,7 +78,7 @@ def test_de_lds_sequences(tmp_path):
 def test_de_sequences(tmp_path):
     from amigos_emo.signal.features import de_sequence
 
-    builder = _build(tmp_path, "de")
+    builder = build("seed_iv", tmp_path / "data", DUMMY, config="de")
     for subject, trials in _trials(DUMMY / "eeg_raw_data", r"_eeg(\d+)$").items():
         got = _by_key(builder, subject)
         long_enough = {key: a for key, a in trials.items() if a.shape[1] >= 800}  # others skipped
@@ -99,7 +94,7 @@ def test_de_sequences(tmp_path):
 def test_stft_and_binary_label(tmp_path):
     from amigos_emo.signal.spectral import stft_spectrogram
 
-    builder = _build(tmp_path, "stft")
+    builder = build("seed_iv", tmp_path / "data", DUMMY, config="stft")
     assert builder.info.features["stft"].shape == (62, 9, 51)
     assert builder.info.features["label_binary"].names == ["not_happy", "happy"]
     for subject, trials in _trials(DUMMY / "eeg_raw_data", r"_eeg(\d+)$").items():

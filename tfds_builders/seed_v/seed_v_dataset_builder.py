@@ -148,11 +148,11 @@ class Builder(seed_common.SeedFamilyBuilder):
                 found=f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}",
                 hint="Download the file again; a partial download is the usual cause.",
             ) from error
-        if raw.info["sfreq"] != constants.RAW_SFREQ_HZ:
+        if raw.info["sfreq"] != constants.SOURCE_SFREQ_HZ:
             raise CorpusFormatError(
                 path,
                 "has an unexpected sampling rate",
-                expected=f"{constants.RAW_SFREQ_HZ:g} Hz",
+                expected=f"{constants.SOURCE_SFREQ_HZ:g} Hz",
                 found=f"{raw.info['sfreq']:g} Hz",
             )
         by_upper = {name.upper(): name for name in raw.ch_names}

@@ -20,8 +20,9 @@ from amigos_emo.io.safe_pickle import UnsafePickleError
 from amigos_emo.tfds_builders import seed_v as seed_v_package
 from amigos_emo.tfds_builders.seed_common import SeedConfig
 from amigos_emo.tfds_builders.seed_v import seed_v_dataset_builder
+from amigos_emo.tfds_builders.testing import build, dummy_data
 
-DUMMY = pathlib.Path(__file__).resolve().parent / "dummy_data"
+DUMMY = dummy_data(__file__)
 LABELS = {1: [4, 1, 3, 2, 0] * 3, 2: [2, 1, 3, 0, 4, 4, 0, 3, 2, 1, 3, 4, 1, 2, 0]}
 LABELS[3] = LABELS[2]
 SHORT_STARTS = (0.02, 0.12)
@@ -53,18 +54,13 @@ def short_table(monkeypatch):
     monkeypatch.setattr(constants, "TRIAL_END_S", {s: SHORT_ENDS for s in (1, 2, 3)})
 
 
-def _prepare(builder):
-    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=DUMMY))
-    return builder
-
-
 def _by_key(builder, subject):
     examples = tfds.as_numpy(builder.as_dataset(split=f"subject_{subject:02d}"))
     return {(int(e["session_id"]), int(e["trial_id"]), int(e["window_index"])): e for e in examples}
 
 
 def test_de_lds_from_npz(tmp_path):
-    builder = _prepare(tfds.builder("seed_v", config="de_lds", data_dir=tmp_path))
+    builder = build("seed_v", tmp_path, DUMMY, config="de_lds")
     assert builder.info.features["label"].names == ["disgust", "fear", "sad", "neutral", "happy"]
     for path in sorted((DUMMY / "EEG_DE_features").glob("*_123.npz")):
         subject = int(path.name.split("_")[0])
@@ -86,7 +82,7 @@ def test_raw_windows_from_cnt(tmp_path, short_table):
     config = SeedConfig(
         name="raw_test", representation="raw", window_s=0.05
     )  # 10 samples at 200 Hz
-    builder = _prepare(tfds.builder("seed_v", config=config, data_dir=tmp_path))
+    builder = build("seed_v", tmp_path, DUMMY, config=config)
     for subject in (1, 2):
         expected = {}
         for path in sorted((DUMMY / "EEG_raw").glob(f"{subject}_*.cnt")):

@@ -1,7 +1,6 @@
 """Tests for the SEED-VII builder, on the dummy corpus in dummy_data/."""
 
 import importlib.util
-import pathlib
 import re
 import shutil
 
@@ -13,8 +12,9 @@ import tensorflow_datasets as tfds
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.tfds_builders import seed_vii  # noqa: F401  (registers "seed_vii")
 from amigos_emo.tfds_builders.seed_vii.seed_vii_dataset_builder import read_label_xlsx
+from amigos_emo.tfds_builders.testing import build, dummy_data
 
-DUMMY = pathlib.Path(__file__).resolve().parent / "dummy_data"
+DUMMY = dummy_data(__file__)
 CODES = {"disgust": 0, "fear": 1, "sad": 2, "neutral": 3, "happy": 4, "anger": 5, "surprise": 6}
 HALF = {
     1: "happy neutral disgust sad anger anger sad disgust neutral happy",
@@ -44,19 +44,13 @@ def _videos(folder, regex):
     return out
 
 
-def _build(tmp_path, config):
-    builder = tfds.builder("seed_vii", config=config, data_dir=tmp_path / "data")
-    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=DUMMY))
-    return builder
-
-
 def _by_key(builder, subject):
     examples = tfds.as_numpy(builder.as_dataset(split=f"subject_{subject:02d}"))
     return {(int(e["session_id"]), int(e["trial_id"]), int(e["window_index"])): e for e in examples}
 
 
 def test_raw_windows(tmp_path):
-    builder = _build(tmp_path, "raw")
+    builder = build("seed_vii", tmp_path / "data", DUMMY, config="raw")
     assert builder.info.features["label"].names == list(CODES)
     for subject, videos in _videos(DUMMY / "EEG_preprocessed", r"(\d+)").items():
         expected = {
@@ -75,7 +69,7 @@ def test_raw_windows(tmp_path):
 
 
 def test_de_lds_sequences(tmp_path):
-    builder = _build(tmp_path, "de_lds")
+    builder = build("seed_vii", tmp_path / "data", DUMMY, config="de_lds")
     for subject, videos in _videos(DUMMY / "EEG_features", r"de_LDS_(\d+)").items():
         got = _by_key(builder, subject)
         assert set(got) == {((v - 1) // 20 + 1, (v - 1) % 20 + 1, 0) for v in videos}
@@ -174,7 +168,7 @@ def test_bad_feature_and_eeg_arrays(tmp_path):
 def test_de_sequences(tmp_path):
     from amigos_emo.signal.features import de_sequence
 
-    builder = _build(tmp_path, "de")
+    builder = build("seed_vii", tmp_path / "data", DUMMY, config="de")
     for subject, videos in _videos(DUMMY / "EEG_preprocessed", r"(\d+)").items():
         got = _by_key(builder, subject)
         assert set(got) == {((v - 1) // 20 + 1, (v - 1) % 20 + 1, 0) for v in videos}
