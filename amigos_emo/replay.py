@@ -124,7 +124,7 @@ def replay(
     """Push ``recording`` through an LSL outlet in (scaled) real time.
 
     Args:
-        recording: a :class:`~amigos_emo.predict.Recording` (``data`` ``(n_times, n_chans)``).
+        recording: a :class:`~amigos_emo.io.recordings.Recording` (``data`` ``(n_times, n_chans)``).
         name: the LSL stream name.
         stype: the LSL stream type (``"EEG"``, ``"ECG"``, ...).
         source_id: the LSL source id (default ``amigos_emo-<name>``).
