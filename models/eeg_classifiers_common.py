@@ -3,9 +3,11 @@
 The raw-EEG families read the input ``eeg`` in the package's time-major layout
 ``(n_times, n_chans)`` (float32, microvolts, normalised by the trainer) and takes the signal
 parameters ``n_times`` and ``n_chans`` from the per-example input shape, as braindecode's models
-take ``n_times``/``n_chans``/``sfreq`` and check that they agree. ``sfreq`` (Hz) comes from the
-preset (128 Hz for AMIGOS/DEAP/DREAMER/GAMEEMO, 200 Hz for the SEED family, 256 Hz for Muse) or an explicit override, because the
-runner passes input shapes only.
+take ``n_times``/``n_chans``/``sfreq`` and check that they agree. ``sfreq`` (Hz) and, for models
+that arrange electrodes, ``channel_names`` come from the data: the families are registered
+``signal_aware``, so the runner and the tuner pass ``signals`` (the ``eeg`` input's rate and
+electrode names as its builder declares them). Without ``signals`` (a direct API call) the
+preset's or an override's values apply. No table by corpus name is kept here.
 """
 
 from __future__ import annotations
@@ -19,22 +21,47 @@ EEG_INPUT = "eeg"
 LABEL_OUTPUT = "label"
 DEFAULT_N_OUTPUTS = 2
 
-# Sampling rates of the corpora's raw EEG as the builders write it (Hz).
-CORPUS_SFREQ_HZ = {
-    "amigos": 128.0,
-    "deap": 128.0,
-    "dreamer": 128.0,
-    "gameemo": 128.0,
-    "muse": 256.0,
-    "seed": 200.0,
-    "seed_iv": 200.0,
-    "seed_v": 200.0,
-    "seed_vii": 200.0,
-}
+
+def eeg_signal_facts(signals, data_arguments=("sfreq",)):
+    """The ``eeg`` input's facts as constructor arguments, from a dataset's ``signals``.
+
+    Args:
+        signals: ``None`` or ``{input: {"sfreq_hz": float, "channels": [names]}}`` (a
+            :class:`~amigos_emo.preprocessing_spec.SignalSpec` per input is accepted too).
+        data_arguments: which facts the family takes: ``"sfreq"`` and/or ``"channel_names"``.
+
+    Returns:
+        dict, e.g. ``{"sfreq": 200.0}``; empty without ``signals`` or without an ``eeg`` entry.
+    """
+    if signals is None:
+        return {}
+    validate_type(signals, Mapping, "signals")
+    eeg = signals.get(EEG_INPUT)
+    if eeg is None:
+        return {}
+
+    def fact(key):
+        return eeg[key] if isinstance(eeg, Mapping) else getattr(eeg, key)
+
+    facts = {}
+    if "sfreq" in data_arguments:
+        facts["sfreq"] = float(fact("sfreq_hz"))
+    if "channel_names" in data_arguments:
+        facts["channel_names"] = tuple(str(name) for name in fact("channels"))
+    return facts
 
 
 def resolve_raw_eeg_arguments(
-    family, input_shapes, n_outputs, preset, overrides, presets, default_preset, tunable
+    family,
+    input_shapes,
+    n_outputs,
+    preset,
+    overrides,
+    presets,
+    default_preset,
+    tunable,
+    signals=None,
+    data_arguments=("sfreq",),
 ):
     """Merge a preset, the overrides and the signal shape into constructor arguments.
 
@@ -48,6 +75,10 @@ def resolve_raw_eeg_arguments(
         default_preset: the family's default preset name.
         tunable: names of the constructor arguments an override may set (``n_times`` and
             ``n_chans`` are always accepted and must agree with ``input_shapes``).
+        signals: the dataset's signal facts (:func:`eeg_signal_facts`), or ``None``. Its rate
+            replaces the preset's; an explicit ``sfreq`` override must agree with it. Its
+            electrode names replace the preset's unless ``channel_names`` is overridden.
+        data_arguments: the facts this family takes from ``signals``.
 
     Returns:
         dict of constructor arguments including ``n_times``, ``n_chans`` and ``n_outputs``.
@@ -86,7 +117,15 @@ def resolve_raw_eeg_arguments(
                 f"{key} disagrees with input_shapes[{EEG_INPUT!r}]={shape}: expected {value}. "
                 f"Received: {key}={overrides[key]!r}"
             )
-    arguments = {**presets[preset], **overrides, **signal}
+    facts = eeg_signal_facts(signals, data_arguments)
+    if "sfreq" in facts and "sfreq" in overrides and float(overrides["sfreq"]) != facts["sfreq"]:
+        raise ValueError(
+            f"sfreq disagrees with the dataset: its builder declares the {EEG_INPUT!r} input at "
+            f"{facts['sfreq']:g} Hz. Received: sfreq={overrides['sfreq']!r}"
+        )
+    if "channel_names" in overrides:
+        facts.pop("channel_names", None)
+    arguments = {**presets[preset], **overrides, **facts, **signal}
     if n_outputs is not None:
         arguments["n_outputs"] = n_outputs
     arguments.setdefault("n_outputs", DEFAULT_N_OUTPUTS)

@@ -50,6 +50,11 @@ class ModelEntry:
             "n_classes": int | None}}`` (``None``: one classification head ``"label"`` with
             ``n_outputs`` classes); output names are the head names (see
             :meth:`output_names`).
+        signal_aware: ``build`` also accepts ``signals={input: {"sfreq_hz": float,
+            "channels": [names]}}``, the facts of each signal input as the dataset's builder
+            declares them (its preprocessing spec); the runner and the tuner pass them, so a
+            model takes its sampling rate and electrode names from the data, never from a
+            table by corpus name.
     """
 
     name: str
@@ -64,6 +69,7 @@ class ModelEntry:
     framework: str = "keras"
     dynamic_inputs: bool = False
     dynamic_outputs: bool = False
+    signal_aware: bool = False
 
     def input_names(self, available=None):
         """The model's input names: ``inputs``, or every name in ``available`` when dynamic.
@@ -104,12 +110,14 @@ def register_model(
     description="",
     callbacks=None,
     framework="keras",
+    signal_aware=False,
 ):
     """Register a model family under ``name``. Registering the same name twice is an error.
 
     ``inputs=None`` registers a model that takes every signal input of the dataset
     (``entry.dynamic_inputs``); ``outputs=None`` one whose heads are given at build time
-    (``entry.dynamic_outputs``). See :class:`ModelEntry`.
+    (``entry.dynamic_outputs``); ``signal_aware=True`` one whose ``build`` takes ``signals``
+    (``entry.signal_aware``). See :class:`ModelEntry`.
     """
     if framework not in FRAMEWORKS:
         raise ValueError(
@@ -130,6 +138,7 @@ def register_model(
         framework=framework,
         dynamic_inputs=inputs is None,
         dynamic_outputs=outputs is None,
+        signal_aware=bool(signal_aware),
     )
     _REGISTRY[name] = entry
     return entry

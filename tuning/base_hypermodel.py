@@ -227,6 +227,9 @@ class RegistryHyperModel(keras_tuner.HyperModel):
             heads = getattr(self.fold_data, "heads", None)
             if getattr(self.entry, "dynamic_outputs", False) and heads is not None:
                 build_args = {"heads": heads, **build_args}
+            signals = getattr(self.fold_data, "signals", None)
+            if getattr(self.entry, "signal_aware", False) and signals:
+                build_args = {"signals": signals, **build_args}
             core = self.entry.build(
                 self.input_shapes, n_outputs=self.n_outputs, preset=self.preset, **build_args
             )

@@ -1,14 +1,13 @@
 """Search space of EEGNet (``eegnet``).
 
-Hyperparameters (defaults: the preset's, ``amigos`` = EEGNet-8,2 at 128 Hz unless another is
-chosen):
+Hyperparameters (defaults: the preset's, ``eegnet_8_2`` unless another is chosen):
 
 - ``n_filters_temporal`` (``F1``: 4-16), ``depth_multiplier`` (``D``: 1-4),
   ``n_filters_separable`` (``F2``: 8-64), ``dropout`` (0-0.5);
 - ``learning_rate`` (1e-4-1e-2, log) of Adam.
 
 The kernel lengths are not searched: they follow ``sfreq`` (half a second, an eighth of a
-second), as in the paper. Label smoothing is not searched: it changes the scale of ``val_loss``.
+second), as in the paper, and ``sfreq`` is the dataset's (``signals``). Label smoothing is not searched: it changes the scale of ``val_loss``.
 """
 
 from __future__ import annotations

@@ -1,14 +1,13 @@
 """Search space of TSception (``tsception``).
 
-Hyperparameters (defaults: the preset's, ``amigos`` unless another is chosen; the paper's
-15/15/32):
+Hyperparameters (defaults: the preset's, ``paper`` unless another is chosen: 15/15/32):
 
 - ``n_filters_temporal`` (9-30), ``n_filters_spatial`` (6-30), ``hidden_units`` (16-128),
   ``dropout`` (0-0.7);
 - ``learning_rate`` (1e-4-1e-2, log) of Adam.
 
 The temporal kernels follow ``sfreq`` (0.5, 0.25, 0.125 s) and the hemisphere arrangement the
-preset's electrode names; neither is searched. Label smoothing is not searched.
+dataset's electrode names (``signals``); neither is searched. Label smoothing is not searched.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ register_model(
     inputs=INPUT_NAMES,
     outputs=OUTPUT_NAMES,
     task="classification",
+    signal_aware=True,
     presets=EEGNET_PRESETS,
     description="EEGNet-8,2 (Lawhern 2018): temporal, depthwise-spatial and separable convs on raw EEG.",
 )

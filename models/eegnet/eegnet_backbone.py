@@ -222,14 +222,17 @@ _TUNABLE_ARGUMENTS = (
 )
 
 
-def build_eegnet(input_shapes, n_outputs=None, preset=None, **overrides):
+def build_eegnet(input_shapes, n_outputs=None, preset=None, signals=None, **overrides):
     """Registry ``build``: an uncompiled :class:`EEGNet`.
 
     Args:
         input_shapes: mapping with ``"eeg"``: ``(n_times, n_chans)`` (extra keys ignored).
         n_outputs: number of classes (default 2).
-        preset: a name in :data:`EEGNET_PRESETS` (``"amigos"`` by default: 128 Hz).
-        **overrides: :class:`EEGNet` arguments that replace the preset's (``sfreq`` among them).
+        preset: a name in :data:`EEGNET_PRESETS` (``"eegnet_8_2"`` by default).
+        signals: the dataset's signal facts (``{"eeg": {"sfreq_hz": ..., "channels": ...}}``,
+            passed by the runner); the ``eeg`` rate sets ``sfreq``.
+        **overrides: :class:`EEGNet` arguments that replace the preset's (``sfreq`` among them;
+            it must agree with ``signals``).
 
     Returns:
         The uncompiled model; input ``eeg``, output ``label`` ``(batch, n_outputs)``.
@@ -243,6 +246,7 @@ def build_eegnet(input_shapes, n_outputs=None, preset=None, **overrides):
         EEGNET_PRESETS,
         DEFAULT_PRESET,
         _TUNABLE_ARGUMENTS,
+        signals=signals,
     )
     return EEGNet(**arguments)
 

@@ -30,12 +30,16 @@ def test_eegnet_8_2_parameter_count_at_22_channels_256_samples():
     assert model.count_params() == 1972 + 2 * (f1 + f1 * d + f2)  # + moving mean/variance
 
 
-@pytest.mark.parametrize(("preset", "kernels"), [("amigos", (64, 16)), ("seed", (100, 25))])
-def test_kernels_follow_sfreq(preset, kernels):
-    model = build_model("eegnet", {"eeg": (256, 4)}, preset=preset)
+@pytest.mark.parametrize(("sfreq", "kernels"), [(128.0, (64, 16)), (200.0, (100, 25))])
+def test_kernels_follow_the_rate_the_dataset_declares(sfreq, kernels):
+    signals = {"eeg": {"sfreq_hz": sfreq, "channels": ["A", "B", "C", "D"]}}
+    model = get_model_entry("eegnet").build({"eeg": (256, 4)}, signals=signals)
     assert model.get_layer("temporal_conv").kernel_size == (kernels[0], 1)
     assert model.get_layer("separable_conv").kernel_size == (kernels[1], 1)
-    assert model.sfreq == EEGNET_PRESETS[preset]["sfreq"]
+    assert model.sfreq == sfreq
+    assert build_model("eegnet", {"eeg": (256, 4)}).sfreq == EEGNET_PRESETS["eegnet_8_2"]["sfreq"]
+    with pytest.raises(ValueError, match=f"input at {sfreq:g} Hz. Received: sfreq=250"):
+        get_model_entry("eegnet").build({"eeg": (256, 4)}, signals=signals, sfreq=250.0)
     model = build_model("eegnet", {"eeg": (256, 4)}, sfreq=250.0, kernel_length=33)
     assert model.get_layer("temporal_conv").kernel_size == (33, 1)
     assert model.get_layer("separable_conv").kernel_size == (31, 1)  # round(250 / 8)
@@ -44,7 +48,7 @@ def test_kernels_follow_sfreq(preset, kernels):
 def test_registered_entry():
     entry = get_model_entry("eegnet")
     assert (entry.inputs, entry.outputs, entry.task) == (("eeg",), ("label",), "classification")
-    assert {"amigos", "deap", "dreamer", "seed"} <= set(entry.presets)
+    assert set(entry.presets) == {"eegnet_8_2", "tiny"} and entry.signal_aware
 
 
 @pytest.mark.parametrize(

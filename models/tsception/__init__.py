@@ -23,6 +23,7 @@ register_model(
     inputs=INPUT_NAMES,
     outputs=OUTPUT_NAMES,
     task="classification",
+    signal_aware=True,
     presets=TSCEPTION_PRESETS,
     description="TSception (Ding 2022): multi-scale temporal and hemisphere-asymmetric spatial convs.",
 )

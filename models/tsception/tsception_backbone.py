@@ -254,16 +254,18 @@ _TUNABLE_ARGUMENTS = (
 )
 
 
-def build_tsception(input_shapes, n_outputs=None, preset=None, **overrides):
+def build_tsception(input_shapes, n_outputs=None, preset=None, signals=None, **overrides):
     """Registry ``build``: an uncompiled :class:`TSception`.
 
     Args:
         input_shapes: mapping with ``"eeg"``: ``(n_times, n_chans)`` (extra keys ignored).
         n_outputs: number of classes (default 2).
-        preset: a name in :data:`TSCEPTION_PRESETS` (``"amigos"`` by default). A corpus
-            preset's ``channel_names`` must match ``n_chans``; pass ``channel_names=None`` (or
-            your own names) for another montage.
-        **overrides: :class:`TSception` arguments that replace the preset's.
+        preset: a name in :data:`TSCEPTION_PRESETS` (``"paper"`` by default).
+        signals: the dataset's signal facts (``{"eeg": {"sfreq_hz": ..., "channels": ...}}``,
+            passed by the runner): the rate sets ``sfreq`` and the electrode names
+            ``channel_names`` (unless overridden).
+        **overrides: :class:`TSception` arguments that replace the preset's (``sfreq`` must
+            agree with ``signals``).
 
     Returns:
         The uncompiled model; input ``eeg``, output ``label`` ``(batch, n_outputs)``.
@@ -277,16 +279,9 @@ def build_tsception(input_shapes, n_outputs=None, preset=None, **overrides):
         TSCEPTION_PRESETS,
         DEFAULT_PRESET,
         _TUNABLE_ARGUMENTS,
+        signals=signals,
+        data_arguments=("sfreq", "channel_names"),
     )
-    names = arguments.get("channel_names")
-    if "channel_names" not in overrides and names is not None:
-        if len(names) != arguments["n_chans"]:
-            raise ValueError(
-                f"tsception preset {preset or DEFAULT_PRESET!r} names {len(names)} electrodes "
-                f"but input_shapes['eeg'] has n_chans={arguments['n_chans']}. Choose the preset "
-                "of your corpus, or pass channel_names (or channel_names=None for input "
-                "already arranged left hemisphere then mirrored right)."
-            )
     return TSception(**arguments)
 
 
