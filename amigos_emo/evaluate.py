@@ -177,6 +177,14 @@ def evaluate_model(
                 "these scores are not subject-independent."
             )
     raw = builder.as_dataset(split=split, shuffle_files=False)
+    if (fold_metrics or {}).get("normalise") == "subject":
+        axes = pipeline.normalisation_axes(builder, inputs)
+        stats = pipeline.subject_input_stats(raw, inputs, axes=axes)
+        raw = pipeline.standardise_per_subject(raw, stats, inputs)
+        notes.append(
+            f"{pipeline.SUBJECT_NORMALISATION_NOTE} (as in training: each subject of {split} "
+            "standardised with its own windows)."
+        )
     dataset = pipeline.make_dataset(raw, inputs, specs, batch_size)
     predictions = model.predict(dataset, verbose=0)
     truth_raw = pipeline.collect_targets(raw, specs)

@@ -347,6 +347,20 @@ def predict_recording(model, recording, spec=None, step_s=None, batch_size=256):
     if not isinstance(recording, recordings.Recording):
         recording = recordings.read_recording(recording)
     inputs, starts_s, valid = prepare_inputs(model, spec, recording, step_s=step_s)
+    if spec.input_normalisation == "subject" and valid.any():
+        from amigos_emo.training.pipeline import standardise_recording
+
+        logger.warning(
+            "%s: the model was trained with --normalise subject (TRANSDUCTIVE); the %d window(s) "
+            "of this recording are standardised with their own mean/std first, so give it a "
+            "recording long enough to represent the person (as in training, all of a subject's "
+            "windows).",
+            recording.path,
+            int(valid.sum()),
+        )
+        inputs = standardise_recording(
+            inputs, {name: spec.axes_of(name, x.ndim - 1) for name, x in inputs.items()}
+        )
     outputs = (
         model.predict(inputs, batch_size=batch_size)
         if valid.any()

@@ -31,6 +31,11 @@ Schema of ``preprocessing.json`` (all times in seconds, rates in Hz)::
                                                # per feature the builder writes: the per-example
                                                # axes pooled into one mean/std (the others keep
                                                # their own), [] per element, null not normalised
+      "input_normalisation": "train",          # "subject" (--normalise subject, TRANSDUCTIVE):
+                                               # each person's windows were standardised with
+                                               # their own mean/std before the model's train-
+                                               # fitted normalisation; predict does the same
+                                               # over the windows of the recording it is given
       "extra": {}                              # corpus-specific facts, free form
     }
 
@@ -118,6 +123,7 @@ class PreprocessingSpec:
     baseline: dict | None = None
     targets: dict = dataclasses.field(default_factory=dict)
     normalisation_axes: dict | None = None
+    input_normalisation: str = "train"
     extra: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):

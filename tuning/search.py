@@ -442,6 +442,7 @@ def _search(config, builder, role, hypermodel_class):
         config.class_weights,
         target=config.target,
         augmenter=make_augmenter(config, builder),
+        normalise=config.normalise,
     )
     hypermodel = hypermodel_class(
         data,
@@ -509,6 +510,7 @@ def _search(config, builder, role, hypermodel_class):
         config.class_weights,
         target=config.target,
         augmenter=make_augmenter(config, builder),
+        normalise=config.normalise,
     )
     retrain_hypermodel = hypermodel_class(
         retrain_data,

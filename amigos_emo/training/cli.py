@@ -12,7 +12,7 @@ import dataclasses
 
 def add_common_arguments(parser, defaults):
     """Options of :class:`~amigos_emo.training.config.CommonConfig` (``defaults`` gives values)."""
-    from amigos_emo.training.config import CLASS_WEIGHTS, JIT, MIXED_PRECISION
+    from amigos_emo.training.config import CLASS_WEIGHTS, JIT, MIXED_PRECISION, NORMALISE
 
     parser.add_argument(
         "--dataset",
@@ -74,6 +74,16 @@ def add_common_arguments(parser, defaults):
         default=defaults.class_weights,
         choices=CLASS_WEIGHTS,
         help="balanced class weights for every binary and classification head (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--normalise",
+        default=defaults.normalise,
+        choices=NORMALISE,
+        help="input normalisation: 'train' = one mean/std per input fitted on the training "
+        "subjects only (default); 'subject' = first standardise every subject, test subjects "
+        "included, with its own windows (TRANSDUCTIVE, reported as such: removes individual "
+        "offsets, as wearable studies often do; a deployed model needs the person's own "
+        "recording to calibrate on)",
     )
     parser.add_argument(
         "--augment",

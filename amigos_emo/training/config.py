@@ -20,6 +20,10 @@ from amigos_emo._checks import check_option
 MIXED_PRECISION = ("auto", "off", "float16", "bfloat16")
 JIT = ("auto", "on", "off")
 CLASS_WEIGHTS = ("balanced", "none")
+# Input normalisation: "train" fits one mean/std per input on the training subjects only (the
+# default, inductive); "subject" first standardises every subject, test subjects included, with
+# its own windows' statistics (TRANSDUCTIVE: no labels are read, but the test subjects' data is).
+NORMALISE = ("train", "subject")
 
 # Named run presets (``--run-preset``): option defaults for common intents. Explicit flags win.
 RUN_PRESETS = {
@@ -46,6 +50,7 @@ class CommonConfig:
     mixed_precision: str = "auto"
     jit: str = "auto"
     class_weights: str = "balanced"
+    normalise: str = "train"
     augment: str | None = None
     augment_ratio: int = 0
     overwrite: bool = False
@@ -57,6 +62,7 @@ class CommonConfig:
         check_option(self.mixed_precision, MIXED_PRECISION, "mixed_precision")
         check_option(self.jit, JIT, "jit")
         check_option(self.class_weights, CLASS_WEIGHTS, "class_weights")
+        check_option(self.normalise, NORMALISE, "normalise")
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

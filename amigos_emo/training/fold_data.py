@@ -103,6 +103,8 @@ class FoldData:
             empty with ``--class-weights none``.
         heads: head -> ``{"kind", "n_classes"}`` (what a model with dynamic heads is built with).
         augmenter: optional :class:`~amigos_emo.training.augment.Augmenter` for training batches.
+        signals: ``{input: {"sfreq_hz", "channels"}}`` of the signal inputs as the builder
+            declares them; passed as ``signals=`` to models registered ``signal_aware``.
     """
 
     fold: object
@@ -123,6 +125,7 @@ class FoldData:
     val_raw: object
     test_raw: object
     augmenter: object = None
+    signals: dict = dataclasses.field(default_factory=dict)
 
     @property
     def heads(self):
@@ -186,6 +189,8 @@ class FoldData:
         kwargs = dict(overrides)
         if getattr(self.entry, "dynamic_outputs", False):
             kwargs["heads"] = self.heads
+        if getattr(self.entry, "signal_aware", False) and self.signals:
+            kwargs.setdefault("signals", self.signals)
         return self.entry.build(
             self.input_shapes, n_outputs=self.n_outputs, preset=preset, **kwargs
         )
@@ -210,12 +215,22 @@ class FoldData:
 
 
 def prepare_fold(
-    builder, fold, entry, batch_size, class_weights="balanced", target=None, augmenter=None
+    builder,
+    fold,
+    entry,
+    batch_size,
+    class_weights="balanced",
+    target=None,
+    augmenter=None,
+    normalise="train",
 ):
     """Load one fold's splits and fit every statistic on its training subjects only.
 
     ``target`` (``--target``) names the dataset feature a classifier's ``label`` output trains
-    on instead of ``label`` (e.g. SEED-IV's ``label_binary``).
+    on instead of ``label`` (e.g. SEED-IV's ``label_binary``). ``normalise="subject"``
+    (``--normalise subject``, TRANSDUCTIVE) first standardises every subject of the fold, test
+    subjects included, with its own windows' statistics (no labels read); the train-only
+    statistics are then fitted on the result as usual.
     """
     import tensorflow as tf
 
@@ -242,8 +257,16 @@ def prepare_fold(
         # Filtered parts have an unknown length; state it so Keras knows where an epoch ends.
         parts[part] = raw.apply(tf.data.experimental.assert_cardinality(count))
     train_raw, val_raw, test_raw = parts["train"], parts["validation"], parts["test"]
+    axes = pipeline.normalisation_axes(builder, inputs)
+    if normalise == "subject":
+        everyone = train_raw.concatenate(val_raw).concatenate(test_raw)
+        subject_stats = pipeline.subject_input_stats(everyone, inputs, axes=axes)
+        train_raw, val_raw, test_raw = (
+            pipeline.standardise_per_subject(raw, subject_stats, inputs)
+            for raw in (train_raw, val_raw, test_raw)
+        )
     input_stats, train_targets = pipeline.fit_input_stats(
-        train_raw, inputs, axes=pipeline.normalisation_axes(builder, inputs), specs=specs
+        train_raw, inputs, axes=axes, specs=specs
     )  # one pass
     regression_stats, majority, weights = {}, {}, {}
     for spec in specs:
@@ -282,4 +305,18 @@ def prepare_fold(
         val_raw=val_raw.cache() if cache else val_raw,
         test_raw=test_raw.cache() if cache else test_raw,
         augmenter=augmenter,
+        signals=_signal_facts(builder, inputs),
     )
+
+
+def _signal_facts(builder, inputs):
+    """``{input: {"sfreq_hz", "channels"}}`` of the signal inputs, from the builder's spec."""
+    describe = getattr(builder, "preprocessing_spec", None)
+    spec = describe() if describe is not None else None
+    if spec is None:
+        return {}
+    return {
+        name: {"sfreq_hz": signal.sfreq_hz, "channels": list(signal.channels)}
+        for name, signal in spec.signals.items()
+        if name in inputs
+    }

@@ -107,26 +107,157 @@ def fit_input_stats(dataset, input_names, *, axes, batch_size=256, max_batches=N
     for name in input_names:
         if name not in seen:
             raise ValueError("The training split is empty: no statistics can be fitted.")
-        if axes[name] is None:
-            stats[name] = None
-            continue
-        mean = sums[name] / counts[name]
-        var = np.maximum(squares[name] / counts[name] - np.square(mean), 0.0)
-        std = np.sqrt(var)
-        flat = std < 1e-8 * max(1.0, float(np.abs(mean).max()))
-        if flat.any():
-            logger.warning(
-                "Input %r has %d constant element(s) in the training split; they pass through unscaled.",
-                name,
-                int(flat.sum()),
+        stats[name] = (
+            None
+            if axes[name] is None
+            else _stats_from_moments(
+                name, sums[name], squares[name], counts[name], axes[name], "the training split"
             )
-        std = np.where(flat, 1.0, std)
-        stats[name] = InputStats(mean.astype(np.float32), std.astype(np.float32), tuple(axes[name]))
+        )
     if specs is None:
         return stats
     return stats, {
         name: (np.concatenate(v) if v else np.empty((0,))) for name, v in collected.items()
     }
+
+
+def _stats_from_moments(name, total, square, count, axes, where):
+    """:class:`InputStats` from float64 sums; constant elements get std 1 (with a warning)."""
+    mean = total / count
+    std = np.sqrt(np.maximum(square / count - np.square(mean), 0.0))
+    flat = std < 1e-8 * max(1.0, float(np.abs(mean).max()))
+    if flat.any():
+        logger.warning(
+            "Input %r has %d constant element(s) in %s; they pass through unscaled.",
+            name,
+            int(flat.sum()),
+            where,
+        )
+    std = np.where(flat, 1.0, std)
+    return InputStats(mean.astype(np.float32), std.astype(np.float32), tuple(axes))
+
+
+SUBJECT_NORMALISATION_NOTE = (
+    "TRANSDUCTIVE per-subject normalisation: every subject's inputs, test subjects included, are "
+    "standardised with the mean and std of that subject's own windows (no labels are read); "
+    "deployed, a new person needs a recording of their own to calibrate on"
+)
+
+
+def subject_input_stats(dataset, input_names, *, axes, batch_size=256):
+    """Per-subject float64 mean/std of each input over every window of that subject.
+
+    No label is read. Used by ``--normalise subject`` (see :data:`SUBJECT_NORMALISATION_NOTE`).
+
+    Args:
+        dataset: ``tf.data.Dataset`` of example dicts with ``subject_id`` (unbatched), e.g. the
+            training, validation and test parts of a fold together.
+        input_names: the keys to standardise.
+        axes: name -> per-example axes pooled into one statistic, or ``None`` (left alone).
+
+    Returns:
+        dict subject id (int) -> dict name -> :class:`InputStats` (or ``None``).
+    """
+    moments = {}
+    for batch in dataset.batch(batch_size).as_numpy_iterator():
+        subjects = np.asarray(batch["subject_id"]).astype(np.int64)
+        for subject in np.unique(subjects):
+            rows = subjects == subject
+            per_subject = moments.setdefault(int(subject), {})
+            for name in input_names:
+                if axes[name] is None:
+                    continue
+                x = np.asarray(batch[name], dtype=np.float64)[rows]
+                pooled = (0,) + tuple(a + 1 for a in axes[name])
+                total, square, count = per_subject.get(name, (0.0, 0.0, 0))
+                per_subject[name] = (
+                    total + x.sum(axis=pooled, keepdims=True)[0],
+                    square + np.square(x).sum(axis=pooled, keepdims=True)[0],
+                    count + int(np.prod([x.shape[a] for a in pooled])),
+                )
+    if not moments:
+        raise ValueError("The dataset is empty: no per-subject statistics can be computed.")
+    return {
+        subject: {
+            name: (
+                None
+                if axes[name] is None
+                else _stats_from_moments(name, *values[name], axes[name], f"subject {subject}")
+            )
+            for name in input_names
+        }
+        for subject, values in sorted(moments.items())
+    }
+
+
+def standardise_per_subject(dataset, subject_stats, input_names):
+    """``dataset`` with each input standardised by its own subject's statistics.
+
+    Args:
+        dataset: ``tf.data.Dataset`` of example dicts with ``subject_id`` (unbatched).
+        subject_stats: :func:`subject_input_stats` of (at least) every subject in ``dataset``.
+        input_names: the keys to standardise (others pass through).
+
+    Returns:
+        the mapped dataset; float32 inputs. A subject without statistics fails at run time with
+        an ``InvalidArgumentError`` naming the lookup.
+    """
+    import tensorflow as tf
+
+    subjects = sorted(subject_stats)
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(subjects, tf.int64), tf.range(len(subjects), dtype=tf.int64)
+        ),
+        default_value=-1,
+    )
+    names = [n for n in input_names if subject_stats[subjects[0]].get(n) is not None]
+    means = {n: tf.constant(np.stack([subject_stats[s][n].mean for s in subjects])) for n in names}
+    stds = {n: tf.constant(np.stack([subject_stats[s][n].std for s in subjects])) for n in names}
+
+    def fn(example):
+        index = table.lookup(tf.cast(example["subject_id"], tf.int64))
+        check = tf.debugging.assert_non_negative(
+            index, message="standardise_per_subject: a subject without statistics"
+        )
+        with tf.control_dependencies([check]):
+            index = tf.identity(index)
+        example = dict(example)
+        for name in names:
+            x = tf.cast(example[name], tf.float32)
+            example[name] = (x - tf.gather(means[name], index)) / tf.gather(stds[name], index)
+        return example
+
+    return dataset.map(fn, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def standardise_recording(arrays, axes):
+    """NumPy twin of per-subject normalisation for one person's windows (``predict``).
+
+    Args:
+        arrays: name -> ``(n_windows, ...)`` float array of ONE person's windows.
+        axes: name -> per-example axes pooled, or ``None`` (left alone).
+
+    Returns:
+        name -> float32 array, standardised with the mean/std over all of those windows.
+    """
+    out = {}
+    for name, x in arrays.items():
+        if axes.get(name) is None:
+            out[name] = np.asarray(x, np.float32)
+            continue
+        x = np.asarray(x, np.float64)
+        pooled = (0,) + tuple(a + 1 for a in axes[name])
+        stats = _stats_from_moments(
+            name,
+            x.sum(axis=pooled, keepdims=True)[0],
+            np.square(x).sum(axis=pooled, keepdims=True)[0],
+            int(np.prod([x.shape[a] for a in pooled])),
+            axes[name],
+            "this recording",
+        )
+        out[name] = ((x - stats.mean) / stats.std).astype(np.float32)
+    return out
 
 
 def collect_targets(dataset, specs, batch_size=512):

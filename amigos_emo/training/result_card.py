@@ -136,7 +136,11 @@ def write_result_card(run_dir):
     folds = metrics["folds"]
     kinds = folds[0]["kinds"]
     sklearn = folds[0].get("framework") == "sklearn"
-    title = f"{metrics['model']} on {metrics['dataset']} ({protocol}{', LEAKY' if metrics['leaky'] else ''})"
+    transductive = metrics.get("normalise") == "subject"
+    title = (
+        f"{metrics['model']} on {metrics['dataset']} ({protocol}"
+        f"{', LEAKY' if metrics['leaky'] else ''}{', TRANSDUCTIVE' if transductive else ''})"
+    )
     lines = [f"# {title}", ""]
     if metrics.get("synthetic"):
         lines += [
@@ -154,6 +158,10 @@ def write_result_card(run_dir):
     lines += ["## Protocol", ""]
     lines.append(f"- `{protocol}`: {PROTOCOL_TEXT.get(protocol, protocol)}.")
     lines.append(f"- Leaks? {LEAK_TEXT.get(protocol, 'see the protocol')}")
+    if transductive:
+        lines.append(f"- Normalisation: **{metrics['transductive_warning']}**.")
+    else:
+        lines.append("- Normalisation: fitted on the training subjects only.")
     lines.append(f"- Seed {metrics['seed']}: the same seed and protocol give the same folds.")
     lines.append("")
     lines += ["## Training", ""]

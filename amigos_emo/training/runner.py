@@ -48,6 +48,7 @@ from amigos_emo.training.config import (  # noqa: F401 (public names)
     resolve_speed_switches,
 )
 from amigos_emo.training.fold_data import FoldData, prepare_fold, subject_trials  # noqa: F401 (public names)
+from amigos_emo.training.pipeline import SUBJECT_NORMALISATION_NOTE
 
 
 class _StageTimer:
@@ -146,6 +147,7 @@ def _write_preprocessing(builder, config, data, fold_dir):
         )
         return None
     spec = spec.with_targets(data.specs)
+    spec.input_normalisation = config.normalise
     spec.extra = dict(spec.extra, model=config.model, inputs=list(data.inputs))
     return preprocessing_spec.write(spec, fold_dir)
 
@@ -187,6 +189,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
             config.class_weights,
             target=target,
             augmenter=make_augmenter(config, builder),
+            normalise=config.normalise,
         )
     specs = data.specs
     if chief:
@@ -333,6 +336,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         "validation": list(fold.validation),
         "test": list(fold.test),
         "leaky": fold.leaky,
+        "normalise": config.normalise,
         "best_epoch": state["best_epoch"],
         "epochs_trained": state["epochs_completed"],
         "stopped_early": bool(state["stopped_early"]),
@@ -500,6 +504,8 @@ def _run(config, builder, dist, policy, jit_compile):
     if config.max_folds is not None:
         folds = folds[: config.max_folds]
     leaky = config.protocol in LEAKY_PROTOCOLS
+    if config.normalise == "subject":
+        logger.warning("--normalise subject: %s.", SUBJECT_NORMALISATION_NOTE)
     if leaky:
         logger.warning(
             "Protocol %r is LEAKY: windows of the same subjects are in train and test; "
@@ -638,6 +644,10 @@ def _finish(config, entry, folds, fold_results, histories, leaky, started, timer
             if leaky
             else None
         ),
+        "normalise": config.normalise,
+        "transductive_warning": (
+            SUBJECT_NORMALISATION_NOTE if config.normalise == "subject" else None
+        ),
         "synthetic": "synthetic" in config.dataset,
         "seed": config.seed,
         "n_folds": len(folds),
@@ -653,6 +663,8 @@ def _finish(config, entry, folds, fold_results, histories, leaky, started, timer
 
     write_result_card(config.output_dir)  # RESULT.md beside metrics.json
     print("\n" + table)
+    if results["transductive_warning"]:
+        print(f"({results['transductive_warning']}.)")
     if results["synthetic"]:
         print(
             "(SYNTHETIC data: these numbers test the pipeline, they say nothing about real recordings.)"
