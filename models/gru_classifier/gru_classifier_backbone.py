@@ -7,6 +7,12 @@ trainer) is cut into ``n_steps`` consecutive chunks of ``ceil(n_features / n_ste
 zero-padded at the end to fill the last chunk, so the GRU reads ``(n_steps, chunk_size)``. With
 ``n_steps=None`` every feature is one step (``chunk_size=1``), the seed's layout. The GRU returns
 every step; they are flattened, and a float32 softmax ``label`` ``(batch, n_outputs)`` reads them.
+
+The GRU is Keras's own layer. A ``keras.layers.GRU`` subclass computing every step's input
+projection as one product before the loop (same weights and outputs to 1e-6, gradients to 1e-5)
+was measured no faster on CPU (TensorFlow, 2 intra-op threads, batch 32, ``fast`` preset's
+28 x 91 input, forward and backward of the GRU: 9.25 against 9.29 ms, per-round ratios
+0.91-1.07), so it was not kept.
 """
 
 from __future__ import annotations
