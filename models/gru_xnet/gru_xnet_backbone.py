@@ -12,10 +12,15 @@ Architecture (defaults in brackets):
    batch norm -> ReLU -> 2x2 max-pool (``"same"`` padding, so short spectrograms never shrink
    to zero), with ``cnn_filters`` [32, 64, 128] filters. Implemented as ONE grouped convolution
    over the channel-stacked tensor (groups = n_chans, :class:`GroupedConv2D`: a depthwise
-   convolution in block 1, one batched matmul over the channels in blocks 2 and 3, because
+   convolution in block 1, one convolution per channel slice in blocks 2 and 3, because
    TensorFlow's own grouped ``Conv2D`` has no CPU gradient outside XLA): channel ``c`` owns filters
    ``c * filters .. (c + 1) * filters - 1`` of every block (and their batch-norm statistics),
    so its features depend on channel ``c`` only (tested against one NumPy CNN per channel).
+   For speed the batch norm trains through TensorFlow's fused kernel
+   (:class:`~.gru_xnet_layers.BatchNormalization`, the same function and weights) and each block
+   max-pools BEFORE its ReLU: ReLU is monotone, so ``relu(max(x)) == max(relu(x))``, values and
+   gradients alike, on a quarter of the elements. Weight files of earlier versions (plain Keras
+   batch norm, ReLU before pool) load unchanged.
 2. Cross-channel fusion per time frame: the per-channel feature maps are averaged over the
    (pooled) frequency axis (``freq_pooling="mean"``; ``"flatten"`` keeps every frequency bin)
    and the resulting (n_chans * 128) vector of each frame goes through Dense(``fusion_units``
@@ -44,7 +49,7 @@ from collections.abc import Mapping
 import keras
 
 from amigos_emo._checks import check_count, check_option, check_rate, validate_type
-from amigos_emo.models.gru_xnet.gru_xnet_layers import GroupedConv2D
+from amigos_emo.models.gru_xnet.gru_xnet_layers import BatchNormalization, GroupedConv2D
 from amigos_emo.models.gru_xnet.gru_xnet_presets import (
     DEFAULT_PRESET,
     DEPRECATED_PRESETS,
@@ -163,9 +168,11 @@ class GRUXNet(keras.Model):
                         use_bias=False,
                         name=f"channel_cnn{block}_conv",
                     ),
-                    keras.layers.BatchNormalization(name=f"channel_cnn{block}_bn"),
-                    keras.layers.ReLU(name=f"channel_cnn{block}_relu"),
+                    BatchNormalization(name=f"channel_cnn{block}_bn"),
+                    # Max-pool before ReLU: the same values and gradients (ReLU is monotone,
+                    # so it commutes with max), on a quarter of the elements.
                     keras.layers.MaxPooling2D(2, padding="same", name=f"channel_cnn{block}_pool"),
+                    keras.layers.ReLU(name=f"channel_cnn{block}_relu"),
                 ]
             )
         n_frames_out = cnn_output_frames(n_frames, len(cnn_filters))

@@ -67,7 +67,7 @@ def _reference_channel_cnn(model, x):
 def test_grouped_channel_cnn_equals_one_cnn_per_channel():
     model = GRUXNet(**TINY)
     _randomise_batch_norm(model, np.random.default_rng(3))
-    cnn = keras.Model(model.inputs, model.get_layer("channel_cnn3_pool").output)
+    cnn = keras.Model(model.inputs, model.get_layer("channel_cnn3_relu").output)
     x = _inputs(batch=2, seed=1)
     got = np.asarray(cnn(x, training=False))
     assert got.shape == (2, 2, 2, 3 * 4)
@@ -76,7 +76,7 @@ def test_grouped_channel_cnn_equals_one_cnn_per_channel():
 
 def test_channel_features_depend_only_on_their_own_channel():
     model = GRUXNet(**TINY)
-    cnn = keras.Model(model.inputs, model.get_layer("channel_cnn3_pool").output)
+    cnn = keras.Model(model.inputs, model.get_layer("channel_cnn3_relu").output)
     x = _inputs(batch=1, seed=2)
     base = np.asarray(cnn(x, training=False))
     n_filters = TINY["cnn_filters"][-1]
@@ -154,6 +154,11 @@ def test_outputs_equal_the_earlier_einsum_form_for_the_same_weights():
     x = _inputs(batch=3, seed=6)
     convs = [layer for layer in model.layers if hasattr(layer, "groups")]
     assert [layer.implementation for layer in convs] == ["auto"] * 3
+    assert [layer._resolved_implementation(layer.kernel.shape[2]) for layer in convs] == [
+        "depthwise",
+        "split",
+        "split",
+    ]
     fast = np.asarray(model(x, training=False)["label"])
     for layer in convs:
         layer.implementation = "einsum"
