@@ -30,8 +30,12 @@ split 1.3 s (4.1x); block 1 (1 -> 32, 33 x 23): depthwise 0.55 s, split 0.86 s, 
 (same weights, outputs and statistics): on the channel-stacked maps Keras's unfused form cost
 2.8 / 1.4 / 0.47 s forward + backward in the three blocks against 1.6 / 0.78 / 0.34 s fused
 (same load). Together with max-pooling before the ReLU (see :mod:`.gru_xnet_backbone`) the
-whole GRU-XNet training step went from 12.2 s to 4.1 s (3.0x) in one interleaved A/B, i.e.
-from 0.46x to 1.25-1.3x the PyTorch peer's samples/s (``bench/train_throughput.py``).
+whole GRU-XNet training step (DEAP shapes, batch 32, Adam, 2 threads, no XLA) went from 12.2
+to 4.1 s and from 15.0 to 5.8 s in two interleaved A/Bs (2.6-3.0x). Against the PyTorch peer
+(``bench/train_throughput.py``) that is from 0.46x to 1.05-1.28x its samples/s over four runs at
+load average 4-8 (per-round ratios 0.6-1.6): on par or faster, not yet a steady 1.2x. What
+is left is mostly block 1 (batch norm and pooling of the 32 x 33 x 23 x 1024 maps, about a
+third of the step) and the small per-group GEMMs of blocks 2 and 3.
 """
 
 from __future__ import annotations
