@@ -1,6 +1,6 @@
 """Search space of GRU-XNet (``gru_xnet``).
 
-Hyperparameters (defaults: the preset's, ``deap`` unless another is chosen):
+Hyperparameters (defaults: the preset's, ``standard`` unless another is chosen):
 
 - ``cnn_filters_1``..``cnn_filters_3``: widths of the three per-channel CNN blocks;
 - ``fusion_units``, ``freq_pooling`` (mean or flatten), ``variant`` (standard or dynamic);

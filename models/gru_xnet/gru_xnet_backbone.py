@@ -12,10 +12,15 @@ Architecture (defaults in brackets):
    batch norm -> ReLU -> 2x2 max-pool (``"same"`` padding, so short spectrograms never shrink
    to zero), with ``cnn_filters`` [32, 64, 128] filters. Implemented as ONE grouped convolution
    over the channel-stacked tensor (groups = n_chans, :class:`GroupedConv2D`: a depthwise
-   convolution in block 1, one batched matmul over the channels in blocks 2 and 3, because
+   convolution in block 1, one convolution per channel slice in blocks 2 and 3, because
    TensorFlow's own grouped ``Conv2D`` has no CPU gradient outside XLA): channel ``c`` owns filters
    ``c * filters .. (c + 1) * filters - 1`` of every block (and their batch-norm statistics),
    so its features depend on channel ``c`` only (tested against one NumPy CNN per channel).
+   For speed the batch norm trains through TensorFlow's fused kernel
+   (:class:`~.gru_xnet_layers.BatchNormalization`, the same function and weights) and each block
+   max-pools BEFORE its ReLU: ReLU is monotone, so ``relu(max(x)) == max(relu(x))``, values and
+   gradients alike, on a quarter of the elements. Weight files of earlier versions (plain Keras
+   batch norm, ReLU before pool) load unchanged.
 2. Cross-channel fusion per time frame: the per-channel feature maps are averaged over the
    (pooled) frequency axis (``freq_pooling="mean"``; ``"flatten"`` keeps every frequency bin)
    and the resulting (n_chans * 128) vector of each frame goes through Dense(``fusion_units``
@@ -38,35 +43,37 @@ Variants:
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Mapping
 
 import keras
 
-from amigos_emo._checks import check_option, check_positive, validate_type
-from amigos_emo.models.gru_xnet.gru_xnet_layers import GroupedConv2D
+from amigos_emo._checks import check_count, check_option, check_rate, validate_type
+from amigos_emo.models.gru_xnet.gru_xnet_layers import BatchNormalization, GroupedConv2D
+from amigos_emo.models.gru_xnet.gru_xnet_presets import (
+    DEFAULT_PRESET,
+    DEPRECATED_PRESETS,
+    GRU_XNET_PRESETS,
+)
 
 VARIANTS = ("standard", "dynamic")
 FREQ_POOLINGS = ("mean", "flatten")
+INPUT_NAME = "stft"
+OUTPUT_NAME = "label"
+INPUT_NAMES = (INPUT_NAME,)
+OUTPUT_NAMES = (OUTPUT_NAME,)
+DEFAULT_N_OUTPUTS = 4
+"""Classes when ``build_gru_xnet`` gets ``n_outputs=None`` (the 4 classes of the stft configs)."""
+_SIGNAL_PARAMS = ("n_chans", "n_frames", "n_freqs")
 
 
-def _check_int(value, name, minimum=1):
-    validate_type(value, int, name)
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
-    return value
-
-
-def _check_int_list(values, name, length=None):
+def _check_widths(values, name, length=None):
+    """A non-empty list of positive ints (``length`` of them when given), as a list."""
     validate_type(values, (list, tuple), name)
-    if (
-        (length is not None and len(values) != length)
-        or not values
-        or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values)
-    ):
-        size = f"{length} " if length is not None else ""
-        raise ValueError(
-            f"{name} must be a list of {size}positive ints. Received: {name}={values!r}"
-        )
-    return [int(v) for v in values]
+    if not values or (length is not None and len(values) != length):
+        expected = f"{length} entries" if length is not None else "at least one entry"
+        raise ValueError(f"{name} must have {expected}. Received: {name}={list(values)!r}")
+    return [check_count(value, f"{name}[{index}]") for index, value in enumerate(values)]
 
 
 def cnn_output_frames(n_frames, n_blocks=3):
@@ -126,20 +133,21 @@ class GRUXNet(keras.Model):
         output_name="label",
         **kwargs,
     ):
-        _check_int(n_outputs, "n_outputs")
-        _check_int(n_chans, "n_chans")
-        _check_int(n_frames, "n_frames")
-        _check_int(n_freqs, "n_freqs")
-        cnn_filters = _check_int_list(cnn_filters, "cnn_filters", length=3)
-        _check_int(fusion_units, "fusion_units")
+        for name, value in (
+            ("n_outputs", n_outputs),
+            ("n_chans", n_chans),
+            ("n_frames", n_frames),
+            ("n_freqs", n_freqs),
+            ("fusion_units", fusion_units),
+            ("gru_units", gru_units),
+            ("n_gru_layers", n_gru_layers),
+            ("n_heads", n_heads),
+        ):
+            check_count(value, name)
+        cnn_filters = _check_widths(cnn_filters, "cnn_filters", length=3)
         check_option(freq_pooling, FREQ_POOLINGS, "freq_pooling")
-        _check_int(gru_units, "gru_units")
-        _check_int(n_gru_layers, "n_gru_layers")
-        _check_int(n_heads, "n_heads")
-        head_units = _check_int_list(head_units, "head_units")
-        check_positive(dropout, "dropout", allow_zero=True)
-        if dropout >= 1:
-            raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout}")
+        head_units = _check_widths(head_units, "head_units")
+        check_rate(dropout, "dropout")
         check_option(variant, VARIANTS, "variant")
         if (2 * gru_units) % n_heads:
             raise ValueError(
@@ -160,9 +168,11 @@ class GRUXNet(keras.Model):
                         use_bias=False,
                         name=f"channel_cnn{block}_conv",
                     ),
-                    keras.layers.BatchNormalization(name=f"channel_cnn{block}_bn"),
-                    keras.layers.ReLU(name=f"channel_cnn{block}_relu"),
+                    BatchNormalization(name=f"channel_cnn{block}_bn"),
+                    # Max-pool before ReLU: the same values and gradients (ReLU is monotone,
+                    # so it commutes with max), on a quarter of the elements.
                     keras.layers.MaxPooling2D(2, padding="same", name=f"channel_cnn{block}_pool"),
+                    keras.layers.ReLU(name=f"channel_cnn{block}_relu"),
                 ]
             )
         n_frames_out = cnn_output_frames(n_frames, len(cnn_filters))
@@ -269,3 +279,91 @@ class GRUXNet(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+# === Registry glue ===
+
+
+def build_gru_xnet(input_shapes, n_outputs=None, preset=None, **overrides):
+    """Registry ``build``: an uncompiled :class:`GRUXNet` for ``input_shapes``.
+
+    Args:
+        input_shapes: ``{"stft": (n_chans, n_frames, n_freqs)}``, per example, no batch axis
+            (extra keys ignored). The signal shape always comes from here.
+        n_outputs: number of classes; ``None`` means :data:`DEFAULT_N_OUTPUTS` (4).
+        preset: an architecture size in :data:`GRU_XNET_PRESETS` (``"standard"`` or
+            ``"tiny"``); ``None`` means ``"standard"``. The corpus names ``"deap"``,
+            ``"gameemo"`` and ``"seed_iv"`` are deprecated aliases of ``"standard"``.
+        **overrides: any :class:`GRUXNet` argument, applied over the preset (e.g.
+            ``variant="dynamic"``).
+
+    Returns:
+        The uncompiled model (input ``stft``, output ``label`` (batch, n_outputs)).
+
+    Raises:
+        ValueError: unknown preset, a missing or non 3-D ``stft`` shape, or ``n_chans``/
+            ``n_frames``/``n_freqs`` overrides that disagree with ``input_shapes``.
+    """
+    preset = DEFAULT_PRESET if preset is None else preset
+    check_option(preset, tuple(GRU_XNET_PRESETS), "preset")
+    if preset in DEPRECATED_PRESETS:
+        warnings.warn(
+            f"gru_xnet preset {preset!r} is deprecated: presets are architecture sizes now and "
+            f"the STFT shape comes from the data; use preset={DEPRECATED_PRESETS[preset]!r} "
+            "(the same model).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    shape = input_shapes.get(INPUT_NAME) if isinstance(input_shapes, Mapping) else None
+    if shape is None or len(tuple(shape)) != 3:
+        raise ValueError(
+            f"input_shapes must map {INPUT_NAME!r} to (n_chans, n_frames, n_freqs). "
+            f"Received: input_shapes={input_shapes!r}"
+        )
+    data_params = dict(zip(_SIGNAL_PARAMS, (int(s) for s in shape), strict=True))
+    for key, value in data_params.items():
+        if key in overrides and overrides[key] != value:
+            raise ValueError(
+                f"{key} disagrees with input_shapes[{INPUT_NAME!r}]={tuple(shape)}: expected "
+                f"{value}. Received: {key}={overrides[key]}"
+            )
+    config = {**GRU_XNET_PRESETS[preset], **overrides, **data_params}
+    config["n_outputs"] = DEFAULT_N_OUTPUTS if n_outputs is None else n_outputs
+    return GRUXNet(input_name=INPUT_NAME, output_name=OUTPUT_NAME, **config)
+
+
+def compile_gru_xnet(
+    model,
+    *,
+    steps_per_epoch=100,
+    epochs=10,
+    jit_compile=False,
+    learning_rate=1e-3,
+    lr_schedule=None,
+    label_smoothing=0.0,
+    clipnorm=None,
+):
+    """Registry ``compile``: Adam and categorical cross-entropy on one-hot ``label`` (in place).
+
+    Args:
+        model: a model from :func:`build_gru_xnet`.
+        steps_per_epoch: optimiser steps per epoch (for the cosine schedule).
+        epochs: epochs (for the cosine schedule).
+        jit_compile: compile the train step with XLA.
+        learning_rate: the (initial) Adam learning rate.
+        lr_schedule: ``None`` (constant) or ``"cosine"`` (cosine decay to 0 over
+            ``steps_per_epoch * epochs`` steps).
+        label_smoothing: categorical cross-entropy label smoothing.
+        clipnorm: optional gradient-norm clipping.
+    """
+    check_option(lr_schedule, (None, "cosine"), "lr_schedule")
+    if lr_schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            learning_rate, decay_steps=max(1, int(steps_per_epoch) * int(epochs))
+        )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
+        loss={OUTPUT_NAME: keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)},
+        metrics={OUTPUT_NAME: [keras.metrics.CategoricalAccuracy(name="accuracy")]},
+        jit_compile=jit_compile,
+    )

@@ -2,10 +2,19 @@ import keras
 import numpy as np
 import pytest
 
-from amigos_emo.models.gru_xnet.gru_xnet_backbone import GRUXNet, cnn_output_frames
+from amigos_emo.models import build_model, get_model_entry
+from amigos_emo.models.gru_xnet.gru_xnet_backbone import (
+    GRUXNet,
+    build_gru_xnet,
+    cnn_output_frames,
+    compile_gru_xnet,
+)
 from amigos_emo.models.gru_xnet.gru_xnet_presets import GRU_XNET_PRESETS
 
-TINY = dict(GRU_XNET_PRESETS["tiny"])  # 3 channels, 12 frames, 10 freqs, filters 2/3/4
+# 3 channels, 12 frames, 10 freqs, 3 classes; filters 2/3/4.
+TINY = {**GRU_XNET_PRESETS["tiny"], "n_chans": 3, "n_frames": 12, "n_freqs": 10, "n_outputs": 3}
+# The ``stft`` shapes the package's builders write (DEAP, GAMEEMO, SEED-IV): only for tests.
+CORPUS_STFT_SHAPES = {"deap": (32, 33, 23), "gameemo": (14, 9, 23), "seed_iv": (62, 9, 51)}
 
 
 def _inputs(batch=2, seed=0, shape=(3, 12, 10)):
@@ -58,7 +67,7 @@ def _reference_channel_cnn(model, x):
 def test_grouped_channel_cnn_equals_one_cnn_per_channel():
     model = GRUXNet(**TINY)
     _randomise_batch_norm(model, np.random.default_rng(3))
-    cnn = keras.Model(model.inputs, model.get_layer("channel_cnn3_pool").output)
+    cnn = keras.Model(model.inputs, model.get_layer("channel_cnn3_relu").output)
     x = _inputs(batch=2, seed=1)
     got = np.asarray(cnn(x, training=False))
     assert got.shape == (2, 2, 2, 3 * 4)
@@ -67,7 +76,7 @@ def test_grouped_channel_cnn_equals_one_cnn_per_channel():
 
 def test_channel_features_depend_only_on_their_own_channel():
     model = GRUXNet(**TINY)
-    cnn = keras.Model(model.inputs, model.get_layer("channel_cnn3_pool").output)
+    cnn = keras.Model(model.inputs, model.get_layer("channel_cnn3_relu").output)
     x = _inputs(batch=1, seed=2)
     base = np.asarray(cnn(x, training=False))
     n_filters = TINY["cnn_filters"][-1]
@@ -145,6 +154,11 @@ def test_outputs_equal_the_earlier_einsum_form_for_the_same_weights():
     x = _inputs(batch=3, seed=6)
     convs = [layer for layer in model.layers if hasattr(layer, "groups")]
     assert [layer.implementation for layer in convs] == ["auto"] * 3
+    assert [layer._resolved_implementation(layer.kernel.shape[2]) for layer in convs] == [
+        "depthwise",
+        "split",
+        "split",
+    ]
     fast = np.asarray(model(x, training=False)["label"])
     for layer in convs:
         layer.implementation = "einsum"
@@ -152,16 +166,98 @@ def test_outputs_equal_the_earlier_einsum_form_for_the_same_weights():
     np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            {"cnn_filters": [2, 0, 4]},
+            "cnn_filters\\[1\\] must be > 0. Received: cnn_filters\\[1\\]=0",
+        ),
+        (
+            {"head_units": []},
+            "head_units must have at least one entry. Received: head_units=\\[\\]",
+        ),
+        ({"dropout": 1.0}, "dropout must be in \\[0, 1\\). Received: dropout=1.0"),
+        ({"gru_units": 2.5}, "gru_units must be int. Received: gru_units=2.5"),
+    ],
+)
+def test_shared_checks_name_the_argument(override, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        GRUXNet(**{**TINY, **override})
+
+
+# === Registry glue: build_gru_xnet / compile_gru_xnet ===
+
+
+def test_registered_entry_uses_the_backbone_functions():
+    entry = get_model_entry("gru_xnet")
+    assert entry.build is build_gru_xnet and entry.compile is compile_gru_xnet
+    assert entry.inputs == ("stft",) and entry.outputs == ("label",)
+    assert entry.task == "classification"
+    assert {"standard", "tiny"} <= set(entry.presets)
+    for preset in entry.presets.values():  # sizes only: the shape and classes come from the data
+        assert not {"n_chans", "n_frames", "n_freqs", "n_outputs"} & set(preset)
+
+
+def test_build_takes_signal_parameters_from_input_shapes():
+    model = build_model("gru_xnet", {"stft": (2, 9, 7)}, n_outputs=2, preset="tiny")
+    assert (model.n_chans, model.n_frames, model.n_freqs, model.n_outputs) == (2, 9, 7, 2)
+    assert model.output_shape == (None, 2)
+    default = build_gru_xnet({"stft": (2, 9, 7)}, preset="tiny")
+    assert default.n_outputs == 4 and default.cnn_filters == [2, 3, 4]
+
+
+def test_default_preset_is_standard_and_corpus_names_are_deprecated_aliases():
+    shapes = {"stft": CORPUS_STFT_SHAPES["gameemo"]}
+    model = build_gru_xnet(shapes)
+    expected = {k: v for k, v in GRU_XNET_PRESETS["standard"].items()}
+    assert {k: model.get_config()[k] for k in expected} == expected
+    with pytest.warns(DeprecationWarning, match="preset 'seed_iv' is deprecated.*'standard'"):
+        old = build_gru_xnet(shapes, preset="seed_iv")
+    assert old.get_config() | {"name": None} == model.get_config() | {"name": None}
+
+
+def test_build_errors_name_the_argument():
+    with pytest.raises(ValueError, match="n_chans disagrees .* expected 2. Received: n_chans=32"):
+        build_model("gru_xnet", {"stft": (2, 9, 7)}, preset="tiny", n_chans=32)
+    with pytest.raises(ValueError, match="Received: preset='deap_v2'"):
+        build_model("gru_xnet", {"stft": (2, 9, 7)}, preset="deap_v2")
+    with pytest.raises(ValueError, match="'stft'"):
+        build_model("gru_xnet", {"stft": (9, 7)}, preset="tiny")
+
+
+def test_compile_cosine_schedule_and_fit_lowers_loss():
+    keras.utils.set_random_seed(0)
+    entry = get_model_entry("gru_xnet")
+    model = entry.build({"stft": (3, 12, 10)}, n_outputs=2, preset="tiny", dropout=0.0)
+    entry.compile(model, steps_per_epoch=4, epochs=5, lr_schedule="cosine", learning_rate=1e-2)
+    schedule = model.optimizer._learning_rate  # Keras keeps the schedule object here
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert schedule.decay_steps == 20 and schedule.initial_learning_rate == 1e-2
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 64)
+    x = {
+        "stft": rng.normal(size=(64, 3, 12, 10)).astype("float32")
+        + (2 * y - 1)[:, None, None, None]
+    }
+    history = model.fit(
+        x, {"label": np.eye(2, dtype="float32")[y]}, epochs=5, batch_size=16, verbose=0
+    )
+    losses = history.history["loss"]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+    with pytest.raises(ValueError, match="Received: lr_schedule='linear'"):
+        entry.compile(model, lr_schedule="linear")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("preset", "n_params"),
+    ("corpus", "n_params"),
     [("deap", 4_991_620), ("gameemo", 2_721_604), ("seed_iv", 8_774_980)],
 )
-def test_full_size_presets_build_and_run(preset, n_params):
-    config = GRU_XNET_PRESETS[preset]
-    model = GRUXNet(**config)
+def test_standard_preset_at_each_corpus_shape_builds_and_runs(corpus, n_params):
+    shape = CORPUS_STFT_SHAPES[corpus]
+    model = build_gru_xnet({"stft": shape}, n_outputs=4, preset="standard")
     assert model.count_params() == n_params
-    shape = (config["n_chans"], config["n_frames"], config["n_freqs"])
     probs = np.asarray(model(_inputs(batch=1, shape=shape), training=False)["label"])
-    assert probs.shape == (1, config["n_outputs"])
+    assert probs.shape == (1, 4)
     np.testing.assert_allclose(probs.sum(), 1.0, atol=1e-5)

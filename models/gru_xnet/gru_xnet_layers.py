@@ -11,19 +11,31 @@ The layer picks its form from the group width (``implementation="auto"``):
 - one input channel per group (GRU-XNet's first block: one spectrogram per EEG channel):
   a depthwise convolution with channel multiplier ``filters // groups``
   (``keras.ops.depthwise_conv``), the native op for exactly this case;
-- several input channels per group: the ``kernel_size**2`` shifted windows stacked once,
-  then ONE batched matmul over the groups, ``(groups, pixels, k*k*in) @ (groups, k*k*in,
-  out)``, which hits the BLAS batched-GEMM kernel.
+- several input channels per group (blocks 2 and 3): ``"split"``, one ordinary convolution
+  per group on its slice of the channels (``ops.split`` -> ``groups`` x ``ops.conv`` ->
+  ``ops.concatenate``). The graph holds ``groups`` small Conv2D ops, traced once, whose
+  forward and both gradients are TensorFlow's native (oneDNN) CPU kernels.
 
-The earlier form (``implementation="einsum"``: one einsum per kernel tap, nine for 3x3, summed)
-is kept for comparison. Measured at DEAP stft shapes (batch 32, 32 groups), forward + backward
-of one block, 2 threads without XLA on a heavily shared 2-core CPU (absolute times inflated by
-the load; the ratios are what count): block 1 (1 -> 32 per group, 33 x 23): einsum 41.5 s,
-depthwise 2.1 s (20x); block 2 (32 -> 64 per group, 17 x 12): einsum 41.1 s, batched matmul
-16.7 s (2.5x). A G-major variant (transpose the input once instead of the stacked windows) was
-no faster (block 2: 10.4 vs 9.5 s; block 3: 4.7 vs 5.3 s). Whole GRU-XNet train step (DEAP
-preset, batch 32, Adam, 2 threads, no XLA, load average about 2.5): 10.0 s with the einsum
-form, 4.4 s with ``"auto"`` (2.3x).
+Two slower forms are kept for comparison: ``"matmul"`` (the ``kernel_size**2`` shifted
+windows stacked once, then one batched matmul over the groups; the previous default, which
+materialises 9x the input and transposes it) and ``"einsum"`` (one einsum per kernel tap).
+Forward + backward of one block at DEAP stft shapes (batch 32, 32 groups), 2 threads, no XLA,
+on a shared 2-core CPU (load average 7-10; only the ratios count): block 2 (32 -> 64 per
+group, 17 x 12): matmul 8.3 s, split 1.7 s (4.9x); block 3 (64 -> 128, 9 x 6): matmul 5.4 s,
+split 1.3 s (4.1x); block 1 (1 -> 32, 33 x 23): depthwise 0.55 s, split 0.86 s, matmul
+1.4 s. A grouped ``tf.nn.conv2d`` runs forward on CPU but its input gradient fails too
+("Conv2DBackpropInput"), so it cannot serve even with a custom gradient.
+
+:class:`BatchNormalization` is Keras's batch norm trained through TensorFlow's fused kernel
+(same weights, outputs and statistics): on the channel-stacked maps Keras's unfused form cost
+2.8 / 1.4 / 0.47 s forward + backward in the three blocks against 1.6 / 0.78 / 0.34 s fused
+(same load). Together with max-pooling before the ReLU (see :mod:`.gru_xnet_backbone`) the
+whole GRU-XNet training step (DEAP shapes, batch 32, Adam, 2 threads, no XLA) went from 12.2
+to 4.1 s and from 15.0 to 5.8 s in two interleaved A/Bs (2.6-3.0x). Against the PyTorch peer
+(``bench/train_throughput.py``) that is from 0.46x to 1.05-1.28x its samples/s over four runs at
+load average 4-8 (per-round ratios 0.6-1.6): on par or faster, not yet a steady 1.2x. What
+is left is mostly block 1 (batch norm and pooling of the 32 x 33 x 23 x 1024 maps, about a
+third of the step) and the small per-group GEMMs of blocks 2 and 3.
 """
 
 from __future__ import annotations
@@ -33,7 +45,7 @@ from keras import ops
 
 from amigos_emo._checks import check_option, validate_type
 
-IMPLEMENTATIONS = ("auto", "depthwise", "matmul", "einsum")
+IMPLEMENTATIONS = ("auto", "depthwise", "split", "matmul", "einsum")
 
 
 @keras.saving.register_keras_serializable(package="amigos_emo")
@@ -53,9 +65,10 @@ class GroupedConv2D(keras.layers.Layer):
             ``keras.layers.Conv2D(groups=groups)``: ``(k, k, in_channels // groups, filters)``.
         implementation: how the convolution is computed (same result, same weights):
             ``"auto"`` (depthwise when each group has one input channel, else
-            ``"matmul"``), ``"depthwise"`` (only for one input channel per group),
-            ``"matmul"`` (stacked windows + one batched matmul over groups) or ``"einsum"``
-            (one einsum per kernel tap; the earlier, slower form). See the module docstring.
+            ``"split"``), ``"depthwise"`` (only for one input channel per group),
+            ``"split"`` (one convolution per group), ``"matmul"`` (stacked windows + one
+            batched matmul over groups) or ``"einsum"`` (one einsum per kernel tap); the last
+            two are earlier, slower forms. See the module docstring.
         **kwargs: forwarded to :class:`keras.layers.Layer`.
 
     Call arguments:
@@ -121,7 +134,7 @@ class GroupedConv2D(keras.layers.Layer):
     def _resolved_implementation(self, in_per_group):
         if self.implementation != "auto":
             return self.implementation
-        return "depthwise" if in_per_group == 1 else "matmul"
+        return "depthwise" if in_per_group == 1 else "split"
 
     def call(self, inputs):
         k, groups = self.kernel_size, self.groups
@@ -134,6 +147,8 @@ class GroupedConv2D(keras.layers.Layer):
             # both layouts.
             kernel = ops.reshape(self.kernel, (k, k, in_channels, out_per_group))
             out = ops.depthwise_conv(inputs, kernel, strides=1, padding="same")
+        elif implementation == "split":
+            out = self._split_conv(inputs)
         elif implementation == "matmul":
             out = self._matmul_conv(inputs, in_per_group, out_per_group)
         else:
@@ -145,6 +160,17 @@ class GroupedConv2D(keras.layers.Layer):
         height = inputs.shape[1] if inputs.shape[1] is not None else shape[1]
         width = inputs.shape[2] if inputs.shape[2] is not None else shape[2]
         return shape[0], height, width
+
+    def _split_conv(self, inputs):
+        # One ordinary convolution per group on its slice of the channels; the graph holds
+        # `groups` Conv2D ops (traced once), whose gradients are TF's native CPU kernels.
+        slices = ops.split(inputs, self.groups, axis=-1)
+        kernels = ops.split(self.kernel, self.groups, axis=-1)
+        outputs = [
+            ops.conv(x, kernel, strides=1, padding="same")
+            for x, kernel in zip(slices, kernels, strict=True)
+        ]
+        return ops.concatenate(outputs, axis=-1)
 
     def _matmul_conv(self, inputs, in_per_group, out_per_group):
         k, groups = self.kernel_size, self.groups
@@ -200,3 +226,59 @@ class GroupedConv2D(keras.layers.Layer):
             }
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="amigos_emo")
+class BatchNormalization(keras.layers.BatchNormalization):
+    """:class:`keras.layers.BatchNormalization` that trains with TensorFlow's fused kernel.
+
+    Named like the Keras layer on purpose: Keras 3 files address a layer's weights by its
+    snake-cased class name (``layers/batch_normalization_1/vars``), so ``.keras`` and
+    ``.weights.h5`` files saved with ``keras.layers.BatchNormalization`` load into models using
+    this layer, and back (tested). It is registered as ``amigos_emo>BatchNormalization``.
+
+    Same arguments, weights (``gamma``, ``beta``, ``moving_mean``, ``moving_variance``), outputs
+    and moving-statistics update as the Keras layer (tested on random inputs). Keras 3 computes
+    the training-time statistics and the normalisation as separate element-wise ops
+    (``tf.nn.moments`` then ``tf.nn.batch_normalization``), several passes over the tensor
+    forward and more backward; on GRU-XNet's channel-stacked maps (up to 32 x 33 x 23 x 1024
+    values per batch) that was the largest cost of the training step after the convolutions.
+    TensorFlow's ``FusedBatchNormV3`` (and its gradient) does it in one pass each way.
+
+    The fused path is taken in training mode with the TensorFlow backend, float32 inputs,
+    rank-4 inputs normalised over the last axis, no mask, no renorm and ``synchronized=False``;
+    everything else (inference, other backends, mixed precision) is the Keras layer's own
+    ``call``. The fused op returns the unbiased (n - 1) batch variance; it is rescaled to the
+    biased variance Keras feeds its moving average, so both layers track the same statistics.
+    """
+
+    def _fusable(self, inputs, training, mask):
+        return (
+            bool(training)
+            and self.trainable
+            and mask is None
+            and not self.renorm
+            and not self.synchronized
+            and keras.backend.backend() == "tensorflow"
+            and len(inputs.shape) == 4
+            and self.axis in (-1, 3)
+            and keras.backend.standardize_dtype(inputs.dtype) == "float32"
+        )
+
+    def call(self, inputs, training=None, mask=None):
+        if not self._fusable(inputs, training, mask):
+            return super().call(inputs, training=training, mask=mask)
+        import tensorflow as tf
+
+        channels = inputs.shape[-1]
+        gamma = ops.cast(self.gamma, "float32") if self.scale else ops.ones((channels,))
+        beta = ops.cast(self.beta, "float32") if self.center else ops.zeros((channels,))
+        outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+            inputs, gamma, beta, epsilon=self.epsilon, is_training=True
+        )
+        count = ops.cast(ops.size(inputs) // channels, "float32")
+        variance = variance * (count - 1.0) / ops.maximum(count, 1.0)
+        momentum = self.momentum
+        self.moving_mean.assign(self.moving_mean * momentum + mean * (1.0 - momentum))
+        self.moving_variance.assign(self.moving_variance * momentum + variance * (1.0 - momentum))
+        return outputs

@@ -2,10 +2,11 @@ import keras
 import numpy as np
 import pytest
 
+from amigos_emo.models.gru_xnet.gru_xnet_layers import BatchNormalization as FusedBatchNormalization
 from amigos_emo.models.gru_xnet.gru_xnet_layers import GroupedConv2D
 
 
-@pytest.mark.parametrize("implementation", ["auto", "matmul", "einsum"])
+@pytest.mark.parametrize("implementation", ["auto", "split", "matmul", "einsum"])
 @pytest.mark.parametrize(
     ("groups", "in_channels", "filters", "kernel_size"),
     [(1, 2, 3, 3), (4, 4, 8, 3), (3, 6, 9, 5), (5, 10, 5, 3)],
@@ -49,7 +50,14 @@ def _numpy_grouped_conv(x, kernel, groups):
 
 @pytest.mark.parametrize(
     ("implementation", "groups", "in_channels", "filters"),
-    [("depthwise", 4, 4, 12), ("auto", 4, 4, 12), ("matmul", 3, 6, 6), ("einsum", 3, 6, 6)],
+    [
+        ("depthwise", 4, 4, 12),
+        ("auto", 4, 4, 12),
+        ("auto", 3, 6, 6),
+        ("split", 3, 6, 6),
+        ("matmul", 3, 6, 6),
+        ("einsum", 3, 6, 6),
+    ],
 )
 def test_every_implementation_matches_a_numpy_loop(implementation, groups, in_channels, filters):
     x = np.random.default_rng(2).normal(size=(3, 5, 7, in_channels)).astype("float32")
@@ -63,18 +71,20 @@ def test_implementations_give_the_same_outputs_for_the_same_weights():
     x = np.random.default_rng(3).normal(size=(2, 9, 6, 8)).astype("float32")
     layers = {
         name: GroupedConv2D(16, 3, groups=4, implementation=name, name=f"gconv_{name}")
-        for name in ("matmul", "einsum")
+        for name in ("split", "matmul", "einsum")
     }
-    layers["matmul"].build(x.shape)
-    layers["einsum"].build(x.shape)
-    layers["einsum"].set_weights(layers["matmul"].get_weights())
-    np.testing.assert_allclose(
-        np.asarray(layers["matmul"](x)), np.asarray(layers["einsum"](x)), rtol=1e-5, atol=1e-5
-    )
+    for layer in layers.values():
+        layer.build(x.shape)
+        layer.set_weights(layers["split"].get_weights())
+    for name in ("matmul", "einsum"):
+        np.testing.assert_allclose(
+            np.asarray(layers["split"](x)), np.asarray(layers[name](x)), rtol=1e-5, atol=1e-5
+        )
 
 
 @pytest.mark.parametrize(
-    ("implementation", "groups", "channels"), [("matmul", 3, 6), ("depthwise", 6, 6)]
+    ("implementation", "groups", "channels"),
+    [("split", 3, 6), ("matmul", 3, 6), ("depthwise", 6, 6)],
 )
 def test_grouped_conv_gradient_matches_keras_conv2d(implementation, groups, channels):
     import tensorflow as tf
@@ -115,3 +125,68 @@ def test_grouped_conv_config_round_trip_and_errors():
     config = layer.get_config()
     del config["implementation"]
     assert GroupedConv2D.from_config(config).implementation == "auto"
+
+
+def _bn_pair(channels, rank=4, **kwargs):
+    rng = np.random.default_rng(7)
+    fused = FusedBatchNormalization(momentum=0.9, name="fused", **kwargs)
+    plain = keras.layers.BatchNormalization(momentum=0.9, name="plain", **kwargs)
+    for layer in (fused, plain):
+        layer.build((None, *(3, 4)[: rank - 2], channels))
+    weights = [rng.uniform(0.5, 2, channels), rng.normal(size=channels)][: len(fused.weights) - 2]
+    weights += [rng.normal(size=channels), rng.uniform(0.5, 2, channels)]
+    for layer in (fused, plain):
+        layer.set_weights([np.asarray(w, "float32") for w in weights])
+    return fused, plain
+
+
+@pytest.mark.parametrize("scale_and_center", [True, False])
+def test_fused_batch_norm_equals_keras_batch_norm_in_training(scale_and_center):
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(8).normal(2.0, 3.0, size=(5, 3, 4, 6)).astype("float32"))
+    fused, plain = _bn_pair(6, scale=scale_and_center, center=scale_and_center)
+    assert fused._fusable(x, True, None) and not fused._fusable(x, False, None)
+    results = []
+    for layer in (fused, plain):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = layer(x, training=True)
+            loss = tf.reduce_sum(out * tf.cos(x))  # a loss whose gradient is not trivial
+        grads = tape.gradient(loss, [x, *layer.trainable_weights])
+        results.append([out.numpy(), *(g.numpy() for g in grads), *layer.get_weights()])
+    # Outputs, gradients (input, gamma, beta) and the updated moving mean / variance.
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+    # The moving variance follows the biased batch variance, like Keras.
+    moving = 0.9 * _bn_pair(6)[1].moving_variance.numpy() + 0.1 * x.numpy().var(axis=(0, 1, 2))
+    np.testing.assert_allclose(fused.moving_variance.numpy(), moving, rtol=1e-5)
+
+
+def test_fused_batch_norm_falls_back_to_keras_outside_training():
+    x = np.random.default_rng(9).normal(size=(2, 3, 4, 6)).astype("float32")
+    fused, plain = _bn_pair(6)
+    np.testing.assert_allclose(
+        np.asarray(fused(x, training=False)), np.asarray(plain(x, training=False)), atol=1e-6
+    )
+    x3 = x.reshape(2, 12, 6)  # rank 3: Keras's own call
+    fused3, plain3 = _bn_pair(6, rank=3)
+    np.testing.assert_allclose(
+        np.asarray(fused3(x3, training=True)), np.asarray(plain3(x3, training=True)), atol=1e-5
+    )
+    clone = FusedBatchNormalization.from_config(fused.get_config())
+    assert clone.get_config() == fused.get_config()
+
+
+def test_weight_files_of_the_keras_batch_norm_load_into_the_fused_one(tmp_path):
+    def model(norm):
+        inputs = keras.Input((3, 4, 6))
+        return keras.Model(inputs, norm(name="bn")(keras.layers.ReLU()(inputs)))
+
+    old, new = model(keras.layers.BatchNormalization), model(FusedBatchNormalization)
+    rng = np.random.default_rng(10)
+    old.set_weights([rng.uniform(0.5, 2, 6).astype("float32") for _ in old.weights])
+    old.save_weights(tmp_path / "old.weights.h5")
+    new.load_weights(tmp_path / "old.weights.h5")
+    for ours, theirs in zip(new.get_weights(), old.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)

@@ -1,26 +1,26 @@
-"""Named GRU-XNet configurations (plain dicts of build arguments).
+"""Named GRU-XNet architecture sizes (plain dicts of :class:`GRUXNet` arguments).
 
-STFT shapes are those the package's TFDS builders write (``stft`` configs, all
-``ln(1 + |Z|)`` from :func:`amigos_emo.signal.spectral.stft_spectrogram`, Hann window, scipy
-zero-padded boundaries):
+A preset fixes widths and depths only. The signal shape (``n_chans``, ``n_frames``,
+``n_freqs``) always comes from the ``stft`` input shape the data gives to
+:func:`~amigos_emo.models.gru_xnet.gru_xnet_backbone.build_gru_xnet`, and ``n_outputs`` from
+the classification head the run asks for, so one preset serves every corpus with an ``stft``
+config (DEAP, GAMEEMO, SEED-IV) at whatever STFT parameters its builder uses.
 
-=========  ===========  ===================================================  ====================
-preset     sfreq        windows and STFT                                     ``stft`` shape
-=========  ===========  ===================================================  ====================
-deap       128 Hz       4 s windows; nperseg 64 (2 Hz bins), noverlap 48,    (32, 33, 23)
-                        0-44 Hz
-gameemo    128 Hz       2 s windows; nperseg 64, noverlap 32, 0-44 Hz        (14, 9, 23)
-seed_iv    200 Hz       4 s windows; nperseg 200 (1 Hz bins), noverlap 100,  (62, 9, 51)
-                        0-50 Hz
-=========  ===========  ===================================================  ====================
+- ``standard``: the published sizes: CNN blocks of 32 / 64 / 128 filters per EEG channel,
+  fusion 256, a 2-layer BiGRU of 128 units per direction, 4 attention heads, head 256 / 128,
+  dropout 0.5. At DEAP's ``stft`` shape (32, 33, 23) with 4 classes it has 4,991,620
+  parameters.
+- ``tiny``: a few units per layer, for tests.
 
-Classes: DEAP valence/arousal quadrant (4), GAMEEMO game (4), SEED-IV emotion (4; use
-``n_outputs=2`` with the builder's ``label_binary``). ``tiny`` is for tests.
+Deprecated: the corpus names ``deap``, ``gameemo`` and ``seed_iv`` (earlier presets that also
+carried each builder's STFT shape) still resolve to ``standard`` with a ``DeprecationWarning``;
+they will be removed in the next release.
 """
 
-_DEFAULTS = {
+STANDARD = {
     "cnn_filters": [32, 64, 128],
     "fusion_units": 256,
+    "freq_pooling": "mean",
     "gru_units": 128,
     "n_gru_layers": 2,
     "n_heads": 4,
@@ -29,16 +29,13 @@ _DEFAULTS = {
     "variant": "standard",
 }
 
+DEPRECATED_PRESETS = {"deap": "standard", "gameemo": "standard", "seed_iv": "standard"}
+"""Old corpus-named presets -> the architecture preset they now mean."""
+
 GRU_XNET_PRESETS = {
-    "deap": {**_DEFAULTS, "n_chans": 32, "n_frames": 33, "n_freqs": 23, "n_outputs": 4},
-    "gameemo": {**_DEFAULTS, "n_chans": 14, "n_frames": 9, "n_freqs": 23, "n_outputs": 4},
-    "seed_iv": {**_DEFAULTS, "n_chans": 62, "n_frames": 9, "n_freqs": 51, "n_outputs": 4},
+    "standard": STANDARD,
     "tiny": {
-        **_DEFAULTS,
-        "n_chans": 3,
-        "n_frames": 12,
-        "n_freqs": 10,
-        "n_outputs": 3,
+        **STANDARD,
         "cnn_filters": [2, 3, 4],
         "fusion_units": 8,
         "gru_units": 4,
@@ -46,6 +43,7 @@ GRU_XNET_PRESETS = {
         "n_heads": 2,
         "head_units": [8, 8],
     },
+    **{old: dict(STANDARD) for old in DEPRECATED_PRESETS},
 }
 
-DEFAULT_PRESET = "deap"
+DEFAULT_PRESET = "standard"
