@@ -133,12 +133,64 @@ def atomic_save(model, path):
             os.remove(tmp)
 
 
+def atomic_copy(source, path):
+    """Copy a written file to ``path`` through a per-process temporary file and a rename (a
+    second ``.keras`` of the same weights without serialising the model again)."""
+    tmp = temp_name(path)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def saved_model_signature(model):
+    """Input name -> ``tf.TensorSpec`` (any batch size, float32) of a Keras model's inputs."""
+    import tensorflow as tf
+
+    names = [tensor.name.split(":")[0] for tensor in model.inputs]
+    return {
+        name: tf.TensorSpec((None, *tensor.shape[1:]), tf.float32, name=name)
+        for name, tensor in zip(names, model.inputs, strict=True)
+    }
+
+
+def export_saved_model(model, path):
+    """Write ``model`` as a TensorFlow SavedModel with one traced inference function.
+
+    The folder holds the endpoint ``serve`` (a dict of float32 ``(batch, *shape)`` inputs named
+    like the model's inputs -> a dict of outputs named like its heads) and the same function
+    as the ``serving_default`` signature, over the model's variables only. ``model.export``
+    writes the same endpoint but walks every layer of the model for resources and traces the
+    call several times; for a recurrent model that is about twice as slow (measured ~25 s
+    against ~11 s for ``multimodal_lstm`` on a loaded 2-core machine).
+    """
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.variables_of_model = list(model.variables)
+
+    @tf.function(input_signature=[saved_model_signature(model)], autograph=False)
+    def serve(inputs):
+        outputs = model(inputs, training=False)
+        if not isinstance(outputs, dict):
+            names = list(model.output_names)
+            outputs = dict(
+                zip(names, outputs if isinstance(outputs, list | tuple) else [outputs], strict=True)
+            )
+        return outputs
+
+    module.serve = serve
+    tf.saved_model.save(module, path, signatures={"serving_default": serve.get_concrete_function()})
+
+
 def atomic_export(model, path):
-    """``model.export(path)`` (SavedModel) into a per-process temporary folder, then renamed."""
+    """:func:`export_saved_model` into a per-process temporary folder, then renamed."""
     tmp = temp_name(path)
     if os.path.exists(tmp):
         shutil.rmtree(tmp)
-    model.export(tmp, format="tf_saved_model", verbose=False)
+    export_saved_model(model, tmp)
     if os.path.exists(path):
         shutil.rmtree(path)
     os.replace(tmp, path)

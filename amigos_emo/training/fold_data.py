@@ -192,21 +192,67 @@ class FoldData:
 
     def predict(self, model, part):
         """Raw outputs (head -> array) of ``model`` on ``"validation"`` or ``"test"`` (one pass)."""
-        outputs = model.predict(self.eval_dataset(part), verbose=0)
-        if not isinstance(outputs, dict):
-            names = list(model.output_names)
-            outputs = dict(
-                zip(names, outputs if isinstance(outputs, list | tuple) else [outputs], strict=True)
-            )
-        return outputs
+        return self.predict_with_targets(model, part)[0]
 
-    def evaluate(self, model, part="test", outputs=None):
-        """Metrics of ``model`` on a part, beside the trivial baselines, head by head."""
+    def predict_with_targets(self, model, part):
+        """Raw outputs and encoded targets of ``part`` from ONE pass over its examples.
+
+        Each batch goes through the model's own compiled predict function
+        (``predict_on_batch``: traced once per model and reused for every part), and its raw
+        target fields are kept on the way, so metrics, baselines and confusion matrices need no
+        second read of the data.
+
+        Returns:
+            ``(outputs, truth)``: head -> raw model output ``(n, ...)``, and head -> encoded
+            target ``(n,)`` (class indices, 0/1 or floats, :func:`pipeline.encode_target_numpy`).
+        """
+        import tensorflow as tf
+
+        from amigos_emo.training import pipeline
+
+        raw = {"validation": self.val_raw, "test": self.test_raw}[part]
+        inputs, specs = self.inputs, self.specs
+
+        def split(example):
+            x = {name: tf.cast(example[name], tf.float32) for name in inputs}
+            return x, {spec.name: example[spec.source] for spec in specs}
+
+        dataset = raw.map(split, num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.batch(self.batch_size).prefetch(tf.data.AUTOTUNE)
+        names = list(model.output_names)
+        outputs, values = {}, {spec.name: [] for spec in specs}
+        for x, y in dataset:
+            batch = model.predict_on_batch(x)
+            if not isinstance(batch, dict):
+                batch = dict(
+                    zip(names, batch if isinstance(batch, list | tuple) else [batch], strict=True)
+                )
+            for name, value in batch.items():
+                outputs.setdefault(name, []).append(np.asarray(value))
+            for name, value in y.items():
+                values[name].append(value.numpy())
+        outputs = {name: np.concatenate(parts) for name, parts in outputs.items()}
+        truth = {
+            spec.name: pipeline.encode_target_numpy(
+                spec, np.concatenate(values[spec.name]) if values[spec.name] else np.empty((0,))
+            )
+            for spec in specs
+        }
+        return outputs, truth
+
+    def evaluate(self, model, part="test", outputs=None, truth=None):
+        """Metrics of ``model`` on a part, beside the trivial baselines, head by head.
+
+        ``outputs`` and ``truth`` (from :meth:`predict_with_targets`) skip the pass over the data.
+        """
         from amigos_emo.training.evaluation import evaluate_heads
 
-        outputs = self.predict(model, part) if outputs is None else outputs
+        if outputs is None or truth is None:
+            predicted, found = self.predict_with_targets(model, part)
+            outputs = predicted if outputs is None else outputs
+            truth = found if truth is None else truth
         means = {name: stats[0] for name, stats in self.regression_stats.items()}
-        return evaluate_heads(self.specs, outputs, self.targets(part), means, self.majority)
+        return evaluate_heads(self.specs, outputs, truth, means, self.majority)
 
 
 def prepare_fold(
