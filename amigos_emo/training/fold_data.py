@@ -197,8 +197,9 @@ class FoldData:
     def predict_with_targets(self, model, part):
         """Raw outputs and encoded targets of ``part`` from ONE pass over its examples.
 
-        Each batch goes through the model's own compiled predict function
-        (``predict_on_batch``: traced once per model and reused for every part), and its raw
+        Each batch goes through one compiled inference function
+        (:func:`~amigos_emo.training.artifacts.inference_function`: traced once per model for
+        any batch size and reused for every part and for the SavedModel export), and its raw
         target fields are kept on the way, so metrics, baselines and confusion matrices need no
         second read of the data.
 
@@ -209,6 +210,7 @@ class FoldData:
         import tensorflow as tf
 
         from amigos_emo.training import pipeline
+        from amigos_emo.training.artifacts import inference_function
 
         raw = {"validation": self.val_raw, "test": self.test_raw}[part]
         inputs, specs = self.inputs, self.specs
@@ -219,16 +221,11 @@ class FoldData:
 
         dataset = raw.map(split, num_parallel_calls=tf.data.AUTOTUNE)
         dataset = dataset.batch(self.batch_size).prefetch(tf.data.AUTOTUNE)
-        names = list(model.output_names)
+        infer = inference_function(model)
         outputs, values = {}, {spec.name: [] for spec in specs}
         for x, y in dataset:
-            batch = model.predict_on_batch(x)
-            if not isinstance(batch, dict):
-                batch = dict(
-                    zip(names, batch if isinstance(batch, list | tuple) else [batch], strict=True)
-                )
-            for name, value in batch.items():
-                outputs.setdefault(name, []).append(np.asarray(value))
+            for name, value in infer(x).items():
+                outputs.setdefault(name, []).append(value.numpy())
             for name, value in y.items():
                 values[name].append(value.numpy())
         outputs = {name: np.concatenate(parts) for name, parts in outputs.items()}

@@ -13,7 +13,8 @@ Output directory layout::
       fold_00/ ...           one folder per fold:
         best.keras           best epoch by validation loss (raw signals in, ratings out)
         preprocessing.json   what a recording must look like for best.keras (predict/stream read it)
-        saved_model/         tf.saved_model export of best.keras (endpoint "serve")
+        saved_model/         SavedModel of best.keras (endpoint "serve", signature
+                             "serving_default"), when the run exports
         checkpoint_epoch_NNN.keras, state.json   the end-of-epoch checkpoint --resume uses;
                              state.json names it, so the two always agree
         history.csv          per-epoch losses and metrics
@@ -23,6 +24,15 @@ Output directory layout::
       training_curves.png    train/validation curves, every fold
       metrics.json           per-fold and aggregate (mean +/- std) results; written LAST, so its
                              presence means the run finished
+
+Per-fold cost: the log prints, after each fold, ``fold N: training T s, fixed cost F s = P % of
+training (...)`` with the fixed stages (fold data and statistics, model build, checkpoints,
+evaluation, reports, export) one by one; each fold's ``metrics.json`` keeps them as
+``stage_seconds``. What keeps the fixed part small: the best epoch's weights stay in memory, so
+evaluation runs the fold's own model (no reload of ``best.keras``) with one pass over each of
+validation and test through one compiled predict function; ``best.keras`` is a copy of that
+epoch's checkpoint file, not a second save; the SavedModel is written with one traced inference
+function (:func:`~amigos_emo.training.artifacts.export_saved_model`).
 """
 
 from __future__ import annotations

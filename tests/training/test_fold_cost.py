@@ -87,13 +87,17 @@ def test_one_pass_gives_every_heads_outputs_and_encoded_targets():
     assert data.evaluate(model, "test") == reference
 
 
-def test_one_pass_reuses_one_predict_function():
-    data, _ = _fold_data(n=20, batch_size=8)
+def test_one_trace_serves_every_batch_every_part_and_the_export(tmp_path):
+    data, _ = _fold_data(n=20, batch_size=8)  # batches of 8, 8 and 4
     model = _tiny_model()
     data.predict_with_targets(model, "validation")
-    function = model.predict_function
     data.predict_with_targets(model, "test")
-    assert model.predict_function is function
+    infer = artifacts.inference_function(model)
+    assert artifacts.inference_function(model) is infer
+    assert infer.experimental_get_tracing_count() == 1
+    artifacts.export_saved_model(model, os.fspath(tmp_path / "saved_model"))
+    # tf.saved_model.save traces once more in its own saving context, and only once
+    assert infer.experimental_get_tracing_count() == 2
 
 
 def test_lean_saved_model_serves_what_keras_predicts(tmp_path):
