@@ -728,5 +728,13 @@ def _finish(config, entry, folds, fold_results, histories, leaky, started, timer
             "(SYNTHETIC data: these numbers test the pipeline, they say nothing about real recordings.)"
         )
     print("\n" + timer.table())
+    timed = [r["stage_seconds"] for r in fold_results if r.get("stage_seconds")]
+    if timed:
+        training = sum(fold_cost(seconds)[0] for seconds in timed)
+        fixed = sum(fold_cost(seconds)[1] for seconds in timed)
+        print(
+            f"Per-fold fixed cost: {fixed / len(timed):.1f} s a fold beside "
+            f"{training / len(timed):.1f} s of training ({100 * fixed / max(training, 1e-9):.0f} %)"
+        )
     print(f"\nOutputs in {os.path.abspath(config.output_dir)}")
     return results
