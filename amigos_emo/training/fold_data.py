@@ -244,10 +244,11 @@ class FoldData:
         """
         from amigos_emo.training.evaluation import evaluate_heads
 
-        if outputs is None or truth is None:
-            predicted, found = self.predict_with_targets(model, part)
-            outputs = predicted if outputs is None else outputs
+        if outputs is None:
+            outputs, found = self.predict_with_targets(model, part)
             truth = found if truth is None else truth
+        elif truth is None:
+            truth = self.targets(part)
         means = {name: stats[0] for name, stats in self.regression_stats.items()}
         return evaluate_heads(self.specs, outputs, truth, means, self.majority)
 

@@ -85,6 +85,7 @@ def test_one_pass_gives_every_heads_outputs_and_encoded_targets():
     reference = evaluate_heads(SPECS, batched, data.targets("test"), {"rating": 5.0}, data.majority)
     assert data.evaluate(model, "test", outputs=outputs, truth=truth) == reference
     assert data.evaluate(model, "test") == reference
+    assert data.evaluate(model, "test", outputs=batched) == reference  # targets read alone
 
 
 def test_one_trace_serves_every_batch_every_part_and_the_export(tmp_path):
