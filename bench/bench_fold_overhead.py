@@ -38,7 +38,7 @@ def main(argv=None):
     parser.add_argument(
         "--export",
         action="store_true",
-        help="also export each fold's SavedModel (a run's --export-saved-model)",
+        help="also export each fold's SavedModel, as a run does unless --no-export",
     )
     parser.add_argument(
         "--participants", type=int, default=4, help="synthetic subjects (default: %(default)s)"
