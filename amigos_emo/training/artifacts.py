@@ -18,6 +18,7 @@ import glob
 import json
 import os
 import shutil
+import weakref
 
 import numpy as np
 
@@ -133,12 +134,87 @@ def atomic_save(model, path):
             os.remove(tmp)
 
 
+def atomic_copy(source, path):
+    """Copy a written file to ``path`` through a per-process temporary file and a rename (a
+    second ``.keras`` of the same weights without serialising the model again)."""
+    tmp = temp_name(path)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def saved_model_signature(model):
+    """Input name -> ``tf.TensorSpec`` (any batch size, float32) of a Keras model's inputs."""
+    import tensorflow as tf
+
+    names = [tensor.name.split(":")[0] for tensor in model.inputs]
+    return {
+        name: tf.TensorSpec((None, *tensor.shape[1:]), tf.float32, name=name)
+        for name, tensor in zip(names, model.inputs, strict=True)
+    }
+
+
+_INFERENCE = weakref.WeakKeyDictionary()
+
+
+def inference_function(model):
+    """The model's inference as one ``tf.function`` over any batch size, made once per model.
+
+    Inputs: a dict of float32 ``(batch, *shape)`` tensors named like the model's inputs; outputs:
+    a dict of head name -> tensor. Evaluation (every batch of validation and test, the last
+    partial one too) and :func:`export_saved_model` share it, so the model is traced once for
+    both instead of once per batch shape and again for the export.
+    """
+    import tensorflow as tf
+
+    function = _INFERENCE.get(model)
+    if function is not None:
+        return function
+    names = list(model.output_names)
+
+    @tf.function(input_signature=[saved_model_signature(model)], autograph=False)
+    def serve(inputs):
+        outputs = model(inputs, training=False)
+        if not isinstance(outputs, dict):
+            outputs = dict(
+                zip(names, outputs if isinstance(outputs, list | tuple) else [outputs], strict=True)
+            )
+        return outputs
+
+    _INFERENCE[model] = serve
+    return serve
+
+
+def export_saved_model(model, path):
+    """Write ``model`` as a TensorFlow SavedModel with one traced inference function.
+
+    The folder holds the endpoint ``serve`` (a dict of float32 ``(batch, *shape)`` inputs named
+    like the model's inputs -> a dict of outputs named like its heads) and the same function
+    as the ``serving_default`` signature, over the model's variables only. ``model.export``
+    writes the same endpoint but walks every layer of the model for resources and traces the
+    call several times; for a recurrent model that is about twice as slow (measured ~25 s
+    against ~11 s for ``multimodal_lstm`` on a loaded 2-core machine). The function is
+    :func:`inference_function`'s, so a model already evaluated through it is not traced again.
+    """
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.variables_of_model = list(model.variables)
+    module.serve = inference_function(model)
+    tf.saved_model.save(
+        module, path, signatures={"serving_default": module.serve.get_concrete_function()}
+    )
+
+
 def atomic_export(model, path):
-    """``model.export(path)`` (SavedModel) into a per-process temporary folder, then renamed."""
+    """:func:`export_saved_model` into a per-process temporary folder, then renamed."""
     tmp = temp_name(path)
     if os.path.exists(tmp):
         shutil.rmtree(tmp)
-    model.export(tmp, format="tf_saved_model", verbose=False)
+    export_saved_model(model, tmp)
     if os.path.exists(path):
         shutil.rmtree(path)
     os.replace(tmp, path)

@@ -197,21 +197,65 @@ class FoldData:
 
     def predict(self, model, part):
         """Raw outputs (head -> array) of ``model`` on ``"validation"`` or ``"test"`` (one pass)."""
-        outputs = model.predict(self.eval_dataset(part), verbose=0)
-        if not isinstance(outputs, dict):
-            names = list(model.output_names)
-            outputs = dict(
-                zip(names, outputs if isinstance(outputs, list | tuple) else [outputs], strict=True)
-            )
-        return outputs
+        return self.predict_with_targets(model, part)[0]
 
-    def evaluate(self, model, part="test", outputs=None):
-        """Metrics of ``model`` on a part, beside the trivial baselines, head by head."""
+    def predict_with_targets(self, model, part):
+        """Raw outputs and encoded targets of ``part`` from ONE pass over its examples.
+
+        Each batch goes through one compiled inference function
+        (:func:`~amigos_emo.training.artifacts.inference_function`: traced once per model for
+        any batch size and reused for every part and for the SavedModel export), and its raw
+        target fields are kept on the way, so metrics, baselines and confusion matrices need no
+        second read of the data.
+
+        Returns:
+            ``(outputs, truth)``: head -> raw model output ``(n, ...)``, and head -> encoded
+            target ``(n,)`` (class indices, 0/1 or floats, :func:`pipeline.encode_target_numpy`).
+        """
+        import tensorflow as tf
+
+        from amigos_emo.training import pipeline
+        from amigos_emo.training.artifacts import inference_function
+
+        raw = {"validation": self.val_raw, "test": self.test_raw}[part]
+        inputs, specs = self.inputs, self.specs
+
+        def split(example):
+            x = {name: tf.cast(example[name], tf.float32) for name in inputs}
+            return x, {spec.name: example[spec.source] for spec in specs}
+
+        dataset = raw.map(split, num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.batch(self.batch_size).prefetch(tf.data.AUTOTUNE)
+        infer = inference_function(model)
+        outputs, values = {}, {spec.name: [] for spec in specs}
+        for x, y in dataset:
+            for name, value in infer(x).items():
+                outputs.setdefault(name, []).append(value.numpy())
+            for name, value in y.items():
+                values[name].append(value.numpy())
+        outputs = {name: np.concatenate(parts) for name, parts in outputs.items()}
+        truth = {
+            spec.name: pipeline.encode_target_numpy(
+                spec, np.concatenate(values[spec.name]) if values[spec.name] else np.empty((0,))
+            )
+            for spec in specs
+        }
+        return outputs, truth
+
+    def evaluate(self, model, part="test", outputs=None, truth=None):
+        """Metrics of ``model`` on a part, beside the trivial baselines, head by head.
+
+        ``outputs`` and ``truth`` (from :meth:`predict_with_targets`) skip the pass over the data.
+        """
         from amigos_emo.training.evaluation import evaluate_heads
 
-        outputs = self.predict(model, part) if outputs is None else outputs
+        if outputs is None:
+            outputs, found = self.predict_with_targets(model, part)
+            truth = found if truth is None else truth
+        elif truth is None:
+            truth = self.targets(part)
         means = {name: stats[0] for name, stats in self.regression_stats.items()}
-        return evaluate_heads(self.specs, outputs, self.targets(part), means, self.majority)
+        return evaluate_heads(self.specs, outputs, truth, means, self.majority)
 
 
 def prepare_fold(

@@ -13,7 +13,8 @@ Output directory layout::
       fold_00/ ...           one folder per fold:
         best.keras           best epoch by validation loss (raw signals in, ratings out)
         preprocessing.json   what a recording must look like for best.keras (predict/stream read it)
-        saved_model/         tf.saved_model export of best.keras (endpoint "serve")
+        saved_model/         SavedModel of best.keras (endpoint "serve", signature
+                             "serving_default"), when the run exports
         checkpoint_epoch_NNN.keras, state.json   the end-of-epoch checkpoint --resume uses;
                              state.json names it, so the two always agree
         history.csv          per-epoch losses and metrics
@@ -23,6 +24,15 @@ Output directory layout::
       training_curves.png    train/validation curves, every fold
       metrics.json           per-fold and aggregate (mean +/- std) results; written LAST, so its
                              presence means the run finished
+
+Per-fold cost: the log prints, after each fold, ``fold N: training T s, fixed cost F s = P % of
+training (...)`` with the fixed stages (fold data and statistics, model build, checkpoints,
+evaluation, reports, export) one by one; each fold's ``metrics.json`` keeps them as
+``stage_seconds``. What keeps the fixed part small: the best epoch's weights stay in memory, so
+evaluation runs the fold's own model (no reload of ``best.keras``) with one pass over each of
+validation and test through one compiled predict function; ``best.keras`` is a copy of that
+epoch's checkpoint file, not a second save; the SavedModel is written with one traced inference
+function (:func:`~amigos_emo.training.artifacts.export_saved_model`).
 """
 
 from __future__ import annotations
@@ -64,6 +74,15 @@ class _StageTimer:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def snapshot(self):
+        """A copy of the seconds so far (diff two with :meth:`since` for one fold's share)."""
+        return dict(self.seconds)
+
+    def since(self, snapshot):
+        """Stage -> seconds spent after ``snapshot`` (stages with no time left out)."""
+        spent = {k: v - snapshot.get(k, 0.0) for k, v in self.seconds.items()}
+        return {k: v for k, v in spent.items() if v > 0.0}
 
     def table(self):
         total = sum(self.seconds.values()) or 1.0
@@ -170,6 +189,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     from amigos_emo.training.modeling import load_trained_model
 
     timer = timer or _StageTimer()
+    fold_started = timer.snapshot()
     chief = dist is None or dist.chief
     scope = dist.scope if dist is not None else contextlib.nullcontext
     writable = dist.writable if dist is not None else (lambda path: path)
@@ -246,6 +266,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         callbacks += [_AcrossEpochs.wrap(callback) for callback in entry.callbacks()]
     verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
     history = state["history"]
+    best_weights = None  # the best epoch's weights in memory: evaluation needs no reload
     for epoch in range(state["epochs_completed"], config.epochs):
         if _should_stop(state, config.early_stopping_patience):
             break
@@ -270,13 +291,15 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
                 f"fold {fold.index}, epoch {epoch + 1}: validation loss is {val_loss}; stopping."
             )
         with timer.stage("checkpoints"):
-            if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
-                state["best_val_loss"], state["best_epoch"] = val_loss, epoch + 1
-                artifacts.atomic_save(model, writable(best_path))
             # A new file per epoch, named in state.json: a kill between the two writes leaves the
             # previous pair intact, so a resumed run never mixes one epoch's weights with another's.
             last_path = os.path.join(fold_dir, f"checkpoint_epoch_{epoch + 1:03d}.keras")
             artifacts.atomic_save(model, writable(last_path))
+            if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
+                state["best_val_loss"], state["best_epoch"] = val_loss, epoch + 1
+                # the same model at the same moment: a copy of the file, not a second save
+                artifacts.atomic_copy(writable(last_path), writable(best_path))
+                best_weights = [np.array(v.numpy()) for v in model.weights]
             state["checkpoint"] = os.path.basename(last_path)
             state["epochs_completed"] = epoch + 1
             state["stopped_early"] = _should_stop(state, config.early_stopping_patience)
@@ -301,16 +324,15 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
 
     # --- test on held-out subjects ----------------------------------------------------------
     with timer.stage("evaluation"):
-        best = load_trained_model(best_path)
-        validation_outputs = data.predict(best, "validation")
+        best = _best_model(model, best_weights, best_path, distributed=dist is not None)
+        # one pass over each part through the model's one compiled predict function; the
+        # outputs serve the metrics, the baselines and the confusion matrices alike
+        validation_outputs, validation_truth = data.predict_with_targets(best, "validation")
         _validation_confusion_images(
-            tensorboard_dir,
-            specs,
-            data.targets("validation"),
-            validation_outputs,
-            state["best_epoch"],
+            tensorboard_dir, specs, validation_truth, validation_outputs, state["best_epoch"]
         )
-        metrics = data.evaluate(best, "test")
+        test_outputs, test_truth = data.predict_with_targets(best, "test")
+        metrics = data.evaluate(best, "test", outputs=test_outputs, truth=test_truth)
         per_corpus = None
         if hasattr(builder, "corpora"):
             from amigos_emo.training.multi_corpus import per_corpus_metrics
@@ -358,9 +380,57 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     if config.export:
         with timer.stage("export (SavedModel)"):
             artifacts.atomic_export(best, os.path.join(fold_dir, "saved_model"))
+    # this fold's own stage times (the run's log prints its fixed cost beside its training)
+    fold_result["stage_seconds"] = {k: round(v, 3) for k, v in timer.since(fold_started).items()}
     reports.write_json(os.path.join(fold_dir, "metrics.json"), fold_result)
     artifacts.remove_checkpoints(fold_dir, keep=None)
+    _log_fold_cost(fold.index, fold_result["stage_seconds"])
     return fold_result, history
+
+
+TRAINING_STAGE = "training (fit + validation)"
+
+
+def fold_cost(stage_seconds):
+    """``(training s, fixed s)`` of one fold: everything but fit + validation is fixed cost."""
+    training = stage_seconds.get(TRAINING_STAGE, 0.0)
+    return training, sum(v for k, v in stage_seconds.items() if k != TRAINING_STAGE)
+
+
+def _log_fold_cost(index, stage_seconds):
+    """One log line per fold: its fixed cost (data, build, checkpoints, evaluation, reports,
+    export) beside its training time, stage by stage."""
+    training, fixed = fold_cost(stage_seconds)
+    parts = ", ".join(
+        f"{name.split(' (')[0]} {seconds:.1f}"
+        for name, seconds in stage_seconds.items()
+        if name != TRAINING_STAGE
+    )
+    logger.info(
+        "fold %d: training %.1f s, fixed cost %.1f s = %.0f %% of training (%s)",
+        index,
+        training,
+        fixed,
+        100.0 * fixed / max(training, 1e-9),
+        parts,
+    )
+
+
+def _best_model(model, best_weights, best_path, distributed=False):
+    """The best epoch's model for evaluation and export.
+
+    The fold's own model with the best epoch's weights put back from memory (its predict
+    function is reused, nothing is deserialised); ``best.keras`` is loaded instead when the best
+    epoch was trained before a ``--resume`` (its weights were never in this process) or under
+    ``--distribute`` (the chief evaluates alone, outside the strategy).
+    """
+    from amigos_emo.training.modeling import load_trained_model
+
+    if best_weights is None or distributed:
+        return load_trained_model(best_path)
+    for variable, value in zip(model.weights, best_weights, strict=True):
+        variable.assign(value)
+    return model
 
 
 def make_augmenter(config, builder):
@@ -670,5 +740,13 @@ def _finish(config, entry, folds, fold_results, histories, leaky, started, timer
             "(SYNTHETIC data: these numbers test the pipeline, they say nothing about real recordings.)"
         )
     print("\n" + timer.table())
+    timed = [r["stage_seconds"] for r in fold_results if r.get("stage_seconds")]
+    if timed:
+        training = sum(fold_cost(seconds)[0] for seconds in timed)
+        fixed = sum(fold_cost(seconds)[1] for seconds in timed)
+        print(
+            f"Per-fold fixed cost: {fixed / len(timed):.1f} s a fold beside "
+            f"{training / len(timed):.1f} s of training ({100 * fixed / max(training, 1e-9):.0f} %)"
+        )
     print(f"\nOutputs in {os.path.abspath(config.output_dir)}")
     return results

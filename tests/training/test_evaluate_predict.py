@@ -614,6 +614,7 @@ def test_runner_trained_model_evaluate_and_predict(tmp_path):
             batch_size=32,
             output_dir=os.fspath(tmp_path / "run"),
             verbose=0,
+            export=True,
         ),
         builder=builder,
     )

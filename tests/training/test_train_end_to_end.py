@@ -42,7 +42,7 @@ def _config(output_dir, **overrides):
 @pytest.fixture(scope="module")
 def finished_run(tiny_amigos, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "run"
-    results = run(_config(out), builder=tiny_amigos)
+    results = run(_config(out, export=True), builder=tiny_amigos)
     return out, results
 
 
@@ -76,6 +76,28 @@ def test_outputs_and_metrics_beside_baselines(finished_run):
     assert config["dataset"]["config"] == "synthetic_e2e" and config["versions"]["tensorflow"]
     history = (fold / "history.csv").read_text().splitlines()
     assert history[0].startswith("epoch,") and len(history) == 3
+    # the fold's own stage times: its fixed cost beside its training time
+    stages = saved["folds"][0]["stage_seconds"]
+    assert {"training (fit + validation)", "evaluation", "export (SavedModel)"} <= set(stages)
+    assert all(seconds > 0 for seconds in stages.values())
+
+
+def test_test_metrics_are_those_of_best_keras(finished_run, tiny_amigos):
+    """Evaluation uses the fold's in-memory model with the best epoch's weights put back; the
+    metrics must be exactly those of the saved best.keras, evaluated from scratch."""
+    from amigos_emo.models import get_model_entry
+    from amigos_emo.training.fold_data import prepare_fold
+    from amigos_emo.training.modeling import load_trained_model
+    from amigos_emo.training.protocols import Fold
+
+    out, results = finished_run
+    saved = json.loads((out / "config.json").read_text())["folds"][0]
+    fold = Fold(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
+    data = prepare_fold(tiny_amigos, fold, get_model_entry("multimodal_lstm"), 32)
+    best = load_trained_model(os.fspath(out / "fold_00" / "best.keras"))
+    outputs = best.predict(data.eval_dataset("test"), verbose=0)  # the plain Keras way
+    metrics = data.evaluate(best, "test", outputs=outputs, truth=data.targets("test"))
+    assert json.dumps(metrics) == json.dumps(results["folds"][0]["metrics"])
 
 
 def test_baseline_is_the_training_mean(finished_run, tiny_amigos):

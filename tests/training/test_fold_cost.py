@@ -1,0 +1,173 @@
+"""Cheap folds: one-pass evaluation, the lean SavedModel writer, the per-fold cost accounting."""
+
+import logging
+import os
+import types
+
+import numpy as np
+import pytest
+
+from amigos_emo.training import artifacts, runner
+from amigos_emo.training.fold_data import FoldData
+from amigos_emo.training.tasks import TargetSpec
+
+SPECS = [
+    TargetSpec("rating", "regression", "valence"),
+    TargetSpec("high", "binary", "arousal", class_names=("low", "high"), threshold=5.0),
+    TargetSpec("state", "classification", "label", n_classes=3, class_names=("a", "b", "c")),
+]
+
+
+def _tiny_model(seed=0):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    x = keras.Input(shape=(6, 2), name="x")
+    hidden = keras.layers.Dense(4, activation="tanh")(keras.layers.Flatten()(x))
+    outputs = {
+        "rating": keras.layers.Dense(1, name="rating")(hidden),
+        "high": keras.layers.Dense(1, activation="sigmoid", name="high")(hidden),
+        "state": keras.layers.Dense(3, activation="softmax", name="state")(hidden),
+    }
+    return keras.Model({"x": x}, outputs)
+
+
+def _fold_data(n=37, batch_size=8, seed=0):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    part = {
+        "x": rng.normal(size=(n, 6, 2)).astype(np.float32),
+        "valence": rng.uniform(1, 9, n).astype(np.float32),
+        "arousal": rng.uniform(1, 9, n).astype(np.float32),
+        "label": rng.integers(0, 3, n).astype(np.int64),
+    }
+    raw = tf.data.Dataset.from_tensor_slices(part)
+    data = FoldData(
+        fold=None,
+        entry=types.SimpleNamespace(name="tiny"),
+        specs=SPECS,
+        inputs=("x",),
+        input_shapes={"x": (6, 2)},
+        n_outputs=3,
+        input_stats={},
+        regression_stats={"rating": (5.0, 2.0)},
+        majority={"high": 1, "state": 0},
+        class_weights={},
+        n_train=n,
+        steps_per_epoch=1,
+        batch_size=batch_size,
+        cache=False,
+        train_raw=raw,
+        val_raw=raw,
+        test_raw=raw,
+    )
+    return data, part
+
+
+def test_one_pass_gives_every_heads_outputs_and_encoded_targets():
+    data, part = _fold_data()
+    model = _tiny_model()
+    outputs, truth = data.predict_with_targets(model, "test")
+    # the slow obvious reference: Keras's predict on all inputs, targets encoded by hand
+    expected = model.predict({"x": part["x"]}, verbose=0)
+    for name in ("rating", "high", "state"):
+        np.testing.assert_allclose(outputs[name], expected[name], rtol=1e-6, atol=1e-6)
+        assert outputs[name].shape == expected[name].shape
+    np.testing.assert_array_equal(truth["rating"], part["valence"].astype(np.float64))
+    np.testing.assert_array_equal(truth["high"], (part["arousal"] >= 5.0).astype(np.int64))
+    np.testing.assert_array_equal(truth["state"], part["label"])
+    assert truth["high"].dtype == np.int64 and truth["rating"].dtype == np.float64
+    # metrics from the pass equal metrics from a fresh predict + a separate read of the targets
+    from amigos_emo.training.evaluation import evaluate_heads
+
+    batched = model.predict(data.eval_dataset("test"), verbose=0)  # the same batches
+    reference = evaluate_heads(SPECS, batched, data.targets("test"), {"rating": 5.0}, data.majority)
+    assert data.evaluate(model, "test", outputs=outputs, truth=truth) == reference
+    assert data.evaluate(model, "test") == reference
+    assert data.evaluate(model, "test", outputs=batched) == reference  # targets read alone
+
+
+def test_one_trace_serves_every_batch_every_part_and_the_export(tmp_path):
+    data, _ = _fold_data(n=20, batch_size=8)  # batches of 8, 8 and 4
+    model = _tiny_model()
+    data.predict_with_targets(model, "validation")
+    data.predict_with_targets(model, "test")
+    infer = artifacts.inference_function(model)
+    assert artifacts.inference_function(model) is infer
+    assert infer.experimental_get_tracing_count() == 1
+    artifacts.export_saved_model(model, os.fspath(tmp_path / "saved_model"))
+    # tf.saved_model.save traces once more in its own saving context, and only once
+    assert infer.experimental_get_tracing_count() == 2
+
+
+def test_lean_saved_model_serves_what_keras_predicts(tmp_path):
+    import tensorflow as tf
+
+    model = _tiny_model(seed=3)
+    x = np.random.default_rng(1).normal(size=(5, 6, 2)).astype(np.float32)
+    expected = model.predict({"x": x}, verbose=0)
+    path = tmp_path / "saved_model"
+    artifacts.atomic_export(model, os.fspath(path))
+    artifacts.atomic_export(model, os.fspath(path))  # replacing an existing export
+    assert (path / "saved_model.pb").is_file()
+    assert not [p for p in os.listdir(tmp_path) if p != "saved_model"]  # no temporary left
+    loaded = tf.saved_model.load(os.fspath(path))
+    served = loaded.serve({"x": x})
+    signature = loaded.signatures["serving_default"](x=tf.constant(x[:2]))
+    for name in ("rating", "high", "state"):
+        np.testing.assert_allclose(np.asarray(served[name]), expected[name], atol=1e-6)
+        np.testing.assert_allclose(np.asarray(signature[name]), expected[name][:2], atol=1e-6)
+
+
+def test_atomic_copy(tmp_path):
+    source, target = tmp_path / "a.keras", tmp_path / "b.keras"
+    source.write_bytes(b"weights")
+    target.write_bytes(b"old")
+    artifacts.atomic_copy(os.fspath(source), os.fspath(target))
+    assert target.read_bytes() == b"weights"
+    assert sorted(os.listdir(tmp_path)) == ["a.keras", "b.keras"]
+
+
+def test_stage_timer_per_fold_share(monkeypatch):
+    timer = runner._StageTimer()
+    timer.seconds = {"start-up (imports, options)": 4.0, runner.TRAINING_STAGE: 1.0}
+    before = timer.snapshot()
+    timer.seconds[runner.TRAINING_STAGE] += 20.0
+    timer.seconds["evaluation"] = 1.5
+    timer.seconds["model build and compile"] = 0.5
+    spent = timer.since(before)
+    assert spent == {runner.TRAINING_STAGE: 20.0, "evaluation": 1.5, "model build and compile": 0.5}
+    assert runner.fold_cost(spent) == (20.0, 2.0)
+
+
+def test_fold_cost_log_line(caplog):
+    from amigos_emo._logging import logger
+
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO, logger=logger.name):
+            runner._log_fold_cost(
+                3, {runner.TRAINING_STAGE: 40.0, "evaluation": 2.0, "export (SavedModel)": 2.0}
+            )
+    finally:
+        logger.removeHandler(caplog.handler)
+    line = caplog.messages[-1]
+    assert line.startswith("fold 3: training 40.0 s, fixed cost 4.0 s = 10 % of training")
+    assert "evaluation 2.0" in line and "export 2.0" in line
+
+
+@pytest.mark.parametrize("weights", [None, "memory"])
+def test_best_model_from_memory_or_file(tmp_path, weights):
+    model = _tiny_model(seed=1)
+    best = _tiny_model(seed=2)
+    path = tmp_path / "best.keras"
+    best.save(path)
+    x = np.random.default_rng(0).normal(size=(4, 6, 2)).astype(np.float32)
+    expected = best.predict({"x": x}, verbose=0)
+    snapshot = [np.array(v.numpy()) for v in best.weights] if weights else None
+    chosen = runner._best_model(model, snapshot, os.fspath(path))
+    assert (chosen is model) == (weights is not None)
+    got = chosen.predict({"x": x}, verbose=0)
+    for name in expected:
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-6, atol=1e-6)
