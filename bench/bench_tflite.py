@@ -35,7 +35,7 @@ REALISTIC = {  # registry name -> (input shapes the corpora feed, build argument
     "multimodal_lstm": ({"eeg": (512, 14), "ecg": (512, 2), "gsr": (512, 1)}, {}),  # AMIGOS 4 s
     "gru_classifier": ({"features": (2548,)}, {}),  # Muse mental-state feature vectors
     "res_attention_net": ({"de": (60, 310)}, {}),  # SEED DE sequences
-    "gru_xnet": ({"stft": (32, 33, 23)}, {"preset": "deap"}),  # DEAP STFT maps
+    "gru_xnet": ({"stft": (32, 33, 23)}, {"preset": "standard"}),  # DEAP STFT maps
     "vae_gnn": (
         {"eeg_grid": (1280, 9, 9), "node_features": (5, 14, 10), "adjacency": (5, 14, 14)},
         {},

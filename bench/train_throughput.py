@@ -57,7 +57,7 @@ REALISTIC_SHAPES = {
     "multimodal_lstm": ({"eeg": (512, 14), "ecg": (512, 2), "gsr": (512, 1)}, None),
     # Kaggle feeling-emotions CSV: 2548 features, 3 classes.
     "gru_classifier": ({"features": (2548,)}, 3),
-    # DEAP STFT: 32 channels, 33 frames, 23 frequency bins (gru_xnet "deap" preset).
+    # DEAP STFT: 32 channels, 33 frames, 23 frequency bins (gru_xnet "standard" preset).
     "gru_xnet": ({"stft": (32, 33, 23)}, None),
     # SEED-IV DE sequence: 60 steps x (62 channels * 5 bands), 4 classes.
     "res_attention_net": ({"de": (60, 310)}, None),
