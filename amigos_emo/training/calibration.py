@@ -386,7 +386,13 @@ def calibrate_run(run_dir, builder, n_bins=N_BINS, save_models=True):
                 per_fold.append(json.load(handle))
             continue
         data = runner.prepare_fold(
-            builder, fold, entry, config.batch_size, config.class_weights, target=config.target
+            builder,
+            fold,
+            entry,
+            config.batch_size,
+            config.class_weights,
+            target=config.target,
+            normalise=getattr(config, "normalise", "train"),
         )
         heads = [s for s in data.specs if s.kind in ("binary", "classification")]
         if not heads:

@@ -173,7 +173,13 @@ def run_classic_fold(config, builder, fold, entry, fold_dir):
     from amigos_emo.training import artifacts
 
     data = runner.prepare_fold(
-        builder, fold, entry, config.batch_size, config.class_weights, target=config.target
+        builder,
+        fold,
+        entry,
+        config.batch_size,
+        config.class_weights,
+        target=config.target,
+        normalise=config.normalise,
     )
     _check_entry(entry, data.specs)
     spec = data.specs[0]
@@ -238,6 +244,7 @@ def run_classic_fold(config, builder, fold, entry, fold_dir):
         "validation": list(fold.validation),
         "test": list(fold.test),
         "leaky": fold.leaky,
+        "normalise": config.normalise,
         "best_epoch": 1,
         "n_train_examples": int(len(x_train)),
         "kinds": {spec.name: spec.kind},
