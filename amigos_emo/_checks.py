@@ -95,6 +95,26 @@ def check_count(value, name, allow_none=False):
     return int(value)
 
 
+def check_int(value, name, minimum=1):
+    """An int ``>= minimum`` (a size, a count of layers...), returned as is."""
+    validate_type(value, int, name)
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
+    return value
+
+
+def check_int_list(values, name, length):
+    """A list/tuple of exactly ``length`` positive ints, as a list of ints."""
+    validate_type(values, (list, tuple), name)
+    if len(values) != length or any(
+        isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values
+    ):
+        raise ValueError(
+            f"{name} must be a list of {length} positive ints. Received: {name}={values!r}"
+        )
+    return [int(v) for v in values]
+
+
 def check_rate(value, name):
     """A rate in [0, 1) such as a dropout rate, as a float."""
     validate_type(value, "numeric", name)

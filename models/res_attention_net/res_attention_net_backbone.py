@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import keras
 
-from amigos_emo._checks import check_positive, validate_type
+from amigos_emo._checks import check_int, check_positive
 from amigos_emo.models.res_attention_net.res_attention_net_layers import AttentionPooling1D
 from amigos_emo.models.res_attention_net.res_attention_net_presets import (
     DEFAULT_PRESET,
@@ -41,13 +41,6 @@ from amigos_emo.models.res_attention_net.res_attention_net_presets import (
 )
 
 _BN_KWARGS = {"epsilon": 1e-5, "momentum": 0.9}  # PyTorch momentum 0.1 == Keras momentum 0.9.
-
-
-def _check_int(value, name, minimum=1):
-    validate_type(value, int, name)
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
-    return value
 
 
 def _same_is_symmetric(length, kernel, stride, pad):
@@ -141,13 +134,13 @@ class ResAttentioNet(keras.Model):
         output_name="label",
         **kwargs,
     ):
-        _check_int(n_outputs, "n_outputs")
-        _check_int(n_steps, "n_steps")
-        _check_int(n_chans, "n_chans")
-        _check_int(n_bands, "n_bands")
-        _check_int(base_width, "base_width")
-        _check_int(n_heads, "n_heads")
-        _check_int(hidden_units, "hidden_units")
+        check_int(n_outputs, "n_outputs")
+        check_int(n_steps, "n_steps")
+        check_int(n_chans, "n_chans")
+        check_int(n_bands, "n_bands")
+        check_int(base_width, "base_width")
+        check_int(n_heads, "n_heads")
+        check_int(hidden_units, "hidden_units")
         check_positive(dropout, "dropout", allow_zero=True)
         if dropout >= 1:
             raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout}")

@@ -56,7 +56,7 @@ import math
 import keras
 from keras import ops
 
-from amigos_emo._checks import check_positive, validate_type
+from amigos_emo._checks import check_int, check_int_list, check_positive
 from amigos_emo._logging import logger
 from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
 from amigos_emo.models.vae_gnn.vae_gnn_losses import BinaryFocalLoss, vae_loss_per_example
@@ -67,31 +67,13 @@ INPUT_NAMES = ("eeg_grid", "node_features", "adjacency")
 _AUX_NAMES = ("fusion", "reconstruction", "z_mean", "z_log_var")
 
 
-def _check_int(value, name, minimum=1):
-    validate_type(value, int, name)
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
-    return value
-
-
-def _check_int_list(values, name, length):
-    validate_type(values, (list, tuple), name)
-    if len(values) != length or any(
-        isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values
-    ):
-        raise ValueError(
-            f"{name} must be a list of {length} positive ints. Received: {name}={values!r}"
-        )
-    return [int(v) for v in values]
-
-
 @keras.saving.register_keras_serializable(package="amigos_emo")
 class BandSlice(keras.layers.Layer):
     """Select band ``band`` along axis 1: (batch, n_bands, ...) -> (batch, ...)."""
 
     def __init__(self, band, **kwargs):
         super().__init__(**kwargs)
-        self.band = _check_int(band, "band", minimum=0)
+        self.band = check_int(band, "band", minimum=0)
 
     def call(self, inputs):
         return inputs[:, self.band]
@@ -174,9 +156,9 @@ class VAEGNN(keras.Model):
             ("n_gcn_layers", n_gcn_layers),
             ("gru_units", gru_units),
         ):
-            _check_int(value, name)
-        vae_filters = _check_int_list(vae_filters, "vae_filters", 3)
-        time_strides = _check_int_list(time_strides, "time_strides", 3)
+            check_int(value, name)
+        vae_filters = check_int_list(vae_filters, "vae_filters", 3)
+        time_strides = check_int_list(time_strides, "time_strides", 3)
         for name, value in (
             ("beta_focal", beta_focal),
             ("beta_triplet", beta_triplet),

@@ -11,14 +11,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from amigos_emo._checks import check_positive, validate_type
-
-
-def _check_int(value, name, minimum=1):
-    validate_type(value, int, name)
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
-    return value
+from amigos_emo._checks import check_int, check_positive, validate_type
 
 
 @keras.saving.register_keras_serializable(package="amigos_emo")
@@ -72,7 +65,7 @@ class GraphConv(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.channels = _check_int(channels, "channels")
+        self.channels = check_int(channels, "channels")
         self.activation = keras.activations.get(activation)
         self.use_bias = validate_type(use_bias, bool, "use_bias")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
@@ -226,7 +219,7 @@ class TripletCenterLoss(keras.layers.Layer):
 
     def __init__(self, n_classes, margin=1.0, center_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        self.n_classes = _check_int(n_classes, "n_classes", minimum=2)
+        self.n_classes = check_int(n_classes, "n_classes", minimum=2)
         self.margin = float(check_positive(margin, "margin", allow_zero=True))
         self.center_initializer = keras.initializers.get(center_initializer)
 
