@@ -4,8 +4,8 @@ The four corpora differ in where their files sit and how trials and labels are k
 the 62-channel order, the 200 Hz preprocessed EEG and the official ``de_LDS`` features. Each
 corpus builder subclasses :class:`SeedFamilyBuilder` and implements three hooks:
 
-- ``_find_recordings(manual_dir, source)`` -> ``{subject: [Recording, ...]}``, one
-  :class:`Recording` per file (or per session inside a file);
+- ``_find_recordings(manual_dir, source)`` -> ``{subject: [SessionFile, ...]}``, one
+  :class:`SessionFile` per file (or per session inside a file);
 - ``_raw_trials(recording)`` -> yields ``(trial_id, label, eeg)`` with ``eeg`` float array
   ``(n_times, 62)``, time-major, microvolts, 200 Hz;
 - ``_feature_trials(recording)`` -> yields ``(trial_id, label, de)`` with the official
@@ -307,7 +307,7 @@ class SeedFamilyBuilder(
 
 
 @dataclasses.dataclass(frozen=True)
-class Recording:
+class SessionFile:
     """One file (or one session of a multi-session file) of one subject.
 
     Attributes:

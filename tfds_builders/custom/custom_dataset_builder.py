@@ -81,7 +81,7 @@ def _read_file(path, spec, key):
     return recordings.read_recording(path, file_format=file_format, csv=csv, npz=npz)
 
 
-def read_recording(path, spec, trial=None):
+def read_trial_signals(path, spec, trial=None):
     """Read one trial's recording(s) and return each signal type at the rate the JSON asks for.
 
     Args:
@@ -278,7 +278,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                 continue
             where = f"subject {subject}, session {session}, trial {trial}"
             try:
-                signals = read_recording(path, spec, trial=where)
+                signals = read_trial_signals(path, spec, trial=where)
             except NonFiniteError as error:
                 if not spec.skip_nonfinite_trials:
                     raise

@@ -217,14 +217,14 @@ def test_recording_errors(tmp_path):
         CorpusFormatError,
         match=r"trial2\.npz: sfreq: sampling-rate mismatch.*Expected 256 Hz.*Found 200 Hz",
     ):
-        custom_dataset_builder.read_recording(npz_path, spec)
+        custom_dataset_builder.read_trial_signals(npz_path, spec)
 
     # Channel names pickled as an object array are not loaded.
     np.savez(
         npz_path, data=np.zeros((512, 3)), ch_names=np.array(["C3", "C4", "GSR"], dtype=object)
     )
     with pytest.raises(CorpusFormatError, match=r"trial2\.npz: holds a pickled \(object\) array"):
-        custom_dataset_builder.read_recording(npz_path, spec)
+        custom_dataset_builder.read_trial_signals(npz_path, spec)
 
     # An unknown class in the labels CSV.
     folder = _copy("csv", tmp_path / "d")
@@ -240,11 +240,11 @@ def test_recording_errors(tmp_path):
     edf_path = next((folder / "sub-01").rglob("*.edf"))
     edf_path.write_bytes(edf_path.read_bytes()[:200])
     with pytest.raises(CorpusFormatError, match=r"\.edf: could not be read as EDF"):
-        custom_dataset_builder.read_recording(edf_path, custom_spec.load_spec(folder))
+        custom_dataset_builder.read_trial_signals(edf_path, custom_spec.load_spec(folder))
 
 
 def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
-    real = custom_dataset_builder.read_recording
+    real = custom_dataset_builder.read_trial_signals
     calls = []
 
     def failing(path, spec, **kwargs):
@@ -253,7 +253,7 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
             raise CorpusFormatError(path, "simulated failure midway")
         return real(path, spec, **kwargs)
 
-    monkeypatch.setattr(custom_dataset_builder, "read_recording", failing)
+    monkeypatch.setattr(custom_dataset_builder, "read_trial_signals", failing)
     config = CustomConfig.from_json(DUMMY_DIR / "csv" / "amigos_emo_dataset.json")
     with pytest.raises(CorpusFormatError, match="simulated failure midway"):
         Builder(config=config, data_dir=tmp_path).download_and_prepare()
@@ -441,7 +441,7 @@ def test_features_representation_matches_physio_and_predict(wearable_study, tmp_
     assert names[:3] == ["bvp_BVP_heart_rate_bpm", "bvp_BVP_rmssd_ms", "bvp_BVP_sdnn_ms"]
     assert builder.info.features["features"].shape == (len(names),)
     examples = [e for e in _examples(builder, "subject_01") if e["trial_id"] == 2]
-    signals = custom_dataset_builder.read_recording(folder / "S01" / "S01_trial2.npz", spec)
+    signals = custom_dataset_builder.read_trial_signals(folder / "S01" / "S01_trial2.npz", spec)
     reference = window_features(
         signals, spec.sfreq, 5.0 * np.arange(5), 10.0, spec.channels_by_type
     )

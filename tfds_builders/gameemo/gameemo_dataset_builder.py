@@ -140,7 +140,7 @@ def find_recordings(manual_dir, source):
     return {s: dict(sorted(g.items())) for s, g in sorted(recordings.items())}
 
 
-def read_recording(path):
+def read_gameemo_csv(path):
     """Read one GAMEEMO CSV: 14 channels selected by name, all-NaN trailing columns dropped.
 
     Returns:
@@ -312,7 +312,7 @@ class Builder(CorpusBuilderMixin, tfds.core.GeneratorBasedBuilder):
                 )[0]
             )
             windows = sliding_windows(
-                read_recording(path), config.window_samples, config.step_samples, axis=0
+                read_gameemo_csv(path), config.window_samples, config.step_samples, axis=0
             )
             if windows.shape[0] == 0:
                 logger.warning("%s is shorter than one %g s window; skipped", path, config.window_s)

@@ -207,7 +207,7 @@ def test_no_recordings(tmp_path):
 
 
 def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
-    real = gameemo_dataset_builder.read_recording
+    real = gameemo_dataset_builder.read_gameemo_csv
     calls = []
 
     def failing(path):
@@ -216,7 +216,7 @@ def test_interrupted_build_is_not_prepared(tmp_path, monkeypatch):
             raise RuntimeError("disk full (simulated)")
         return real(path)
 
-    monkeypatch.setattr(gameemo_dataset_builder, "read_recording", failing)
+    monkeypatch.setattr(gameemo_dataset_builder, "read_gameemo_csv", failing)
     with pytest.raises(RuntimeError, match="simulated"):
         build(Builder, tmp_path / "tfds", DUMMY_DIR, config="raw")
     assert not Builder(config="raw", data_dir=tmp_path / "tfds").is_prepared()

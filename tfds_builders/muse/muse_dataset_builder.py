@@ -70,7 +70,7 @@ class MuseConfig(tfds.core.BuilderConfig):
 
 
 @dataclasses.dataclass(frozen=True)
-class Recording:
+class MuseFile:
     """One CSV file, identified by its name."""
 
     path: pathlib.Path
@@ -83,7 +83,7 @@ def find_recordings(manual_dir, warn=True):
     """All ``subject<x>-<state>-<n>.csv`` files under ``manual_dir``, grouped by subject number.
 
     Returns:
-        dict ``subject_number -> list[Recording]`` sorted by subject number, each list sorted by
+        dict ``subject_number -> list[MuseFile]`` sorted by subject number, each list sorted by
         (label code, repetition) numerically.
 
     Raises:
@@ -112,7 +112,7 @@ def find_recordings(manual_dir, warn=True):
             )
         seen[key] = path
         number = muse_constants.SUBJECT_NUMBERS[letter]
-        by_subject.setdefault(number, []).append(Recording(path, letter, state, repetition))
+        by_subject.setdefault(number, []).append(MuseFile(path, letter, state, repetition))
     if not by_subject:
         raise CorpusFormatError(
             manual_dir,
@@ -133,7 +133,7 @@ def find_recordings(manual_dir, warn=True):
     return dict(sorted(by_subject.items()))
 
 
-def read_recording(path):
+def read_muse_csv(path):
     """Read one muse-lsl CSV.
 
     Args:
@@ -236,7 +236,7 @@ def recording_windows(path, window_samples, step_samples):
     Returns:
         float32 ``(n_windows, window_samples, 4)`` (possibly ``n_windows == 0``).
     """
-    timestamps, eeg = read_recording(path)
+    timestamps, eeg = read_muse_csv(path)
     segments = contiguous_segments(timestamps)
     estimate_sfreq(path, timestamps, segments)
     if len(segments) > 1:

@@ -24,7 +24,7 @@ from amigos_emo.constants import seed as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.matlab import load_mat
 from amigos_emo.tfds_builders import seed_common
-from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
+from amigos_emo.tfds_builders.seed_common import SeedConfig, SessionFile
 
 _DE_LDS_REGEX = r"^de_LDS(\d+)$"
 
@@ -123,7 +123,7 @@ class Builder(seed_common.SeedFamilyBuilder):
                     hint="A session file is missing or extra; re-extract the corpus.",
                 )
             recordings[subject] = [
-                Recording(subject=subject, session_id=session, path=path, extra=(date,))
+                SessionFile(subject=subject, session_id=session, path=path, extra=(date,))
                 for session, (date, path) in enumerate(dated, start=1)
             ]
         self._labels = _read_label_mat(manual_dir)

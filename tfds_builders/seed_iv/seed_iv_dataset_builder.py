@@ -18,7 +18,7 @@ from amigos_emo.constants import seed_iv as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.matlab import load_mat
 from amigos_emo.tfds_builders import seed_common
-from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
+from amigos_emo.tfds_builders.seed_common import SeedConfig, SessionFile
 
 _EEG_KEY_REGEX = r"(?:^|_)eeg_?(\d+)$"
 _DE_LDS_REGEX = r"^de_LDS(\d+)$"
@@ -120,7 +120,7 @@ class Builder(seed_common.SeedFamilyBuilder):
                     found=f"{[sessions[s] for s in sorted(sessions)]}",
                 )
             recordings[subject] = [
-                Recording(subject=subject, session_id=session, path=sessions[session])
+                SessionFile(subject=subject, session_id=session, path=sessions[session])
                 for session in sorted(sessions)
             ]
         return recordings

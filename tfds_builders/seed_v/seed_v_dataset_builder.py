@@ -22,7 +22,7 @@ from amigos_emo.constants import seed_v as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.safe_pickle import restricted_loads
 from amigos_emo.tfds_builders import seed_common
-from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
+from amigos_emo.tfds_builders.seed_common import SeedConfig, SessionFile
 
 RAW_FOLDER = "EEG_raw"
 FEATURE_FOLDER = "EEG_DE_features"
@@ -94,7 +94,7 @@ class Builder(seed_common.SeedFamilyBuilder):
                         expected="one {subject}_123.npz per subject",
                         found=f"also {recordings[subject][0].path}",
                     )
-                recordings[subject] = [Recording(subject, session, path) for session in sessions]
+                recordings[subject] = [SessionFile(subject, session, path) for session in sessions]
             return recordings
         files = seed_common.find_files(manual_dir, constants.RAW_FILE_REGEX, (RAW_FOLDER,))
         if not files:
@@ -129,7 +129,7 @@ class Builder(seed_common.SeedFamilyBuilder):
                     expected=f"{subject}_<session>_<YYYYMMDD>.cnt for sessions {sessions} in {RAW_FOLDER}/",
                     found=f"{[os.path.basename(paths[s]) for s in sorted(paths)]}",
                 )
-            recordings[subject] = [Recording(subject, s, paths[s]) for s in sessions]
+            recordings[subject] = [SessionFile(subject, s, paths[s]) for s in sessions]
         return recordings
 
     # ------------------------------------------------------------------ raw cnt

@@ -18,7 +18,7 @@ from amigos_emo.constants import seed_vii as constants
 from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.matlab import load_mat
 from amigos_emo.tfds_builders import seed_common
-from amigos_emo.tfds_builders.seed_common import Recording, SeedConfig
+from amigos_emo.tfds_builders.seed_common import SeedConfig, SessionFile
 
 _VIDEO_KEY_REGEX = r"^(\d+)$"
 _DE_LDS_REGEX = r"^de_LDS_(\d+)$"
@@ -93,7 +93,8 @@ class Builder(seed_common.SeedFamilyBuilder):
                     found=f"also {recordings[subject][0].path}",
                 )
             recordings[subject] = [
-                Recording(subject, session, path) for session in range(1, constants.N_SESSIONS + 1)
+                SessionFile(subject, session, path)
+                for session in range(1, constants.N_SESSIONS + 1)
             ]
         return recordings
 
