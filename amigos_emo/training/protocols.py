@@ -86,7 +86,8 @@ def make_folds(
         protocol: ``"subject-split"`` (one fold; ``1 - val - test`` of the subjects train,
             ``val_fraction`` validate, ``test_fraction`` test: 70/15/15 by default, as
             ResAttentioNet's protocol), ``"loso"`` (leave one subject out: one fold per subject;
-            ``val_fraction`` of the remaining subjects validate), ``"kfold"`` (``n_folds`` folds
+            ``val_fraction`` of the remaining subjects validate, the ones that follow the
+            held-out subject in the seeded order, so validation rotates across folds), ``"kfold"`` (``n_folds`` folds
             across subjects) or ``"random-window"`` (LEAKY: every subject's windows are split
             at random; reported as leaky). Subject-dependent protocols (need ``trials``):
             ``"within-subject"`` (per subject, ``n_folds`` folds over its trials, grouped by
@@ -141,7 +142,11 @@ def make_folds(
         for index, held_out in enumerate(subjects):
             rest = [s for s in order if s != held_out]
             n_val = _count(len(rest), val_fraction)
-            val, train = rest[:n_val], rest[n_val:]
+            # Validation rotates with the held-out subject: the n_val subjects that follow it in
+            # the seeded order validate, so no one subject selects the model of every fold.
+            position = order.index(held_out)
+            val = [order[(position + k) % n] for k in range(1, n_val + 1)]
+            train = [s for s in rest if s not in val]
             folds.append(Fold(index, tuple(sorted(train)), tuple(sorted(val)), (held_out,)))
     else:  # kfold across subjects
         if not 2 <= n_folds <= n:

@@ -1,5 +1,6 @@
 import itertools
 
+import numpy as np
 import pytest
 
 from amigos_emo.training.protocols import make_folds
@@ -26,6 +27,18 @@ def test_loso_tests_every_subject_once():
     assert [f.test for f in folds] == [(s,) for s in SUBJECTS]
     assert all(_disjoint(f) for f in folds)
     assert all(len(f.train) + len(f.validation) == 11 for f in folds)
+
+
+def test_loso_validation_rotates_with_the_held_out_subject():
+    folds = make_folds("loso", SUBJECTS, seed=3)
+    order = [s for s in np.asarray(SUBJECTS)[np.random.default_rng(3).permutation(len(SUBJECTS))]]
+    for fold in folds:
+        position = order.index(fold.test[0])
+        expected = {order[(position + k) % len(order)] for k in (1, 2)}  # 15 % of 11 -> 2
+        assert set(fold.validation) == expected
+    validators = [s for f in folds for s in f.validation]
+    assert sorted(set(validators)) == sorted(SUBJECTS)  # every subject validates some fold
+    assert max(validators.count(s) for s in SUBJECTS) == 2
 
 
 def test_kfold_partitions_subjects():
