@@ -388,7 +388,7 @@ def _search(config, builder, role, hypermodel_class):
     from amigos_emo.training import reports
     from amigos_emo.training.artifacts import atomic_export, atomic_save, write_history_csv
     from amigos_emo.training.config import has_gpu, library_versions, resolve_speed_switches
-    from amigos_emo.training.fold_data import prepare_fold
+    from amigos_emo.training.fold_data import prepare_fold_for
     from amigos_emo.training.protocols import Fold, make_folds
     from amigos_emo.training.runner import dataset_record, make_augmenter
 
@@ -434,16 +434,7 @@ def _search(config, builder, role, hypermodel_class):
         flush=True,
     )
 
-    data = prepare_fold(
-        builder,
-        fold,
-        entry,
-        config.batch_size,
-        config.class_weights,
-        target=config.target,
-        augmenter=make_augmenter(config, builder),
-        normalise=config.normalise,
-    )
+    data = prepare_fold_for(config, builder, fold, entry, make_augmenter(config, builder))
     hypermodel = hypermodel_class(
         data,
         preset=config.preset,
@@ -502,15 +493,8 @@ def _search(config, builder, role, hypermodel_class):
         flush=True,
     )
     keras.utils.set_random_seed(config.seed)
-    retrain_data = prepare_fold(
-        builder,
-        retrain_fold,
-        entry,
-        config.batch_size,
-        config.class_weights,
-        target=config.target,
-        augmenter=make_augmenter(config, builder),
-        normalise=config.normalise,
+    retrain_data = prepare_fold_for(
+        config, builder, retrain_fold, entry, make_augmenter(config, builder)
     )
     retrain_hypermodel = hypermodel_class(
         retrain_data,

@@ -371,7 +371,8 @@ def calibrate_run(run_dir, builder, n_bins=N_BINS, save_models=True):
         the model has no classifier head.
     """
     from amigos_emo.models import get_model_entry
-    from amigos_emo.training import reports, runner
+    from amigos_emo.training import reports
+    from amigos_emo.training.fold_data import prepare_fold_for
 
     if not os.path.exists(os.path.join(run_dir, "metrics.json")):
         raise FileNotFoundError(f"{run_dir}: no metrics.json; calibrate a finished run.")
@@ -385,15 +386,7 @@ def calibrate_run(run_dir, builder, n_bins=N_BINS, save_models=True):
             with open(done) as handle:
                 per_fold.append(json.load(handle))
             continue
-        data = runner.prepare_fold(
-            builder,
-            fold,
-            entry,
-            config.batch_size,
-            config.class_weights,
-            target=config.target,
-            normalise=getattr(config, "normalise", "train"),
-        )
+        data = prepare_fold_for(config, builder, fold, entry)
         heads = [s for s in data.specs if s.kind in ("binary", "classification")]
         if not heads:
             return {"heads": {}, "folds": []}

@@ -166,21 +166,14 @@ def run_classic_fold(config, builder, fold, entry, fold_dir):
     """
     from sklearn.metrics import accuracy_score, log_loss
 
-    from amigos_emo.training import evaluation, reports, runner
+    from amigos_emo.training import evaluation, reports
+    from amigos_emo.training.fold_data import prepare_fold_for
 
     os.makedirs(fold_dir, exist_ok=True)
     logger.info(fold.describe())
     from amigos_emo.training import artifacts
 
-    data = runner.prepare_fold(
-        builder,
-        fold,
-        entry,
-        config.batch_size,
-        config.class_weights,
-        target=config.target,
-        normalise=config.normalise,
-    )
+    data = prepare_fold_for(config, builder, fold, entry)
     _check_entry(entry, data.specs)
     spec = data.specs[0]
     x_train, y_train = collect_arrays(data.train_raw, entry.inputs, data.specs)

@@ -353,6 +353,21 @@ def prepare_fold(
     )
 
 
+def prepare_fold_for(config, builder, fold, entry, augmenter=None):
+    """:func:`prepare_fold` with a run's or a search's options (batch size, class weights,
+    ``--target``, ``--normalise``), so every caller passes the same ones."""
+    return prepare_fold(
+        builder,
+        fold,
+        entry,
+        config.batch_size,
+        config.class_weights,
+        target=config.target,
+        augmenter=augmenter,
+        normalise=config.normalise,
+    )
+
+
 def _signal_facts(builder, inputs):
     """``{input: {"sfreq_hz", "channels"}}`` of the signal inputs, from the builder's spec."""
     describe = getattr(builder, "preprocessing_spec", None)
