@@ -9,6 +9,8 @@ Hyperparameters (defaults: the preset's, ``small`` unless another preset is chos
   ``dense_units_{i}`` (every branch alike; a preset's ``branch_overrides`` stay fixed);
 - ``fusion_layers`` (1-3) with ``fusion_units_{i}``;
 - ``dropout`` (0-0.5), ``l2`` (1e-6-1e-2, log), ``use_batch_norm``;
+- ``window_norm`` (``none`` / ``levels``: whether each branch reads its window standardised
+  over time, with the levels beside, see :class:`SignalFusionBackbone`);
 - ``learning_rate`` (1e-4-1e-2, log).
 
 The heads come from the fold's targets (``fold_data.specs``) or the ``heads`` argument, never
@@ -18,6 +20,7 @@ from the search. Head loss weights are not searched: they change the scale of ``
 from __future__ import annotations
 
 from amigos_emo.models.signal_fusion.signal_fusion_backbone import (
+    WINDOW_NORMS,
     SignalFusionBackbone,
     check_heads,
     check_input_shapes,
@@ -88,6 +91,9 @@ class SignalFusionHyperModel(RegistryHyperModel):
         build_args["l2"] = float_range(hp, "l2", 1e-6, 1e-2, seed["l2"], log=True)
         build_args["use_batch_norm"] = hp.Boolean(
             "use_batch_norm", default=bool(seed["use_batch_norm"])
+        )
+        build_args["window_norm"] = hp.Choice(
+            "window_norm", list(WINDOW_NORMS), default=seed["window_norm"]
         )
         if self.heads is not None:
             build_args["heads"] = self.heads

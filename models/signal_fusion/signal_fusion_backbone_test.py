@@ -24,7 +24,7 @@ def _inputs(shapes, batch_size=4, seed=0):
 def test_one_branch_per_input_at_comparable_lengths():
     model = build_model("signal_fusion", E4_SHAPES, n_outputs=3)
     assert sorted(t.name.split(":")[0] for t in model.inputs) == sorted(E4_SHAPES)
-    steps = {s: model.get_layer(f"{s}_lstm").input.shape[1] for s in E4_SHAPES}
+    steps = {s: model.get_layer(f"{s}_lstm_1").input.shape[1] for s in E4_SHAPES}
     # 60 s at 64, 4, 32 and 4 Hz all end at 30-32 steps (target_steps=32).
     assert all(30 <= n <= 32 for n in steps.values()), steps
     assert model.output_names == ["label"]
@@ -74,7 +74,7 @@ def test_head_kinds_of_a_wrapped_model():
 
 def test_amigos_preset_is_the_multimodal_lstm():
     fusion = build_model("signal_fusion", AMIGOS_SHAPES, preset="amigos")
-    seed = build_model("multimodal_lstm", AMIGOS_SHAPES, preset="maximum", fused_lstm=True)
+    seed = build_model("multimodal_lstm", AMIGOS_SHAPES, preset="maximum")
     assert fusion.count_params() == seed.count_params() == 57913
     assert sorted(fusion.output_names) == ["arousal", "transition", "valence"]
     by_name = {layer.name: layer for layer in fusion.layers}
@@ -97,9 +97,9 @@ def test_config_round_trip_keeps_overrides():
     )
     clone = SignalFusionBackbone.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
-    assert clone.get_layer("eeg_lstm").units == (5, 3) and clone.get_layer("ecg_lstm").units == (
-        16,
-    )
+    assert [clone.get_layer(f"eeg_lstm_{k}").units for k in (1, 2)] == [5, 3]
+    assert clone.get_layer("ecg_lstm_1").units == 16
+    assert not any(layer.name == "ecg_lstm_2" for layer in clone.layers)
     assert isinstance(clone.get_layer("eeg_filter_bank"), keras.layers.DepthwiseConv1D)
 
 
@@ -149,3 +149,21 @@ def test_signal_fusion_learns_a_tiny_two_class_problem():
     predicted = model.predict({k: v[test] for k, v in x.items()}, verbose=0)["label"].argmax(-1)
     accuracy = float(np.mean(predicted == labels[test]))
     assert accuracy > 0.8, accuracy
+
+
+def test_keras_lstms_by_default_and_fused_files_keep_their_loop(tmp_path):
+    shapes = {"eeg": (64, 4), "ecg": (32, 2)}
+    default = build_model("signal_fusion", shapes, n_outputs=2, target_steps=8)
+    assert default.fused_lstm is False
+    assert isinstance(default.get_layer("eeg_lstm_1"), keras.layers.LSTM)
+    fused = build_model("signal_fusion", shapes, n_outputs=2, target_steps=8, fused_lstm=True)
+    path = tmp_path / "fused.keras"
+    fused.save(path)
+    reloaded = keras.models.load_model(path)
+    assert reloaded.fused_lstm is True and reloaded.get_layer("eeg_lstm").units == (16,)
+    inputs = _inputs(shapes)
+    np.testing.assert_allclose(
+        np.asarray(reloaded(inputs, training=False)["label"]),
+        np.asarray(fused(inputs, training=False)["label"]),
+        atol=1e-6,
+    )

@@ -11,6 +11,7 @@ import pytest
 from amigos_emo.models import build_model
 from amigos_emo.models.signal_fusion.signal_fusion_branches import (
     StackedLSTM,
+    WindowStandardization,
     branch_layers,
     copy_lstm_weights,
 )
@@ -132,3 +133,57 @@ def test_a_keras_file_saved_before_the_fused_loop_still_loads(tmp_path):
     fused = build_model("multimodal_lstm", shapes, preset="lightweight", fused_lstm=True)
     copy_lstm_weights(reloaded, fused)
     assert _max_difference(fused(inputs), reloaded(inputs)) < 1e-6
+
+
+def test_window_standardization_against_a_per_window_loop():
+    rng = np.random.default_rng(3)
+    # channels with very different levels and gains, as different people's skin conductance
+    x = (rng.standard_normal((5, 40, 3)) * [0.1, 2.0, 30.0] + [5.0, -1.0, 200.0]).astype("float32")
+    x[1, :, 0] = 4.0  # a flat channel: finite, log std from epsilon
+    out = np.asarray(WindowStandardization(epsilon=1e-6)(x))
+    assert out.shape == (5, 40, 9) and out.dtype == np.float32
+    for b in range(5):
+        for c in range(3):
+            series = x[b, :, c].astype("float64")
+            variance = series.var() + 1e-6
+            expected = (series - series.mean()) / np.sqrt(variance)
+            np.testing.assert_allclose(out[b, :, c], expected, rtol=1e-4, atol=1e-4)
+            np.testing.assert_allclose(out[b, :, 3 + c], series.mean(), rtol=1e-5)
+            np.testing.assert_allclose(
+                out[b, :, 6 + c], 0.5 * np.log(variance), rtol=1e-4, atol=1e-4
+            )
+    # what a window carries beyond its level and gain is all the shape channels see (epsilon
+    # aside)
+    again = np.asarray(WindowStandardization()(x * 7.0 - 3.0))
+    kept = [0, 2, 3, 4]
+    np.testing.assert_allclose(again[kept, :, :3], out[kept, :, :3], rtol=1e-3, atol=1e-3)
+    clone = WindowStandardization.from_config(WindowStandardization(epsilon=0.5).get_config())
+    assert clone.epsilon == 0.5
+    with pytest.raises(ValueError, match="epsilon"):
+        WindowStandardization(epsilon=0.0)
+
+
+def test_window_levels_reach_the_branches_and_survive_a_save(tmp_path):
+    shapes = {"gsr": (40, 1), "acc": (320, 3)}
+    model = build_model("signal_fusion", shapes, n_outputs=3, window_norm="levels")
+    # the filter banks read the standardised channels and the two levels of each channel
+    assert model.get_layer("acc_filter_bank").input.shape[-1] == 9
+    assert model.get_layer("gsr_filter_bank").input.shape[-1] == 3
+    path = tmp_path / "levels.keras"
+    model.save(path)
+    reloaded = keras.models.load_model(path)
+    assert reloaded.window_norm == "levels"
+    inputs = _inputs(shapes)
+    np.testing.assert_allclose(
+        np.asarray(reloaded(inputs, training=False)["label"]),
+        np.asarray(model(inputs, training=False)["label"]),
+        atol=1e-6,
+    )
+    # a person's gain and offset change nothing but the level channels
+    shifted = {k: v * 3.0 + 1.0 for k, v in inputs.items()}
+    layer = model.get_layer("gsr_window_standardization")
+    np.testing.assert_allclose(
+        np.asarray(layer(shifted["gsr"]))[..., :1],
+        np.asarray(layer(inputs["gsr"]))[..., :1],
+        atol=1e-4,
+    )

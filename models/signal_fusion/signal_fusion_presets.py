@@ -1,9 +1,12 @@
 """Named configurations of :class:`SignalFusionBackbone` (plain dicts of constructor overrides).
 
-- ``small`` (the default): for wearables and 2 CPU cores. Every signal is brought to about 32
-  steps by an 8-filter, 16-tap strided filter bank with ReLU and averaging (a band-power
-  envelope), one 16-unit LSTM per branch, a 32-unit fusion layer. For the E4-like study inputs
-  (BVP 64 Hz, EDA and temperature 4 Hz, 3-axis ACC 32 Hz, 60 s windows) it has about 9k
+- ``small`` (the default): for wearables and 2 CPU cores. Each window's channels are first
+  standardised over the window, with their window mean and log std as extra channels
+  (``window_norm="levels"``: people differ in level and gain more than conditions move them).
+  Every signal is then brought to about 32 steps by an 8-filter, 16-tap strided filter bank
+  with ReLU and averaging (a band-power envelope), one 16-unit LSTM per branch, a 32-unit
+  fusion layer. For the E4-like study inputs
+  (BVP 64 Hz, EDA and temperature 4 Hz, 3-axis ACC 32 Hz, 60 s windows) it has about 11k
   parameters and trains a 15-subject study in a few minutes on 2 cores.
 - ``amigos``: the seed's AMIGOS three-head architecture (``multimodal_lstm`` preset
   ``maximum``, 57,913 parameters on 14 EEG, 2 ECG and 1 GSR channels) expressed through the same
@@ -31,6 +34,7 @@ SIGNAL_FUSION_PRESETS = {
         "dropout": 0.1,
         "l2": 1e-4,
         "use_batch_norm": True,
+        "window_norm": "levels",
     },
     "amigos": {
         "stride": 4,
