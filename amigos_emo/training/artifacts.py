@@ -233,6 +233,76 @@ def write_history_csv(history, path):
     os.replace(tmp, path)
 
 
+def _variable_groups(model, with_optimizer):
+    groups = {"model": list(model.weights)}
+    if with_optimizer:
+        optimizer = model.optimizer
+        if not optimizer.built:
+            optimizer.build(model.trainable_variables)
+        groups["optimizer"] = list(optimizer.variables)
+    return groups
+
+
+def save_variables(model, path, with_optimizer=True):
+    """Every weight of ``model`` (and of its optimizer) as one ``.npz``, atomically.
+
+    The resume checkpoint of one epoch: ``model.save`` walks every layer and writes a ``.keras``
+    zip (about 1 s a call for the wearable ``signal_fusion`` on a loaded 2-core machine, paid
+    every epoch), this writes the arrays (tens of ms). :func:`load_variables` puts them back
+    into a model built the same way (the runner rebuilds the fold's model from its seed and
+    statistics before it resumes). The ``.keras`` file of the fold (``best.keras``) is still
+    written with ``model.save``, once.
+
+    Arrays are named ``<group>_<index>`` with ``group`` ``model`` (``model.weights``, in order)
+    or ``optimizer`` (``model.optimizer.variables``); ``<group>_paths`` keeps each variable's
+    path for messages (auto-numbered names such as ``adam_2`` differ between two builds of the
+    same model in one process, so a different layout is recognised by count and shapes).
+    """
+    arrays = {}
+    for group, variables in _variable_groups(model, with_optimizer).items():
+        arrays[f"{group}_paths"] = np.array([v.path for v in variables], dtype=str)
+        for index, variable in enumerate(variables):
+            arrays[f"{group}_{index}"] = np.asarray(variable.numpy())
+    tmp = temp_name(path)
+    try:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_variables(model, path):
+    """Assign what :func:`save_variables` wrote to the same-layout ``model`` (and optimizer).
+
+    Raises:
+        ValueError: the file's variables (count or shapes) are not the model's, naming the
+            file and the first difference.
+    """
+    with np.load(path, allow_pickle=False) as stored:
+        with_optimizer = "optimizer_paths" in stored.files
+        for group, variables in _variable_groups(model, with_optimizer).items():
+            paths = [str(p) for p in stored[f"{group}_paths"]]
+            if len(paths) != len(variables):
+                raise ValueError(
+                    f"{path}: the checkpoint holds {len(paths)} {group} variables, this model "
+                    f"{len(variables)}. It was written by another model or version; rerun the "
+                    "fold without --resume."
+                )
+            for index, variable in enumerate(variables):
+                value = stored[f"{group}_{index}"]
+                if tuple(value.shape) != tuple(variable.shape):
+                    raise ValueError(
+                        f"{path}: {group} variable #{index} ({paths[index]!r} in the "
+                        f"checkpoint, {variable.path!r} in the model) has shape "
+                        f"{tuple(value.shape)} in the checkpoint, {tuple(variable.shape)} in the "
+                        "model. It was written by another model or version; rerun the fold "
+                        "without --resume."
+                    )
+                variable.assign(value.astype(variable.dtype))
+
+
 def remove_checkpoints(fold_dir, keep):
     """Delete end-of-epoch checkpoints other than ``keep`` (all of them when ``keep`` is None)."""
     for name in os.listdir(fold_dir):

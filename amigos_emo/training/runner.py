@@ -15,8 +15,10 @@ Output directory layout::
         preprocessing.json   what a recording must look like for best.keras (predict/stream read it)
         saved_model/         SavedModel of best.keras (endpoint "serve", signature
                              "serving_default"), when the run exports
-        checkpoint_epoch_NNN.keras, state.json   the end-of-epoch checkpoint --resume uses;
-                             state.json names it, so the two always agree
+        checkpoint_epoch_NNN.npz, best_weights.npz, state.json   while the fold trains: the
+                             end-of-epoch checkpoint --resume uses (every model and optimizer
+                             variable) and the best epoch's weights; state.json names them, so
+                             they always agree; removed when the fold is done
         history.csv          per-epoch losses and metrics
         metrics.json         test metrics beside the trivial baselines
         confusion_<head>.png
@@ -30,8 +32,10 @@ training (...)`` with the fixed stages (fold data and statistics, model build, c
 evaluation, reports, export) one by one; each fold's ``metrics.json`` keeps them as
 ``stage_seconds``. What keeps the fixed part small: the best epoch's weights stay in memory, so
 evaluation runs the fold's own model (no reload of ``best.keras``) with one pass over each of
-validation and test through one compiled predict function; ``best.keras`` is a copy of that
-epoch's checkpoint file, not a second save; the SavedModel is written with one traced inference
+validation and test through one compiled predict function; the per-epoch checkpoints are the
+variables as arrays (:func:`~amigos_emo.training.artifacts.save_variables`, tens of ms) rather
+than ``.keras`` files (about 1 s each), and ``best.keras`` is written once, after training; the
+SavedModel is written with one traced inference
 function (:func:`~amigos_emo.training.artifacts.export_saved_model`).
 """
 
@@ -221,6 +225,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     # --- model (or the interrupted run's last checkpoint) ---------------------------------
     state_path = os.path.join(fold_dir, "state.json")
     best_path = os.path.join(fold_dir, "best.keras")
+    best_weights_path = os.path.join(fold_dir, BEST_WEIGHTS)
     state = {
         "epochs_completed": 0,
         "best_val_loss": None,
@@ -232,16 +237,18 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     if config.resume and os.path.exists(state_path):
         with open(state_path) as handle:
             previous = json.load(handle)
+    best_weights = None  # the best epoch's weights in memory: evaluation needs no reload
     with timer.stage("model build and compile"):
+        resume_from = None
         if previous is not None and os.path.exists(
             os.path.join(fold_dir, previous.get("checkpoint") or "-")
         ):
             state = {**state, **previous}
-            last_path = os.path.join(fold_dir, state["checkpoint"])
+            resume_from = os.path.join(fold_dir, state["checkpoint"])
+        if resume_from is not None and resume_from.endswith(".keras"):
+            # a run interrupted before checkpoints were arrays (its best.keras is on disk)
             with scope():
-                model = load_trained_model(last_path)
-            artifacts.restore_seed_states(model, state.get("seed_states"))
-            logger.info("Resuming fold %d after epoch %d", fold.index, state["epochs_completed"])
+                model = load_trained_model(resume_from)
         else:
             with scope():
                 keras.mixed_precision.set_global_policy(policy)
@@ -258,6 +265,14 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
                     jit_compile=jit_compile,
                     **compile_overrides,
                 )
+                if resume_from is not None:
+                    artifacts.load_variables(model, resume_from)
+            if resume_from is not None and os.path.exists(best_weights_path):
+                with np.load(best_weights_path, allow_pickle=False) as stored:
+                    best_weights = [stored[f"model_{i}"] for i in range(len(model.weights))]
+        if resume_from is not None:
+            artifacts.restore_seed_states(model, state.get("seed_states"))
+            logger.info("Resuming fold %d after epoch %d", fold.index, state["epochs_completed"])
 
     val_ds = data.eval_dataset("validation")
     tensorboard_dir = os.path.join(fold_dir, "tensorboard")
@@ -266,7 +281,6 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         callbacks += [_AcrossEpochs.wrap(callback) for callback in entry.callbacks()]
     verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
     history = state["history"]
-    best_weights = None  # the best epoch's weights in memory: evaluation needs no reload
     for epoch in range(state["epochs_completed"], config.epochs):
         if _should_stop(state, config.early_stopping_patience):
             break
@@ -293,13 +307,12 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         with timer.stage("checkpoints"):
             # A new file per epoch, named in state.json: a kill between the two writes leaves the
             # previous pair intact, so a resumed run never mixes one epoch's weights with another's.
-            last_path = os.path.join(fold_dir, f"checkpoint_epoch_{epoch + 1:03d}.keras")
-            artifacts.atomic_save(model, writable(last_path))
+            last_path = os.path.join(fold_dir, f"checkpoint_epoch_{epoch + 1:03d}.npz")
+            artifacts.save_variables(model, writable(last_path))
             if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
                 state["best_val_loss"], state["best_epoch"] = val_loss, epoch + 1
-                # the same model at the same moment: a copy of the file, not a second save
-                artifacts.atomic_copy(writable(last_path), writable(best_path))
                 best_weights = [np.array(v.numpy()) for v in model.weights]
+                artifacts.save_variables(model, writable(best_weights_path), with_optimizer=False)
             state["checkpoint"] = os.path.basename(last_path)
             state["epochs_completed"] = epoch + 1
             state["stopped_early"] = _should_stop(state, config.early_stopping_patience)
@@ -318,6 +331,12 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
             state["best_epoch"],
             config.early_stopping_patience,
         )
+    if best_weights is not None:  # best.keras: the best epoch's model, written once
+        with timer.stage("checkpoints"):
+            last_weights = [np.array(v.numpy()) for v in model.weights]
+            _assign(model.weights, best_weights)
+            artifacts.atomic_save(model, writable(best_path))
+            _assign(model.weights, last_weights)
     if not chief:  # workers stop here: the chief evaluates, exports and writes the results
         return None, history
     artifacts.write_history_csv(history, os.path.join(fold_dir, "history.csv"))
@@ -384,11 +403,14 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     fold_result["stage_seconds"] = {k: round(v, 3) for k, v in timer.since(fold_started).items()}
     reports.write_json(os.path.join(fold_dir, "metrics.json"), fold_result)
     artifacts.remove_checkpoints(fold_dir, keep=None)
+    if os.path.exists(best_weights_path):
+        os.remove(best_weights_path)
     _log_fold_cost(fold.index, fold_result["stage_seconds"])
     return fold_result, history
 
 
 TRAINING_STAGE = "training (fit + validation)"
+BEST_WEIGHTS = "best_weights.npz"
 
 
 def fold_cost(stage_seconds):
@@ -428,9 +450,13 @@ def _best_model(model, best_weights, best_path, distributed=False):
 
     if best_weights is None or distributed:
         return load_trained_model(best_path)
-    for variable, value in zip(model.weights, best_weights, strict=True):
-        variable.assign(value)
+    _assign(model.weights, best_weights)
     return model
+
+
+def _assign(variables, values):
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
 
 
 def make_augmenter(config, builder):

@@ -171,3 +171,52 @@ def test_best_model_from_memory_or_file(tmp_path, weights):
     got = chosen.predict({"x": x}, verbose=0)
     for name in expected:
         np.testing.assert_allclose(got[name], expected[name], rtol=1e-6, atol=1e-6)
+
+
+def _trained_tiny(seed):
+    import keras
+
+    model = _tiny_model(seed)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss={"rating": "mse"})
+    rng = np.random.default_rng(seed)
+    model.train_on_batch(
+        {"x": rng.normal(size=(8, 6, 2)).astype(np.float32)},
+        {"rating": rng.normal(size=(8, 1)).astype(np.float32)},
+    )
+    return model
+
+
+def test_array_checkpoints_restore_every_model_and_optimizer_variable(tmp_path):
+    trained, fresh = _trained_tiny(0), _trained_tiny(1)
+    path = os.fspath(tmp_path / "checkpoint_epoch_001.npz")
+    artifacts.save_variables(trained, path)
+    assert not [name for name in os.listdir(tmp_path) if name != "checkpoint_epoch_001.npz"]
+    before = [np.array(v.numpy()) for v in fresh.optimizer.variables]
+    artifacts.load_variables(fresh, path)
+    for mine, theirs in zip(fresh.weights, trained.weights, strict=True):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    for mine, theirs in zip(fresh.optimizer.variables, trained.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    assert any(
+        not np.array_equal(a, v.numpy())
+        for a, v in zip(before, fresh.optimizer.variables, strict=True)
+    )
+    # weights only (the best epoch's file): the optimizer is left as it was
+    weights_only = os.fspath(tmp_path / "best_weights.npz")
+    artifacts.save_variables(trained, weights_only, with_optimizer=False)
+    with np.load(weights_only) as stored:
+        assert "optimizer_paths" not in stored.files
+
+
+def test_a_checkpoint_of_another_model_is_refused(tmp_path):
+    import keras
+
+    path = os.fspath(tmp_path / "checkpoint_epoch_002.npz")
+    artifacts.save_variables(_trained_tiny(0), path)
+    x = keras.Input(shape=(6, 2), name="x")
+    other = keras.Model(
+        {"x": x}, {"rating": keras.layers.Dense(1, name="rating")(keras.layers.Flatten()(x))}
+    )
+    other.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match=r"checkpoint_epoch_002\.npz.*model variables.*--resume"):
+        artifacts.load_variables(other, path)
