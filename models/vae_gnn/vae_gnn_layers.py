@@ -258,3 +258,214 @@ class TripletCenterLoss(keras.layers.Layer):
             }
         )
         return config
+
+
+# === 3-D convolutions in the time-blocked form ===
+
+
+def _conv_time_padding(n_times, kernel, stride, padding):
+    """Output length and left padding of a strided convolution along one axis (Keras rules)."""
+    if padding == "same":
+        n_out = -(-n_times // stride)
+        return n_out, max((n_out - 1) * stride + kernel - n_times, 0) // 2
+    return (n_times - kernel) // stride + 1, 0
+
+
+def _time_slice(x, start, length):
+    """``x[:, start : start + length]`` as ``ops.slice``, whose gradient is a cheap pad (the
+    gradient of a strided slice, ``StridedSliceGrad``, is several times slower on CPU)."""
+    if start == 0 and length == x.shape[1]:
+        return x
+    begin = [0, start] + [0] * (len(x.shape) - 2)
+    return ops.slice(x, begin, [ops.shape(x)[0], length, *x.shape[2:]])
+
+
+def _time_pad(x, before, after):
+    """Zero frames before and after along axis 1."""
+    if before == after == 0:
+        return x
+    return ops.pad(x, [[0, 0], [before, after]] + [[0, 0]] * (len(x.shape) - 2))
+
+
+def _taps_on(taps_on, n_taps, input_side_size, output_side_size):
+    """Where the time taps meet: ``"input"`` (concatenated inputs, one convolution summing all
+    taps) or ``"output"`` (all taps on the output channels, shifted sum); ``None`` picks the
+    side with the smaller intermediate tensor."""
+    if n_taps == 1:
+        return "input"
+    if taps_on is None:
+        return "input" if n_taps * input_side_size <= n_taps * output_side_size else "output"
+    return taps_on
+
+
+def _blocked_kernel(kernel, stride, n_taps):
+    """(k, ...) kernel -> (n_taps, stride, ...): time taps zero-padded to ``n_taps * stride``."""
+    k = kernel.shape[0]
+    pad = [[0, n_taps * stride - k]] + [[0, 0]] * (len(kernel.shape) - 1)
+    return ops.reshape(ops.pad(kernel, pad), (n_taps, stride, *kernel.shape[1:]))
+
+
+def time_blocked_conv3d(inputs, kernel, strides, padding, taps_on=None):
+    """``ops.conv`` (channels-last 3-D, no dilation, one group) as 2-D convolutions.
+
+    The time axis (axis 1) is cut into blocks of ``strides[0]`` frames that move into the
+    channels (space to depth), so the strided time convolution becomes a stride-1 one with
+    ``ceil(k / stride)`` taps over blocks; ONE 2-D convolution over (row, col) computes every
+    tap for every block (the taps stacked on the output channels) and the taps are summed with
+    a shift of one block each. The multiply-adds are exactly those of the 3-D convolution
+    (when ``stride`` divides ``k``; otherwise the kernel is zero-padded to whole blocks).
+
+    Args:
+        inputs: (batch, n_times, n_rows, n_cols, in_channels); ``n_times`` static.
+        kernel: (k, kh, kw, in_channels, filters), the ``keras.layers.Conv3D`` layout.
+        strides: 3 ints (time, row, col).
+        padding: ``"same"`` or ``"valid"``.
+
+    Returns:
+        (batch, n_out, out_rows, out_cols, filters), equal to ``ops.conv`` up to rounding.
+    """
+    k, kh, kw, in_channels, filters = kernel.shape
+    stride = strides[0]
+    n_times, n_rows, n_cols = inputs.shape[1:4]
+    n_out, pad_before = _conv_time_padding(n_times, k, stride, padding)
+    n_taps = -(-k // stride)
+    n_blocks = n_out + n_taps - 1
+    length = n_blocks * stride
+    pad_after = length - n_times - pad_before
+    x = ops.pad(inputs, [[0, 0], [pad_before, max(pad_after, 0)], [0, 0], [0, 0], [0, 0]])
+    if pad_after < 0:
+        x = _time_slice(x, 0, length)
+    if stride > 1:  # (batch, block, phase, row, col, c) -> (batch, block, row, col, phase * c)
+        x = ops.reshape(x, (-1, n_blocks, stride, n_rows, n_cols, in_channels))
+        x = ops.transpose(x, (0, 1, 3, 4, 2, 5))
+    blocked = stride * in_channels
+    taps_on = _taps_on(taps_on, n_taps, n_out * blocked, n_blocks * filters)
+    kernel = _blocked_kernel(kernel, stride, n_taps)  # (tap, phase, kh, kw, c, f)
+    if taps_on == "input":  # the taps' input blocks side by side on the channels
+        x = ops.reshape(x, (-1, n_blocks, n_rows, n_cols, blocked))
+        x = ops.concatenate([_time_slice(x, tap, n_out) for tap in range(n_taps)], axis=-1)
+        w = ops.transpose(kernel, (2, 3, 0, 1, 4, 5))  # (kh, kw, tap * phase * c, f)
+        w = ops.reshape(w, (kh, kw, n_taps * blocked, filters))
+    else:  # every tap of every block on the output channels, summed with a shift below
+        w = ops.transpose(kernel, (2, 3, 1, 4, 0, 5))  # (kh, kw, phase * c, tap * f)
+        w = ops.reshape(w, (kh, kw, blocked, n_taps * filters))
+    x = ops.reshape(x, (-1, n_rows, n_cols, w.shape[2]))
+    u = ops.conv(x, w, strides=tuple(strides[1:]), padding=padding)
+    out_rows, out_cols = u.shape[1:3]
+    if taps_on == "input":
+        return ops.reshape(u, (-1, n_out, out_rows, out_cols, filters))
+    u = ops.reshape(u, (-1, n_blocks, out_rows, out_cols, n_taps * filters))
+    taps = ops.split(u, n_taps, axis=-1)
+    outputs = _time_slice(taps[0], 0, n_out)
+    for tap in range(1, n_taps):
+        outputs = outputs + _time_slice(taps[tap], tap, n_out)
+    return outputs
+
+
+def time_blocked_conv3d_transpose(inputs, kernel, strides, padding, taps_on=None):
+    """``ops.conv_transpose`` (channels-last 3-D, no dilation or output padding) as 2-D convs.
+
+    The "sub-pixel" form of a strided transposed convolution: every input frame produces
+    ``stride`` output frames per tap, so ONE stride-1-in-time 2-D (transposed) convolution
+    over (row, col) computes ``n_taps * stride * filters`` channels per input frame; the taps
+    are summed with a shift of one block each and the blocks are unfolded into frames (depth
+    to space) and cropped like the "same"/"valid" padding does. It is the exact adjoint of
+    :func:`time_blocked_conv3d`; the multiply-adds are those of the 3-D transposed
+    convolution (when ``stride`` divides ``k``).
+
+    Args:
+        inputs: (batch, n_times, n_rows, n_cols, in_channels); ``n_times`` static.
+        kernel: (k, kh, kw, filters, in_channels), the ``keras.layers.Conv3DTranspose`` layout.
+        strides: 3 ints (time, row, col).
+        padding: ``"same"`` or ``"valid"``.
+
+    Returns:
+        (batch, n_out, out_rows, out_cols, filters) with ``n_out = n_times * stride`` ("same")
+        or ``n_times * stride + max(k - stride, 0)`` ("valid"), equal to
+        ``ops.conv_transpose`` up to rounding.
+    """
+    k, kh, kw, filters, in_channels = kernel.shape
+    stride = strides[0]
+    n_in = inputs.shape[1]
+    n_out = n_in * stride + (max(k - stride, 0) if padding == "valid" else 0)
+    _, pad_before = _conv_time_padding(n_out, k, stride, padding)
+    n_taps = -(-k // stride)
+    n_blocks = n_in + n_taps - 1
+    block = stride * filters
+    taps_on = _taps_on(taps_on, n_taps, n_blocks * in_channels, n_in * block)
+    kernel = _blocked_kernel(kernel, stride, n_taps)  # (tap, phase, kh, kw, f, c)
+    x = inputs
+    if taps_on == "input":  # block q reads frame q - tap for every tap, side by side
+        n_frames = n_blocks
+        x = ops.concatenate([_time_pad(x, tap, n_taps - 1 - tap) for tap in range(n_taps)], axis=-1)
+        w = ops.transpose(kernel, (2, 3, 1, 4, 0, 5))  # (kh, kw, phase * f, tap * c)
+        w = ops.reshape(w, (kh, kw, block, n_taps * in_channels))
+    else:  # every tap of every frame on the output channels, summed with a shift below
+        n_frames = n_in
+        w = ops.transpose(kernel, (2, 3, 0, 1, 4, 5))  # (kh, kw, tap * phase * f, c)
+        w = ops.reshape(w, (kh, kw, n_taps * block, in_channels))
+    x = ops.reshape(x, (-1, *inputs.shape[2:4], w.shape[3]))
+    if tuple(strides[1:]) == (1, 1):  # stride 1: a plain convolution with the flipped kernel
+        pads = [[0, 0]]
+        for ksize in (kh, kw):
+            total = ksize - 1 if padding == "same" else 0
+            before = total // 2
+            pads.append([ksize - 1 - before, ksize - 1 - (total - before)])
+        x = ops.pad(x, pads + [[0, 0]])
+        w = ops.transpose(ops.flip(w, axis=(0, 1)), (0, 1, 3, 2))
+        v = ops.conv(x, w, padding="valid")
+    else:
+        v = ops.conv_transpose(x, w, strides=tuple(strides[1:]), padding=padding)
+    out_rows, out_cols = v.shape[1:3]
+    v = ops.reshape(v, (-1, n_frames, out_rows, out_cols, v.shape[-1]))
+    if taps_on == "input":
+        y = v
+    else:
+        y = None
+        for tap, part in enumerate(ops.split(v, n_taps, axis=-1)):
+            part = _time_pad(part, tap, n_taps - 1 - tap)
+            y = part if y is None else y + part
+    if stride > 1:  # (batch, block, row, col, phase * f) -> (batch, block * phase, row, col, f)
+        y = ops.reshape(y, (-1, n_blocks, out_rows, out_cols, stride, filters))
+        y = ops.transpose(y, (0, 1, 4, 2, 3, 5))
+    y = ops.reshape(y, (-1, n_blocks * stride, out_rows, out_cols, filters))
+    missing = pad_before + n_out - n_blocks * stride
+    if missing > 0:
+        y = ops.pad(y, [[0, 0], [0, missing], [0, 0], [0, 0], [0, 0]])
+    return _time_slice(y, pad_before, n_out)
+
+
+def _time_blockable(layer, inputs):
+    return (
+        layer.data_format == "channels_last"
+        and all(d == 1 for d in layer.dilation_rate)
+        and getattr(layer, "groups", 1) == 1
+        and layer.padding in ("same", "valid")
+        and len(inputs.shape) == 5
+        and inputs.shape[1] is not None
+    )
+
+
+@keras.saving.register_keras_serializable(package="amigos_emo")
+class Conv3D(keras.layers.Conv3D):
+    """:class:`keras.layers.Conv3D` computed by :func:`time_blocked_conv3d`."""
+
+    def convolution_op(self, inputs, kernel):
+        if not _time_blockable(self, inputs):
+            return super().convolution_op(inputs, kernel)
+        return time_blocked_conv3d(inputs, kernel, self.strides, self.padding)
+
+
+@keras.saving.register_keras_serializable(package="amigos_emo")
+class Conv3DTranspose(keras.layers.Conv3DTranspose):
+    """:class:`keras.layers.Conv3DTranspose` computed by :func:`time_blocked_conv3d_transpose`."""
+
+    def call(self, inputs):
+        if self.output_padding is not None or not _time_blockable(self, inputs):
+            return super().call(inputs)
+        outputs = time_blocked_conv3d_transpose(inputs, self.kernel, self.strides, self.padding)
+        if self.use_bias:
+            outputs = ops.add(outputs, self.bias)
+        if self.activation is not None:
+            return self.activation(outputs)
+        return outputs
