@@ -23,6 +23,13 @@ Architecture:
 3. Fusion [GRU output || z] (128 + 128 = 256) -> dropout -> two sigmoid heads ``valence`` and
    ``arousal`` (float32).
 
+The six 3-D convolutions are :class:`~.vae_gnn_layers.Conv3D` and
+:class:`~.vae_gnn_layers.Conv3DTranspose`: Keras's layers (same arguments, kernels, weight
+paths in saved files, so older ``.keras`` files load unchanged) computed as one 2-D
+convolution (or one matrix product) per layer after moving the time stride into the channels,
+the gradients of TensorFlow's CPU ``Conv3D`` kernels being the slowest part of the training
+step (see that module for the form and the numbers).
+
 Training loss (:meth:`VAEGNN.compute_loss`), with defaults:
 
 ``beta_focal [1.0] * (focal(valence) + focal(arousal))

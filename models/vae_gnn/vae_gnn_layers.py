@@ -1,9 +1,38 @@
-"""Custom layers of the VAE-GNN family: graph convolution, VAE sampling, triplet centers.
+"""Custom layers of the VAE-GNN family: graph convolution, VAE sampling, triplet centers, and
+the 3-D convolutions of the VAE in a faster form.
 
 :class:`GraphConv` ports the *design* of spektral's ``GCNConv`` to Keras 3 ops (Dense-like
 arguments, ``call([x, a])``, the adjacency normalised OUTSIDE the layer, e.g. by
 :func:`amigos_emo.signal.graph.normalize_adjacency`, and "mixed mode": a batch of node
 features sharing one fixed electrode graph).
+
+:class:`Conv3D` and :class:`Conv3DTranspose` are ``keras.layers.Conv3D`` /
+``keras.layers.Conv3DTranspose`` (same arguments, config, kernel and bias variables and
+layout, same snake-cased weight paths in saved files) computed in a "time-blocked" form
+(:func:`time_blocked_conv3d`, :func:`time_blocked_conv3d_transpose`): the time stride is
+turned into channels (space to depth over time), so each 3-D convolution becomes ONE 2-D
+convolution over the (row, col) grid plus reshapes; a kernel that tiles its input
+(``kernel_size == strides``, the VAE's third encoder and first decoder block) becomes one
+matrix product. The multiply-adds are exactly those of the 3-D convolution.
+
+Why: on CPU without XLA, TensorFlow 2.21's ``Conv3D`` forward is acceptable but its
+gradients (``Conv3DBackpropInputV2`` / ``Conv3DBackpropFilterV2``, which are also the forward
+and filter gradient of ``Conv3DTranspose``) run at a fraction of the speed of the 2-D ones;
+in the DREAMER preset (batch 32) the six 3-D convolutions took about 12.6 s of forward and
+backward, against 5.4 s for PyTorch's (oneDNN) ``Conv3d`` / ``ConvTranspose3d`` on the same
+shapes, measured side by side on a loaded 2-core host. Profiled op by op, the first blocked
+version then lost most of its gain to ``StridedSliceGrad`` (the gradient of ``x[:, a:b]``):
+the slices are ``ops.slice`` / ``ops.split`` here, whose gradients are a pad and a concat.
+
+Measured with ``python bench/train_throughput.py --no-xla --models vae_gnn --rounds 3
+--steps 4`` (full training step, batch 32, Adam, 2 intra-op threads in both frameworks,
+interleaved rounds in one process, host load average 5-8): before, Keras 2.9 samples/s
+against torch 6.3 (0.42x); after, Keras 4.3 against torch 4.8 (0.93x; 0.92x in a second
+run, per-round ratios 0.53-1.09). The ~1.2x asked for in issue 12 is NOT reached: the
+remaining step is dominated by the 2-D convolution kernels themselves (``Conv2D``,
+``Conv2DBackpropInput``, ``Conv2DBackpropFilter``: ~4.7 s of ~6.8 s of op time, at
+25-50 GFLOP/s, about what TensorFlow's matmul reaches on this host), then by the memory
+copies of the form (pads, transposes, slices: ~1.3 s).
 """
 
 from __future__ import annotations
@@ -305,21 +334,62 @@ def _blocked_kernel(kernel, stride, n_taps):
     return ops.reshape(ops.pad(kernel, pad), (n_taps, stride, *kernel.shape[1:]))
 
 
-def time_blocked_conv3d(inputs, kernel, strides, padding, taps_on=None):
-    """``ops.conv`` (channels-last 3-D, no dilation, one group) as 2-D convolutions.
+def _is_patchwise(kernel_size, strides, spatial_shape):
+    """Kernel == stride on every axis and the grid divisible: non-overlapping patches."""
+    return tuple(kernel_size) == tuple(strides) and all(
+        size is not None and size % k == 0
+        for size, k in zip(spatial_shape, kernel_size[1:], strict=True)
+    )
 
-    The time axis (axis 1) is cut into blocks of ``strides[0]`` frames that move into the
-    channels (space to depth), so the strided time convolution becomes a stride-1 one with
-    ``ceil(k / stride)`` taps over blocks; ONE 2-D convolution over (row, col) computes every
-    tap for every block (the taps stacked on the output channels) and the taps are summed with
-    a shift of one block each. The multiply-adds are exactly those of the 3-D convolution
-    (when ``stride`` divides ``k``; otherwise the kernel is zero-padded to whole blocks).
+
+def _patchwise_conv3d(inputs, kernel):
+    """A convolution whose kernel tiles the input (kernel == strides): patches @ kernel."""
+    k, kh, kw, in_channels, filters = kernel.shape
+    n_times, n_rows, n_cols = inputs.shape[1:4]
+    n_out = n_times // k
+    x = _time_slice(inputs, 0, n_out * k)
+    x = ops.reshape(x, (-1, n_out, k, n_rows // kh, kh, n_cols // kw, kw, in_channels))
+    x = ops.transpose(x, (0, 1, 3, 5, 2, 4, 6, 7))
+    x = ops.reshape(x, (-1, k * kh * kw * in_channels))
+    y = ops.matmul(x, ops.reshape(kernel, (k * kh * kw * in_channels, filters)))
+    return ops.reshape(y, (-1, n_out, n_rows // kh, n_cols // kw, filters))
+
+
+def _patchwise_conv3d_transpose(inputs, kernel):
+    """The transposed convolution of :func:`_patchwise_conv3d`: kernel @ each input voxel."""
+    k, kh, kw, filters, in_channels = kernel.shape
+    n_times, n_rows, n_cols = inputs.shape[1:4]
+    w = ops.reshape(ops.transpose(kernel, (4, 0, 1, 2, 3)), (in_channels, k * kh * kw * filters))
+    y = ops.matmul(ops.reshape(inputs, (-1, in_channels)), w)
+    y = ops.reshape(y, (-1, n_times, n_rows, n_cols, k, kh, kw, filters))
+    y = ops.transpose(y, (0, 1, 4, 2, 5, 3, 6, 7))
+    return ops.reshape(y, (-1, n_times * k, n_rows * kh, n_cols * kw, filters))
+
+
+def time_blocked_conv3d(inputs, kernel, strides, padding, taps_on=None):
+    """``ops.conv`` (channels-last 3-D, no dilation, one group) as ONE 2-D convolution.
+
+    The time axis (axis 1) is padded like ``padding`` pads it and cut into blocks of
+    ``strides[0]`` frames that move into the channels (space to depth), so the strided time
+    convolution becomes a stride-1 one with ``n_taps = ceil(k / stride)`` taps over blocks
+    (the kernel (8, 3, 3) at time stride 4: 2 taps of 4 frames). The taps meet either on the
+    input side (the ``n_taps`` shifted block sequences side by side on the channels, one 2-D
+    convolution summing them) or on the output side (one 2-D convolution computing every tap
+    of every block on its output channels, then a sum with a shift of one block per tap);
+    ``taps_on=None`` picks the side whose intermediate tensor is smaller (input side for
+    narrow inputs such as the 1-channel grid, output side otherwise). A kernel that tiles
+    its input (``kernel == strides`` and the grid divisible) is one matrix product of the
+    non-overlapping patches. The multiply-adds are exactly those of the 3-D convolution (when
+    ``stride`` divides ``k``; otherwise the kernel is zero-padded to whole blocks). Every
+    slice is an ``ops.slice`` (its gradient a pad), not ``x[:, a:b]``, whose gradient
+    (``StridedSliceGrad``) cost more than the convolutions it surrounds.
 
     Args:
         inputs: (batch, n_times, n_rows, n_cols, in_channels); ``n_times`` static.
         kernel: (k, kh, kw, in_channels, filters), the ``keras.layers.Conv3D`` layout.
         strides: 3 ints (time, row, col).
         padding: ``"same"`` or ``"valid"``.
+        taps_on: ``"input"``, ``"output"`` or ``None`` (the smaller intermediate).
 
     Returns:
         (batch, n_out, out_rows, out_cols, filters), equal to ``ops.conv`` up to rounding.
@@ -327,6 +397,10 @@ def time_blocked_conv3d(inputs, kernel, strides, padding, taps_on=None):
     k, kh, kw, in_channels, filters = kernel.shape
     stride = strides[0]
     n_times, n_rows, n_cols = inputs.shape[1:4]
+    if _is_patchwise(kernel.shape[:3], strides, (n_rows, n_cols)) and (
+        padding == "valid" or n_times % k == 0
+    ):
+        return _patchwise_conv3d(inputs, kernel)
     n_out, pad_before = _conv_time_padding(n_times, k, stride, padding)
     n_taps = -(-k // stride)
     n_blocks = n_out + n_taps - 1
@@ -363,21 +437,27 @@ def time_blocked_conv3d(inputs, kernel, strides, padding, taps_on=None):
 
 
 def time_blocked_conv3d_transpose(inputs, kernel, strides, padding, taps_on=None):
-    """``ops.conv_transpose`` (channels-last 3-D, no dilation or output padding) as 2-D convs.
+    """``ops.conv_transpose`` (channels-last 3-D, no dilation or output padding), sub-pixel.
 
-    The "sub-pixel" form of a strided transposed convolution: every input frame produces
-    ``stride`` output frames per tap, so ONE stride-1-in-time 2-D (transposed) convolution
-    over (row, col) computes ``n_taps * stride * filters`` channels per input frame; the taps
-    are summed with a shift of one block each and the blocks are unfolded into frames (depth
-    to space) and cropped like the "same"/"valid" padding does. It is the exact adjoint of
-    :func:`time_blocked_conv3d`; the multiply-adds are those of the 3-D transposed
-    convolution (when ``stride`` divides ``k``).
+    The exact adjoint of :func:`time_blocked_conv3d`: every input frame produces ``stride``
+    output frames per tap, so a stride-1-in-time 2-D convolution over (row, col) computes
+    ``stride * filters`` channels per block (the phases of the block), the taps meeting on
+    the input side (each block reads input frames q - tap side by side) or on the output side
+    (all taps of every frame on the output channels, summed with a shift of one block);
+    then the blocks are unfolded into frames (depth to space) and cropped where ``padding``
+    crops. For the kernel (8, 3, 3) at time stride 4 this is the stride-1 (2, 3, 3)
+    convolution producing 4 x filters channels followed by a depth-to-space along time. With
+    spatial stride 1 the 2-D transposed convolution is a plain convolution with the flipped
+    kernel; a kernel that tiles its output (``kernel == strides``) is one matrix product per
+    input voxel. The multiply-adds are those of the 3-D transposed convolution (when
+    ``stride`` divides ``k``).
 
     Args:
         inputs: (batch, n_times, n_rows, n_cols, in_channels); ``n_times`` static.
         kernel: (k, kh, kw, filters, in_channels), the ``keras.layers.Conv3DTranspose`` layout.
         strides: 3 ints (time, row, col).
         padding: ``"same"`` or ``"valid"``.
+        taps_on: ``"input"``, ``"output"`` or ``None`` (the smaller intermediate).
 
     Returns:
         (batch, n_out, out_rows, out_cols, filters) with ``n_out = n_times * stride`` ("same")
@@ -387,6 +467,8 @@ def time_blocked_conv3d_transpose(inputs, kernel, strides, padding, taps_on=None
     k, kh, kw, filters, in_channels = kernel.shape
     stride = strides[0]
     n_in = inputs.shape[1]
+    if tuple(kernel.shape[:3]) == tuple(strides):
+        return _patchwise_conv3d_transpose(inputs, kernel)
     n_out = n_in * stride + (max(k - stride, 0) if padding == "valid" else 0)
     _, pad_before = _conv_time_padding(n_out, k, stride, padding)
     n_taps = -(-k // stride)
@@ -406,14 +488,15 @@ def time_blocked_conv3d_transpose(inputs, kernel, strides, padding, taps_on=None
         w = ops.reshape(w, (kh, kw, n_taps * block, in_channels))
     x = ops.reshape(x, (-1, *inputs.shape[2:4], w.shape[3]))
     if tuple(strides[1:]) == (1, 1):  # stride 1: a plain convolution with the flipped kernel
-        pads = [[0, 0]]
-        for ksize in (kh, kw):
-            total = ksize - 1 if padding == "same" else 0
-            before = total // 2
-            pads.append([ksize - 1 - before, ksize - 1 - (total - before)])
-        x = ops.pad(x, pads + [[0, 0]])
         w = ops.transpose(ops.flip(w, axis=(0, 1)), (0, 1, 3, 2))
-        v = ops.conv(x, w, padding="valid")
+        if padding == "same" and kh % 2 and kw % 2:  # symmetric padding either way
+            v = ops.conv(x, w, padding="same")
+        else:  # the transposed padding (k - 1 - before, k - 1 - after), explicitly
+            pads = [[0, 0]]
+            for ksize in (kh, kw):
+                total = ksize - 1 if padding == "same" else 0
+                pads.append([ksize - 1 - total // 2, ksize - 1 - (total - total // 2)])
+            v = ops.conv(ops.pad(x, pads + [[0, 0]]), w, padding="valid")
     else:
         v = ops.conv_transpose(x, w, strides=tuple(strides[1:]), padding=padding)
     out_rows, out_cols = v.shape[1:3]
@@ -448,7 +531,19 @@ def _time_blockable(layer, inputs):
 
 @keras.saving.register_keras_serializable(package="amigos_emo")
 class Conv3D(keras.layers.Conv3D):
-    """:class:`keras.layers.Conv3D` computed by :func:`time_blocked_conv3d`."""
+    """:class:`keras.layers.Conv3D`, computed by :func:`time_blocked_conv3d`.
+
+    Same arguments, config, weights (``kernel`` (k_time, k_row, k_col, in_channels, filters),
+    ``bias``) and outputs as the Keras layer (tested, gradients included). Named like it on
+    purpose: Keras 3 files address a layer's weights by its snake-cased class name
+    (``layers/conv3d_1/vars``), so ``.keras`` / ``.weights.h5`` files saved with
+    ``keras.layers.Conv3D`` load into this layer unchanged, and back. Registered as
+    ``amigos_emo>Conv3D``.
+
+    The time-blocked form is used for channels-last inputs of known length with no dilation
+    and one group (every VAE-GNN block); anything else runs the Keras layer's own
+    convolution.
+    """
 
     def convolution_op(self, inputs, kernel):
         if not _time_blockable(self, inputs):
@@ -458,7 +553,17 @@ class Conv3D(keras.layers.Conv3D):
 
 @keras.saving.register_keras_serializable(package="amigos_emo")
 class Conv3DTranspose(keras.layers.Conv3DTranspose):
-    """:class:`keras.layers.Conv3DTranspose` computed by :func:`time_blocked_conv3d_transpose`."""
+    """:class:`keras.layers.Conv3DTranspose`, computed by :func:`time_blocked_conv3d_transpose`.
+
+    Same arguments, config, weights (``kernel`` (k_time, k_row, k_col, filters, in_channels),
+    ``bias``), output shape and outputs as the Keras layer (tested, gradients included), and
+    the same weight paths in saved files (see :class:`Conv3D`). Registered as
+    ``amigos_emo>Conv3DTranspose``.
+
+    The sub-pixel form is used for channels-last inputs of known length with no dilation and
+    no ``output_padding`` (every VAE-GNN block); anything else runs the Keras layer's own
+    ``call``.
+    """
 
     def call(self, inputs):
         if self.output_padding is not None or not _time_blockable(self, inputs):
