@@ -26,13 +26,21 @@ the slices are ``ops.slice`` / ``ops.split`` here, whose gradients are a pad and
 
 Measured with ``python bench/train_throughput.py --no-xla --models vae_gnn --rounds 3
 --steps 4`` (full training step, batch 32, Adam, 2 intra-op threads in both frameworks,
-interleaved rounds in one process, host load average 5-8): before, Keras 2.9 samples/s
-against torch 6.3 (0.42x); after, Keras 4.3 against torch 4.8 (0.93x; 0.92x in a second
-run, per-round ratios 0.53-1.09). The ~1.2x asked for in issue 12 is NOT reached: the
-remaining step is dominated by the 2-D convolution kernels themselves (``Conv2D``,
-``Conv2DBackpropInput``, ``Conv2DBackpropFilter``: ~4.7 s of ~6.8 s of op time, at
-25-50 GFLOP/s, about what TensorFlow's matmul reaches on this host), then by the memory
-copies of the form (pads, transposes, slices: ~1.3 s).
+interleaved rounds in one process; the 2-core host was shared, load average 5-8, so single
+rounds vary by +-25 %): before, Keras 2.9 samples/s against torch 6.3 (0.42x); after, in two
+runs, Keras 4.8 against torch 5.0 (1.05x, rounds 0.96-1.05) and 4.4 against 4.9 (0.94x,
+rounds 0.79-0.95). Layer by layer (forward + backward, same shapes, side by side) the six
+blocks went from 2.3x torch's time to parity: the two wide blocks (``encoder_conv2``,
+``decoder_deconv2``, 64 -> 64 channels after blocking, 85 % of the multiply-adds) are still
+slower than PyTorch's oneDNN kernels, the narrow and the patch-wise ones faster. The ~1.2x
+asked for in issue 12 is NOT reached: what remains is the 2-D convolution kernels
+themselves (``Conv2D``, ``Conv2DBackpropInput``, ``Conv2DBackpropFilter``: ~4.5 s of ~6.3 s
+of op time, at 25-50 GFLOP/s, about what TensorFlow's matmul reaches on this host), then the
+memory copies of the form (transposes, pads, slices, concats: ~1.1 s). Tried and dropped:
+the 3-D ``Conv3D`` op at stride 1 on the blocked tensor (its gradients are the slow kernels
+again), explicit im2col + matmul (9-18x the activations in memory), the filter gradient as a
+forward convolution with batch and channels swapped, and the input gradient as a forward
+convolution with the flipped kernel (no gain beyond noise).
 """
 
 from __future__ import annotations
