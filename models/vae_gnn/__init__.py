@@ -15,7 +15,13 @@ from amigos_emo.models.vae_gnn.vae_gnn_backbone import (
     build_vae_gnn,
     compile_vae_gnn,
 )
-from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
+from amigos_emo.models.vae_gnn.vae_gnn_layers import (
+    Conv3D,
+    Conv3DTranspose,
+    GaussianSampling,
+    GraphConv,
+    TripletCenterLoss,
+)
 from amigos_emo.models.vae_gnn.vae_gnn_losses import BinaryFocalLoss, vae_loss_per_example
 from amigos_emo.models.vae_gnn.vae_gnn_presets import VAE_GNN_PRESETS
 
@@ -33,6 +39,8 @@ register_model(
 __all__ = [
     "BandSlice",
     "BinaryFocalLoss",
+    "Conv3D",
+    "Conv3DTranspose",
     "GaussianSampling",
     "GraphConv",
     "TripletCenterLoss",

@@ -23,6 +23,13 @@ Architecture:
 3. Fusion [GRU output || z] (128 + 128 = 256) -> dropout -> two sigmoid heads ``valence`` and
    ``arousal`` (float32).
 
+The six 3-D convolutions are :class:`~.vae_gnn_layers.Conv3D` and
+:class:`~.vae_gnn_layers.Conv3DTranspose`: Keras's layers (same arguments, kernels, weight
+paths in saved files, so older ``.keras`` files load unchanged) computed as one 2-D
+convolution (or one matrix product) per layer after moving the time stride into the channels,
+the gradients of TensorFlow's CPU ``Conv3D`` kernels being the slowest part of the training
+step (see that module for the form and the numbers).
+
 Training loss (:meth:`VAEGNN.compute_loss`), with defaults:
 
 ``beta_focal [1.0] * (focal(valence) + focal(arousal))
@@ -58,7 +65,13 @@ from keras import ops
 
 from amigos_emo._checks import check_int, check_int_list, check_positive
 from amigos_emo._logging import logger
-from amigos_emo.models.vae_gnn.vae_gnn_layers import GaussianSampling, GraphConv, TripletCenterLoss
+from amigos_emo.models.vae_gnn.vae_gnn_layers import (
+    Conv3D,
+    Conv3DTranspose,
+    GaussianSampling,
+    GraphConv,
+    TripletCenterLoss,
+)
 from amigos_emo.models.vae_gnn.vae_gnn_losses import BinaryFocalLoss, vae_loss_per_example
 from amigos_emo.models.vae_gnn.vae_gnn_presets import DEFAULT_PRESET, VAE_GNN_PRESETS
 
@@ -199,9 +212,7 @@ class VAEGNN(keras.Model):
         # === Layers ===
         add_grid_channel = keras.layers.Reshape((n_times, n_rows, n_cols, 1), name="grid_channel")
         encoder = [
-            keras.layers.Conv3D(
-                f, k, strides=s, padding="same", activation="relu", name=f"encoder_conv{i}"
-            )
+            Conv3D(f, k, strides=s, padding="same", activation="relu", name=f"encoder_conv{i}")
             for i, (f, k, s) in enumerate(
                 zip(vae_filters, kernels, block_strides, strict=True), start=1
             )
@@ -215,7 +226,7 @@ class VAEGNN(keras.Model):
         )
         decoder_reshape = keras.layers.Reshape(code_shape, name="decoder_reshape")
         decoder = [
-            keras.layers.Conv3DTranspose(
+            Conv3DTranspose(
                 vae_filters[1],
                 kernels[2],
                 strides=block_strides[2],
@@ -223,7 +234,7 @@ class VAEGNN(keras.Model):
                 activation="relu",
                 name="decoder_deconv1",
             ),
-            keras.layers.Conv3DTranspose(
+            Conv3DTranspose(
                 vae_filters[0],
                 kernels[1],
                 strides=block_strides[1],
@@ -231,7 +242,7 @@ class VAEGNN(keras.Model):
                 activation="relu",
                 name="decoder_deconv2",
             ),
-            keras.layers.Conv3DTranspose(
+            Conv3DTranspose(
                 1,
                 kernels[0],
                 strides=block_strides[0],

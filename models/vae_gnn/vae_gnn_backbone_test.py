@@ -113,6 +113,45 @@ def test_old_layout_with_an_untracked_decoder_loads_every_weight_with_a_warning(
             np.testing.assert_array_equal(weight.numpy(), expected.numpy(), err_msg=weight.path)
 
 
+def _h5_paths(path, tmp_path):
+    with zipfile.ZipFile(path) as archive:
+        archive.extract("model.weights.h5", tmp_path / path.stem)
+    paths = []
+    with h5py.File(tmp_path / path.stem / "model.weights.h5") as h5:
+        h5.visit(paths.append)
+    return sorted(paths)
+
+
+def test_a_file_saved_with_keras_conv3d_layers_loads_into_the_blocked_layers(tmp_path, monkeypatch):
+    from amigos_emo.models.vae_gnn import vae_gnn_backbone, vae_gnn_layers
+
+    # The model as it was built before the time-blocked layers: keras's own classes.
+    with monkeypatch.context() as patch:
+        patch.setattr(vae_gnn_backbone, "Conv3D", keras.layers.Conv3D)
+        patch.setattr(vae_gnn_backbone, "Conv3DTranspose", keras.layers.Conv3DTranspose)
+        old = VAEGNN(**TINY)
+    assert type(old.get_layer("encoder_conv1")) is keras.layers.Conv3D
+    old.save(tmp_path / "old.keras")
+    loaded = keras.saving.load_model(tmp_path / "old.keras")
+    convs = [loaded.get_layer(f"encoder_conv{i}") for i in (1, 2, 3)]
+    deconvs = [layer for layer in loaded.decoder_layers if "deconv" in layer.name]
+    assert all(type(layer) is vae_gnn_layers.Conv3D for layer in convs)
+    assert len(deconvs) == 3
+    assert all(type(layer) is vae_gnn_layers.Conv3DTranspose for layer in deconvs)
+    assert [w.path for w in loaded.weights] == [w.path for w in old.weights]
+    for weight, expected in zip(loaded.weights, old.weights, strict=True):
+        np.testing.assert_array_equal(weight.numpy(), expected.numpy(), err_msg=weight.path)
+    x, _ = _data(3, seed=4)
+    expected, got = old._full_graph(x, training=False), loaded._full_graph(x, training=False)
+    for name in ("valence", "arousal", "reconstruction"):
+        np.testing.assert_allclose(np.asarray(got[name]), np.asarray(expected[name]), atol=1e-5)
+    # Saved again, the file has exactly the old layout (same weight paths in the .h5).
+    loaded.save(tmp_path / "new.keras")
+    old_paths = _h5_paths(tmp_path / "old.keras", tmp_path)
+    assert _h5_paths(tmp_path / "new.keras", tmp_path) == old_paths
+    assert any("conv3d_transpose" in p for p in old_paths)
+
+
 @pytest.mark.slow
 def test_dreamer_preset_builds_runs_and_trains_one_step():
     model = VAEGNN(**VAE_GNN_PRESETS["dreamer"])

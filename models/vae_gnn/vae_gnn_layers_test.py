@@ -119,3 +119,141 @@ def test_triplet_center_loss_centers_are_learnable():
     )
     with pytest.raises(ValueError, match="Received: n_classes=1"):
         TripletCenterLoss(1)
+
+
+# --- Conv3D / Conv3DTranspose in the time-blocked form ---
+
+# (input shape per example, filters, kernel, strides, padding); the first five are the
+# dreamer preset's encoder / decoder blocks on a shorter time axis.
+CONV_CASES = [
+    ((32, 9, 9, 1), 3, (8, 3, 3), (4, 1, 1), "same"),
+    ((16, 9, 9, 3), 4, (8, 3, 3), (4, 1, 1), "same"),
+    ((16, 9, 9, 4), 5, (4, 3, 3), (4, 3, 3), "same"),
+    ((13, 5, 6, 3), 2, (3, 3, 3), (1, 1, 1), "same"),
+    ((21, 7, 8, 2), 3, (5, 2, 3), (3, 2, 1), "same"),
+    ((21, 7, 8, 2), 3, (5, 2, 3), (3, 2, 1), "valid"),
+    ((15, 5, 6, 3), 2, (7, 1, 2), (2, 2, 2), "valid"),
+    ((13, 5, 6, 3), 2, (2, 2, 2), (4, 1, 1), "same"),
+]
+# Transposed: the preset's decoder blocks (input = the encoder's output) and odd cases.
+TRANSPOSE_CASES = [
+    ((4, 3, 3, 5), 4, (4, 3, 3), (4, 3, 3), "same"),
+    ((4, 9, 9, 4), 3, (8, 3, 3), (4, 1, 1), "same"),
+    ((8, 9, 9, 3), 1, (8, 3, 3), (4, 1, 1), "same"),
+    ((8, 9, 9, 3), 2, (8, 3, 3), (4, 1, 1), "valid"),
+    ((7, 7, 8, 2), 3, (5, 2, 3), (3, 2, 1), "same"),
+    ((7, 7, 8, 2), 3, (5, 2, 3), (3, 2, 1), "valid"),
+    ((13, 5, 6, 3), 2, (3, 3, 3), (1, 1, 1), "same"),
+    ((6, 4, 4, 3), 2, (2, 2, 2), (2, 2, 2), "valid"),
+]
+
+
+def _conv_pair(transpose, filters, kernel, strides, padding, input_shape):
+    """(ours, keras's) built on ``input_shape`` with the same random weights."""
+    from amigos_emo.models.vae_gnn.vae_gnn_layers import Conv3D, Conv3DTranspose
+
+    ours_cls, keras_cls = (
+        (Conv3DTranspose, keras.layers.Conv3DTranspose)
+        if transpose
+        else (Conv3D, keras.layers.Conv3D)
+    )
+    kwargs = dict(strides=strides, padding=padding, activation="relu")
+    ours = ours_cls(filters, kernel, name="ours", **kwargs)
+    reference = keras_cls(filters, kernel, name="reference", **kwargs)
+    ours.build((None, *input_shape))
+    reference.build((None, *input_shape))
+    weights = [RNG.normal(size=w.shape).astype("float32") for w in reference.get_weights()]
+    reference.set_weights(weights)
+    ours.set_weights(weights)
+    return ours, reference
+
+
+def _outputs_and_gradients(layer, x, probe):
+    import tensorflow as tf
+
+    x = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+        loss = tf.reduce_sum(y * probe)
+    grads = tape.gradient(loss, [x, *layer.trainable_variables])
+    return np.asarray(y), [np.asarray(g) for g in grads]
+
+
+@pytest.mark.parametrize("transpose", [False, True], ids=["conv", "transpose"])
+@pytest.mark.parametrize("case", range(8))
+def test_blocked_conv_outputs_and_gradients_equal_keras(transpose, case):
+    input_shape, filters, kernel, strides, padding = (TRANSPOSE_CASES if transpose else CONV_CASES)[
+        case
+    ]
+    ours, reference = _conv_pair(transpose, filters, kernel, strides, padding, input_shape)
+    x = RNG.normal(size=(2, *input_shape)).astype("float32")
+    expected_shape = reference.compute_output_shape((2, *input_shape))
+    probe = RNG.normal(size=expected_shape).astype("float32")  # a random output gradient
+    y, grads = _outputs_and_gradients(ours, x, probe)
+    y_ref, grads_ref = _outputs_and_gradients(reference, x, probe)
+    assert y.shape == y_ref.shape == tuple(expected_shape) and y.dtype == np.float32
+    assert ours.compute_output_shape((2, *input_shape)) == expected_shape
+    np.testing.assert_allclose(y, y_ref, atol=2e-5, rtol=1e-5)
+    for name, g, g_ref in zip(("input", "kernel", "bias"), grads, grads_ref, strict=True):
+        scale = max(float(np.max(np.abs(g_ref))), 1.0)
+        np.testing.assert_allclose(g, g_ref, atol=2e-5 * scale, rtol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("taps_on", ["input", "output"])
+def test_both_tap_sides_equal_keras_conv_ops(taps_on):
+    from keras import ops
+
+    from amigos_emo.models.vae_gnn.vae_gnn_layers import (
+        time_blocked_conv3d,
+        time_blocked_conv3d_transpose,
+    )
+
+    for input_shape, filters, kernel, strides, padding in CONV_CASES[:2] + CONV_CASES[4:6]:
+        x = RNG.normal(size=(2, *input_shape)).astype("float32")
+        w = RNG.normal(size=(*kernel, input_shape[-1], filters)).astype("float32")
+        out = time_blocked_conv3d(ops.convert_to_tensor(x), w, strides, padding, taps_on)
+        ref = ops.conv(x, w, strides=strides, padding=padding)
+        np.testing.assert_allclose(np.asarray(out), np.asarray(ref), atol=2e-5)
+    for input_shape, filters, kernel, strides, padding in TRANSPOSE_CASES[1:6]:
+        x = RNG.normal(size=(2, *input_shape)).astype("float32")
+        w = RNG.normal(size=(*kernel, filters, input_shape[-1])).astype("float32")
+        out = time_blocked_conv3d_transpose(ops.convert_to_tensor(x), w, strides, padding, taps_on)
+        ref = ops.conv_transpose(x, w, strides=strides, padding=padding)
+        np.testing.assert_allclose(np.asarray(out), np.asarray(ref), atol=2e-5)
+
+
+def test_blocked_conv_falls_back_to_keras_where_the_form_does_not_apply():
+    from amigos_emo.models.vae_gnn.vae_gnn_layers import Conv3D, Conv3DTranspose
+
+    x = RNG.normal(size=(2, 12, 7, 7, 2)).astype("float32")
+    for ours_cls, keras_cls, kwargs in (
+        (Conv3D, keras.layers.Conv3D, {"dilation_rate": 2}),
+        (Conv3D, keras.layers.Conv3D, {"groups": 2}),
+        (Conv3DTranspose, keras.layers.Conv3DTranspose, {"output_padding": (1, 0, 0)}),
+    ):
+        strides = (2, 1, 1) if "output_padding" in kwargs else (1, 1, 1)
+        ours = ours_cls(4, 3, strides=strides, padding="same", **kwargs)
+        reference = keras_cls(4, 3, strides=strides, padding="same", **kwargs)
+        ours.build(x.shape)
+        reference.build(x.shape)
+        ours.set_weights(reference.get_weights())
+        np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(reference(x)), atol=1e-5)
+
+
+def test_blocked_conv_layers_keep_keras_config_and_weight_names():
+    from amigos_emo.models.vae_gnn.vae_gnn_layers import Conv3D, Conv3DTranspose
+
+    for ours_cls, keras_cls in (
+        (Conv3D, keras.layers.Conv3D),
+        (Conv3DTranspose, keras.layers.Conv3DTranspose),
+    ):
+        reference = keras_cls(3, (8, 3, 3), strides=(4, 1, 1), padding="same", name="block")
+        clone = ours_cls.from_config(reference.get_config())  # an old file's config loads
+        assert clone.get_config() == reference.get_config()
+        clone.build((None, 16, 9, 9, 2))
+        reference.build((None, 16, 9, 9, 2))
+        assert [w.path for w in clone.weights] == [w.path for w in reference.weights]
+        assert [w.shape for w in clone.weights] == [w.shape for w in reference.weights]
+        name = keras.saving.get_registered_name(ours_cls)
+        assert name == f"amigos_emo>{keras_cls.__name__}"
