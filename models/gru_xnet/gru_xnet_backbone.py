@@ -47,9 +47,15 @@ import warnings
 from collections.abc import Mapping
 
 import keras
+from keras import ops
 
 from amigos_emo._checks import check_count, check_option, check_rate, validate_type
-from amigos_emo.models.gru_xnet.gru_xnet_layers import BatchNormalization, GroupedConv2D
+from amigos_emo.models.gru_xnet.gru_xnet_layers import (
+    BatchNormalization,
+    GroupedConv2D,
+    can_fuse_conv_block,
+    fused_conv_block,
+)
 from amigos_emo.models.gru_xnet.gru_xnet_presets import (
     DEFAULT_PRESET,
     DEPRECATED_PRESETS,
@@ -218,25 +224,22 @@ class GRUXNet(keras.Model):
             frame_average = keras.layers.GlobalAveragePooling1D(dtype="float32", name=output_name)
 
         # === Functional Model ===
+        layers = [to_channels_last, *(layer for block in cnn_blocks for layer in block)]
+        layers += [frequency_pool, frame_reshape, fusion, *grus, attention, attention_add]
+        layers += [attention_norm, time_pool, *head, classifier]
+        layers += [frame_average] if variant == "dynamic" else []
+        wiring = _Wiring(
+            {layer.name: layer for layer in layers if layer is not None},
+            n_blocks=len(cnn_blocks),
+            n_gru_layers=n_gru_layers,
+            n_head_layers=len(head_units),
+            freq_pooling=freq_pooling,
+            variant=variant,
+            output_name=output_name,
+        )
         inputs = {input_name: keras.Input(shape=(n_chans, n_frames, n_freqs), name=input_name)}
-        x = to_channels_last(inputs[input_name])  # (batch, n_frames, n_freqs, n_chans)
-        for block_layers in cnn_blocks:
-            for layer in block_layers:
-                x = layer(x)
-        if frequency_pool is not None:
-            x = frequency_pool(x)
-        x = fusion(frame_reshape(x))
-        for gru in grus:
-            x = gru(x)
-        x = attention_norm(attention_add([x, attention(x, x)]))
-        if variant == "standard":
-            x = time_pool(x)
-        for layer in head:
-            x = layer(x)
-        x = classifier(x)
-        if variant == "dynamic":
-            x = frame_average(x)
-        super().__init__(inputs=inputs, outputs={output_name: x}, **kwargs)
+        outputs = {output_name: wiring.forward(inputs[input_name])}
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # === Config ===
         self.n_outputs = n_outputs
@@ -279,6 +282,99 @@ class GRUXNet(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    def call(self, inputs, training=None, mask=None):
+        """The functional graph's computation, with the first CNN block fused when it can be.
+
+        The layers, their wiring and their weights are those of the graph (it is what
+        ``summary()``, ``get_layer(...).output`` sub-models and saved files see); only block 1
+        (conv -> batch norm -> max-pool -> ReLU on the largest maps of the model) runs as
+        :func:`~.gru_xnet_layers.fused_conv_block`, the same function from the same weights
+        (tested against the graph), when :func:`~.gru_xnet_layers.can_fuse_conv_block` says
+        so (float32; anything else runs the graph as built).
+        """
+        stft = inputs[self.input_name] if isinstance(inputs, Mapping) else inputs
+        stft = ops.convert_to_tensor(stft, dtype=self.inputs[0].dtype)
+        if not can_fuse_conv_block(*_first_block(self.get_layer), _channels_last_spec(stft)):
+            return super().call(inputs, training=training, mask=mask)
+        wiring = _Wiring(
+            {layer.name: layer for layer in self.layers},
+            n_blocks=len(self.cnn_filters),
+            n_gru_layers=self.n_gru_layers,
+            n_head_layers=len(self.head_units),
+            freq_pooling=self.freq_pooling,
+            variant=self.variant,
+            output_name=self.output_name,
+        )
+
+        def first_block(x, conv, norm, pool, relu):
+            use_batch_statistics = bool(training) and norm.trainable
+            return fused_conv_block(x, conv, norm, training=use_batch_statistics)
+
+        return {self.output_name: wiring.forward(stft, first_block=first_block)}
+
+
+_BLOCK_PARTS = ("conv", "bn", "pool", "relu")
+
+
+def _first_block(get):
+    return [get(f"channel_cnn1_{part}") for part in _BLOCK_PARTS]
+
+
+def _channels_last_spec(stft):
+    """A stand-in with the shape and dtype of ``Permute((2, 3, 1))(stft)``."""
+    shape = tuple(stft.shape)
+    return keras.KerasTensor((shape[0], shape[2], shape[3], shape[1]), dtype=stft.dtype)
+
+
+class _Wiring:
+    """GRU-XNet's layer wiring, written once for the functional graph and for ``call``.
+
+    Args:
+        layers: ``layers[name]`` -> the layer of that name.
+        n_blocks, n_gru_layers, n_head_layers, freq_pooling, variant, output_name: as in
+            :class:`GRUXNet`.
+    """
+
+    def __init__(
+        self, layers, *, n_blocks, n_gru_layers, n_head_layers, freq_pooling, variant, output_name
+    ):
+        self.layers = layers
+        self.n_blocks = n_blocks
+        self.n_gru_layers = n_gru_layers
+        self.n_head_layers = n_head_layers
+        self.freq_pooling = freq_pooling
+        self.variant = variant
+        self.output_name = output_name
+
+    def forward(self, stft, first_block=None):
+        """``label`` from ``stft`` (batch, n_chans, n_frames, n_freqs).
+
+        ``first_block(x, conv, norm, pool, relu)``, when given, computes block 1 in place of
+        calling its four layers in turn.
+        """
+        get = self.layers.__getitem__
+        x = get("channels_last")(stft)  # (batch, n_frames, n_freqs, n_chans)
+        for block in range(1, self.n_blocks + 1):
+            block_layers = [get(f"channel_cnn{block}_{part}") for part in _BLOCK_PARTS]
+            if block == 1 and first_block is not None:
+                x = first_block(x, *block_layers)
+                continue
+            for layer in block_layers:
+                x = layer(x)
+        if self.freq_pooling == "mean":
+            x = get("frequency_mean")(x)
+        x = get("channel_fusion")(get("frame_features")(x))
+        for layer in range(1, self.n_gru_layers + 1):
+            x = get(f"bigru{layer}")(x)
+        x = get("attention_norm")(get("attention_residual")([x, get("self_attention")(x, x)]))
+        if self.variant == "standard":
+            x = get("time_pool")(x)
+        for index in range(1, self.n_head_layers + 1):
+            x = get(f"head_dropout{index}")(get(f"head_dense{index}")(x))
+        if self.variant == "standard":
+            return get(self.output_name)(x)
+        return get(self.output_name)(get("frame_probabilities")(x))
 
 
 # === Registry glue ===
