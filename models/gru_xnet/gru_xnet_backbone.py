@@ -19,8 +19,14 @@ Architecture (defaults in brackets):
    For speed the batch norm trains through TensorFlow's fused kernel
    (:class:`~.gru_xnet_layers.BatchNormalization`, the same function and weights) and each block
    max-pools BEFORE its ReLU: ReLU is monotone, so ``relu(max(x)) == max(relu(x))``, values and
-   gradients alike, on a quarter of the elements. Weight files of earlier versions (plain Keras
-   batch norm, ReLU before pool) load unchanged.
+   gradients alike, on a quarter of the elements. Block 1 (the largest maps of the model,
+   batch x n_frames x n_freqs x n_chans * 32) does not run as its four layers in
+   :meth:`GRUXNet.call`: :func:`~.gru_xnet_layers.fused_conv_block` computes the same function
+   from the same weights in one go (batch statistics from the input, the batch norm folded into
+   the kernel, the max-pool as four stride-2 convolutions); the functional graph, which
+   ``summary()``, sub-models and saved files see, keeps the four layers (tested equal: outputs,
+   gradients, moving statistics). Weight files of earlier versions (plain Keras batch norm,
+   ReLU before pool) load unchanged.
 2. Cross-channel fusion per time frame: the per-channel feature maps are averaged over the
    (pooled) frequency axis (``freq_pooling="mean"``; ``"flatten"`` keeps every frequency bin)
    and the resulting (n_chans * 128) vector of each frame goes through Dense(``fusion_units``

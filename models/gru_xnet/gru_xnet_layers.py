@@ -33,9 +33,23 @@ split 1.3 s (4.1x); block 1 (1 -> 32, 33 x 23): depthwise 0.55 s, split 0.86 s, 
 whole GRU-XNet training step (DEAP shapes, batch 32, Adam, 2 threads, no XLA) went from 12.2
 to 4.1 s and from 15.0 to 5.8 s in two interleaved A/Bs (2.6-3.0x). Against the PyTorch peer
 (``bench/train_throughput.py``) that is from 0.46x to 1.05-1.28x its samples/s over four runs at
-load average 4-8 (per-round ratios 0.6-1.6): on par or faster, not yet a steady 1.2x. What
-is left is mostly block 1 (batch norm and pooling of the 32 x 33 x 23 x 1024 maps, about a
-third of the step) and the small per-group GEMMs of blocks 2 and 3.
+load average 4-8 (per-round ratios 0.6-1.6): on par or faster, not yet a steady 1.2x.
+
+:func:`fused_conv_block` then took block 1 (about a third of that step: batch norm and
+pooling of the 32 x 33 x 23 x 1024 maps) from 1620 to 670 ms forward + backward (2.4x), by
+computing the batch statistics from the input, folding the batch norm into the kernel and
+max-pooling as four stride-2 phase convolutions (GRU-XNet's ``call`` uses it; same weights and
+outputs). The whole training step: 1.32x in an interleaved A/B (3 rounds, load average 5);
+against the PyTorch peer 0.96x before, 1.70x, 1.50x and 1.40x after over three runs (per-round
+ratios 1.38-2.42, load average 5-8). Measured and not kept, block 1: the folded batch norm
+with a max-pool on the full maps (1.12-1.15x; the pool and its gradient there are the larger
+part), a slice-and-concatenate maximum over the phases instead of ``-inf`` padding (1.37x
+against 1.91x); blocks 2 and 3: the convolution on the kernel times ``sign(gamma)`` so that the
+pool runs before the affine part of the batch norm, with statistics from ``tf.nn.moments`` or the
+fused kernel (0.85x, 0.95x: the statistics and their gradient cost as much as the normalisation
+saved), and TensorFlow's grouped ``Conv2D`` forward (265 ms against 207 ms for ``"split"``).
+What is left is blocks 2 and 3: the per-group convolutions (about 0.5 s forward + backward
+for block 2) and the fused batch norm on their 13.4M / 7M-element maps.
 """
 
 from __future__ import annotations
