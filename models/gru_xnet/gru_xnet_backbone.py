@@ -301,10 +301,12 @@ class GRUXNet(keras.Model):
         """
         stft = inputs[self.input_name] if isinstance(inputs, Mapping) else inputs
         stft = ops.convert_to_tensor(stft, dtype=self.inputs[0].dtype)
-        if not can_fuse_conv_block(*_first_block(self.get_layer), _channels_last_spec(stft)):
+        layers = {layer.name: layer for layer in self.layers}
+        block = [layers[f"channel_cnn1_{part}"] for part in _BLOCK_PARTS]
+        if not can_fuse_conv_block(*block, _channels_last_spec(stft)):
             return super().call(inputs, training=training, mask=mask)
         wiring = _Wiring(
-            {layer.name: layer for layer in self.layers},
+            layers,
             n_blocks=len(self.cnn_filters),
             n_gru_layers=self.n_gru_layers,
             n_head_layers=len(self.head_units),
@@ -313,7 +315,7 @@ class GRUXNet(keras.Model):
             output_name=self.output_name,
         )
 
-        def first_block(x, conv, norm, pool, relu):
+        def first_block(x, conv, norm, _pool, _relu):
             use_batch_statistics = bool(training) and norm.trainable
             return fused_conv_block(x, conv, norm, training=use_batch_statistics)
 
@@ -321,10 +323,6 @@ class GRUXNet(keras.Model):
 
 
 _BLOCK_PARTS = ("conv", "bn", "pool", "relu")
-
-
-def _first_block(get):
-    return [get(f"channel_cnn1_{part}") for part in _BLOCK_PARTS]
 
 
 def _channels_last_spec(stft):

@@ -284,7 +284,6 @@ def test_fused_call_equals_the_functional_graph(variant, monkeypatch):
     # The same layers, run node by node.
     graph = keras.Model({"stft": model.inputs[0]}, {"label": model.outputs[0]})
     x = _inputs(batch=4, seed=14)
-    conv = model.get_layer("channel_cnn1_conv")
     block = [model.get_layer(f"channel_cnn1_{part}") for part in ("conv", "bn", "pool", "relu")]
     assert can_fuse_conv_block(*block, keras.KerasTensor((None, 12, 10, 3)))
     initial = model.get_weights()
@@ -300,7 +299,6 @@ def test_fused_call_equals_the_functional_graph(variant, monkeypatch):
             results.append([probs.numpy(), *(g.numpy() for g in grads), *model.get_weights()])
         for ours, theirs in zip(*results, strict=True):
             np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
-    assert conv.kernel.shape == (3, 3, 1, 3 * TINY["cnn_filters"][0])
     assert fused_calls == [False, True]  # the model took the fused path, the graph did not
 
 
