@@ -269,15 +269,24 @@ def test_fused_call_equals_the_functional_graph(variant, monkeypatch):
     import tensorflow as tf
 
     from amigos_emo.models.gru_xnet import gru_xnet_backbone
-    from amigos_emo.models.gru_xnet.gru_xnet_layers import can_fuse_conv_block, fused_conv_block
+    from amigos_emo.models.gru_xnet.gru_xnet_layers import (
+        can_fuse_conv_block,
+        fused_conv_block,
+        grouped_conv_blocks,
+    )
 
-    fused_calls = []
+    fused_calls, grouped_calls = [], []
 
     def counting_fused_conv_block(*args, **kwargs):
         fused_calls.append(kwargs["training"])
         return fused_conv_block(*args, **kwargs)
 
+    def counting_grouped_conv_blocks(*args, **kwargs):
+        grouped_calls.append(kwargs["training"])
+        return grouped_conv_blocks(*args, **kwargs)
+
     monkeypatch.setattr(gru_xnet_backbone, "fused_conv_block", counting_fused_conv_block)
+    monkeypatch.setattr(gru_xnet_backbone, "grouped_conv_blocks", counting_grouped_conv_blocks)
 
     model = GRUXNet(**{**TINY, "variant": variant, "dropout": 0.0})
     _randomise_batch_norm(model, np.random.default_rng(13))
@@ -299,7 +308,8 @@ def test_fused_call_equals_the_functional_graph(variant, monkeypatch):
             results.append([probs.numpy(), *(g.numpy() for g in grads), *model.get_weights()])
         for ours, theirs in zip(*results, strict=True):
             np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
-    assert fused_calls == [False, True]  # the model took the fused path, the graph did not
+    # The model took the fused and group-by-group paths, the graph did not.
+    assert fused_calls == [False, True] and grouped_calls == [False, True]
 
 
 def test_fused_call_trains_like_the_graph_under_fit():
