@@ -53,7 +53,12 @@ Blocks 2 and 3 then ran group by group (:func:`grouped_conv_blocks`): the fused 
 pool and ReLU on one EEG channel's maps at a time (1/32 of the channel-stacked maps, small
 enough to stay in the CPU caches) instead of the 13.4M- and 7M-element stacks, and no splits
 and concatenations between the blocks: 2684 to 1945 ms for both blocks forward + backward
-(1.38x), 1.16x on the whole training step on top of the fused block 1. What is left: the
+(1.38x), 1.16x on the whole training step on top of the fused block 1. Against the PyTorch
+peer, both together: 1.82x and 1.69x its samples/s in two runs (per-round ratios 1.37-1.94,
+load average 6.5-7.4; 12.8 and 10.7 samples/s against 7.1 and 6.5). The price is tracing: the
+graph holds each group's ops, and the bench's three warm-up steps took 30-36 s instead of
+19-28 s. Also measured and not kept: a batch norm with a hand-written gradient and matmul
+reductions on the stacked maps of block 2 (0.83x the fused kernel). What is left: the
 per-group convolutions (about 0.5 s forward + backward for block 2) and block 1's four phase
 convolutions and their filter gradients.
 """
