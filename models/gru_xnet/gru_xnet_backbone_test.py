@@ -312,6 +312,7 @@ def test_fused_call_equals_the_functional_graph(variant, monkeypatch):
     assert fused_calls == [False, True] and grouped_calls == [False, True]
 
 
+@pytest.mark.slow  # about 20-30 s: two models traced through fit on the loaded CPU
 def test_fused_call_trains_like_the_graph_under_fit():
     """A few fit steps through ``model.fit`` (fused) and the graph end at the same weights."""
     rng = np.random.default_rng(15)
