@@ -321,8 +321,6 @@ def can_fuse_conv_block(conv, norm, pool, relu, inputs):
     return (
         isinstance(conv, GroupedConv2D)
         and isinstance(norm, keras.layers.BatchNormalization)
-        and isinstance(pool, keras.layers.MaxPooling2D)
-        and isinstance(relu, keras.layers.ReLU)
         and len(shape) == 4
         and None not in shape[1:]
         and shape[-1] == conv.groups
@@ -330,13 +328,7 @@ def can_fuse_conv_block(conv, norm, pool, relu, inputs):
         and norm.axis in (-1, 3)
         and not norm.renorm
         and not norm.synchronized
-        and tuple(pool.pool_size) == (2, 2)
-        and tuple(pool.strides) == (2, 2)
-        and pool.padding == "same"
-        and pool.data_format == "channels_last"
-        and relu.max_value is None
-        and relu.negative_slope == 0
-        and relu.threshold == 0
+        and _is_plain_pool_and_relu(pool, relu)
         and all(
             keras.backend.standardize_dtype(dtype) == "float32"
             for dtype in (inputs.dtype, conv.compute_dtype, norm.compute_dtype)
