@@ -261,3 +261,71 @@ def test_standard_preset_at_each_corpus_shape_builds_and_runs(corpus, n_params):
     probs = np.asarray(model(_inputs(batch=1, shape=shape), training=False)["label"])
     assert probs.shape == (1, 4)
     np.testing.assert_allclose(probs.sum(), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("variant", ["standard", "dynamic"])
+def test_fused_call_equals_the_functional_graph(variant, monkeypatch):
+    """``model(x)`` (block 1 fused) == the graph run layer by layer: outputs, grads, stats."""
+    import tensorflow as tf
+
+    from amigos_emo.models.gru_xnet import gru_xnet_backbone
+    from amigos_emo.models.gru_xnet.gru_xnet_layers import (
+        can_fuse_conv_block,
+        fused_conv_block,
+        grouped_conv_blocks,
+    )
+
+    fused_calls, grouped_calls = [], []
+
+    def counting_fused_conv_block(*args, **kwargs):
+        fused_calls.append(kwargs["training"])
+        return fused_conv_block(*args, **kwargs)
+
+    def counting_grouped_conv_blocks(*args, **kwargs):
+        grouped_calls.append(kwargs["training"])
+        return grouped_conv_blocks(*args, **kwargs)
+
+    monkeypatch.setattr(gru_xnet_backbone, "fused_conv_block", counting_fused_conv_block)
+    monkeypatch.setattr(gru_xnet_backbone, "grouped_conv_blocks", counting_grouped_conv_blocks)
+
+    model = GRUXNet(**{**TINY, "variant": variant, "dropout": 0.0})
+    _randomise_batch_norm(model, np.random.default_rng(13))
+    # The same layers, run node by node.
+    graph = keras.Model({"stft": model.inputs[0]}, {"label": model.outputs[0]})
+    x = _inputs(batch=4, seed=14)
+    block = [model.get_layer(f"channel_cnn1_{part}") for part in ("conv", "bn", "pool", "relu")]
+    assert can_fuse_conv_block(*block, keras.KerasTensor((None, 12, 10, 3)))
+    initial = model.get_weights()
+    for training in (False, True):
+        results = []
+        for net in (model, graph):
+            model.set_weights(initial)
+            with tf.GradientTape() as tape:
+                probs = net(x, training=training)["label"]
+                loss = tf.reduce_sum(probs * tf.math.log(probs + 1e-3) * [1.0, 2.0, 3.0])
+            grads = tape.gradient(loss, model.trainable_weights)
+            assert all(g is not None for g in grads)
+            results.append([probs.numpy(), *(g.numpy() for g in grads), *model.get_weights()])
+        for ours, theirs in zip(*results, strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    # The model took the fused and group-by-group paths, the graph did not.
+    assert fused_calls == [False, True] and grouped_calls == [False, True]
+
+
+@pytest.mark.slow  # about 20-30 s: two models traced through fit on the loaded CPU
+def test_fused_call_trains_like_the_graph_under_fit():
+    """A few fit steps through ``model.fit`` (fused) and the graph end at the same weights."""
+    rng = np.random.default_rng(15)
+    x = _inputs(batch=8, seed=16)
+    y = {"label": np.eye(3, dtype="float32")[rng.integers(0, 3, 8)]}
+    finals = []
+    for use_graph in (False, True):
+        keras.utils.set_random_seed(1)
+        model = GRUXNet(**{**TINY, "dropout": 0.0})
+        graph = keras.Model({"stft": model.inputs[0]}, {"label": model.outputs[0]})
+        net = graph if use_graph else model
+        net.compile(optimizer=keras.optimizers.Adam(1e-2), loss="categorical_crossentropy")
+        net.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+        finals.append(model.get_weights())
+    for ours, theirs in zip(*finals, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-4)
