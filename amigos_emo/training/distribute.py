@@ -356,6 +356,7 @@ class DistributedTraining:
         jit_compile: the XLA switch to pass to ``compile`` (see :func:`resolve_jit`).
         chief: whether this process writes the run's outputs.
         environ: where ``TF_CONFIG`` was read from (None: ``os.environ``).
+        kind: the ``--distribute`` value (``"none"``: the default strategy).
     """
 
     strategy: object
@@ -363,7 +364,14 @@ class DistributedTraining:
     jit_compile: bool
     chief: bool
     environ: object = None
+    kind: str = "none"
     _written: list = dataclasses.field(default_factory=list)
+
+    @property
+    def distributed(self):
+        """Whether a strategy of its own runs (``--distribute mirrored`` or ``multi-worker``), not
+        the default one of ``--distribute none``."""
+        return self.kind != "none"
 
     def scope(self):
         """``strategy.scope()``: build and compile the model inside it."""
@@ -440,6 +448,7 @@ def distributed_training(kind, per_replica_batch_size, jit_compile=False, enviro
         jit_compile=resolve_jit(jit_compile, strategy),
         chief=is_chief(environ),
         environ=environ,
+        kind=kind,
     )
     try:
         yield training

@@ -343,7 +343,9 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
 
     # --- test on held-out subjects ----------------------------------------------------------
     with timer.stage("evaluation"):
-        best = _best_model(model, best_weights, best_path, distributed=dist is not None)
+        best = _best_model(
+            model, best_weights, best_path, distributed=dist is not None and dist.distributed
+        )
         # one pass over each part through the model's one compiled predict function; the
         # outputs serve the metrics, the baselines and the confusion matrices alike
         validation_outputs, validation_truth = data.predict_with_targets(best, "validation")

@@ -220,3 +220,14 @@ def test_a_checkpoint_of_another_model_is_refused(tmp_path):
     other.compile(optimizer="adam", loss="mse")
     with pytest.raises(ValueError, match=r"checkpoint_epoch_002\.npz.*model variables.*--resume"):
         artifacts.load_variables(other, path)
+
+
+def test_the_default_strategy_is_not_distributed():
+    """``--distribute none`` evaluates the fold's own model from memory; only a strategy of its
+    own makes the chief reload ``best.keras`` (it evaluates outside the strategy)."""
+    from amigos_emo.training.distribute import distributed_training
+
+    with distributed_training("none", 32) as dist:
+        assert dist.distributed is False and dist.kind == "none"
+    with distributed_training("mirrored", 32) as dist:
+        assert dist.distributed is True
