@@ -7,7 +7,11 @@ Inputs are time-major windows keyed by signal type (``eeg``, ``ecg``, ``gsr``, `
 the model with the normalisation fitted on the training subjects). Windows share a duration, so
 ``n_times`` is proportional to each signal's rate.
 
-Each branch (:func:`~amigos_emo.models.signal_fusion.signal_fusion_branches.branch_layers`) has
+Each branch (:func:`~amigos_emo.models.signal_fusion.signal_fusion_branches.branch_layers`)
+optionally starts by standardising its window over time, with each channel's window mean and log
+std kept as constant channels (``window_norm="levels"``, the default preset's choice: on the
+synthetic wearable study, where people differ more than conditions, it lifted LOSO balanced
+accuracy from 0.306 to 0.396 on 3 classes under train-only normalisation), then has
 a strided front-end whose stride brings its signal to about ``target_steps`` steps (a 60 s window
 of BVP at 64 Hz, 3,840 samples, and of EDA at 4 Hz, 240 samples, both end at 30-40 steps), stacked
 LSTMs run as one fused loop, and optional dense layers. The branch vectors are concatenated,
