@@ -134,18 +134,6 @@ def atomic_save(model, path):
             os.remove(tmp)
 
 
-def atomic_copy(source, path):
-    """Copy a written file to ``path`` through a per-process temporary file and a rename (a
-    second ``.keras`` of the same weights without serialising the model again)."""
-    tmp = temp_name(path)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def saved_model_signature(model):
     """Input name -> ``tf.TensorSpec`` (any batch size, float32) of a Keras model's inputs."""
     import tensorflow as tf

@@ -120,15 +120,6 @@ def test_lean_saved_model_serves_what_keras_predicts(tmp_path):
         np.testing.assert_allclose(np.asarray(signature[name]), expected[name][:2], atol=1e-6)
 
 
-def test_atomic_copy(tmp_path):
-    source, target = tmp_path / "a.keras", tmp_path / "b.keras"
-    source.write_bytes(b"weights")
-    target.write_bytes(b"old")
-    artifacts.atomic_copy(os.fspath(source), os.fspath(target))
-    assert target.read_bytes() == b"weights"
-    assert sorted(os.listdir(tmp_path)) == ["a.keras", "b.keras"]
-
-
 def test_stage_timer_per_fold_share(monkeypatch):
     timer = runner._StageTimer()
     timer.seconds = {"start-up (imports, options)": 4.0, runner.TRAINING_STAGE: 1.0}
