@@ -261,6 +261,12 @@ def save_variables(model, path, with_optimizer=True):
             os.remove(tmp)
 
 
+def read_weights(path):
+    """The ``model.weights`` arrays, in order, that :func:`save_variables` wrote to ``path``."""
+    with np.load(path, allow_pickle=False) as stored:
+        return [stored[f"model_{index}"] for index in range(len(stored["model_paths"]))]
+
+
 def load_variables(model, path):
     """Assign what :func:`save_variables` wrote to the same-layout ``model`` (and optimizer).
 

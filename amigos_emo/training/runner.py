@@ -268,8 +268,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
                 if resume_from is not None:
                     artifacts.load_variables(model, resume_from)
             if resume_from is not None and os.path.exists(best_weights_path):
-                with np.load(best_weights_path, allow_pickle=False) as stored:
-                    best_weights = [stored[f"model_{i}"] for i in range(len(model.weights))]
+                best_weights = artifacts.read_weights(best_weights_path)
         if resume_from is not None:
             artifacts.restore_seed_states(model, state.get("seed_states"))
             logger.info("Resuming fold %d after epoch %d", fold.index, state["epochs_completed"])
@@ -333,10 +332,8 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         )
     if best_weights is not None:  # best.keras: the best epoch's model, written once
         with timer.stage("checkpoints"):
-            last_weights = [np.array(v.numpy()) for v in model.weights]
-            _assign(model.weights, best_weights)
+            _assign(model.weights, best_weights)  # the model is only evaluated from here on
             artifacts.atomic_save(model, writable(best_path))
-            _assign(model.weights, last_weights)
     if not chief:  # workers stop here: the chief evaluates, exports and writes the results
         return None, history
     artifacts.write_history_csv(history, os.path.join(fold_dir, "history.csv"))
