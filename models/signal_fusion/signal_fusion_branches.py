@@ -7,9 +7,9 @@ A branch turns one signal input ``(batch, n_times, n_chans)`` into one vector ``
    per-channel FIR filter bank with ReLU rectification and stride ``stride``; ``"filter_bank"``:
    a learnable multi-channel FIR bank ``Conv1D`` with ReLU, then averaging of the rectified
    outputs, i.e. a band-power envelope);
-2. stacked LSTMs run as ONE recurrent loop (:class:`StackedLSTM`): the first layer's input
-   projection for all steps is one matrix product before the loop, every step then updates all
-   layers in order, and the top layer's last state is the branch output;
+2. stacked LSTMs (:class:`~amigos_emo.models.signal_fusion.signal_fusion_lstm.LSTM`, Keras's
+   layer with a hand-written backward pass; ``fused_lstm=True``: one unrolled
+   :class:`StackedLSTM`), the top layer's last state being the branch output;
 3. ReLU dense layers with dropout.
 
 :class:`StackedLSTM` computes what a stack of ``keras.layers.LSTM`` layers (the last with
@@ -22,8 +22,13 @@ for 128-step branches, and its full unrolling (static ``n_times``) makes the fir
 (graph optimisation) several times slower: on ``signal_fusion``'s 32-step wearable branches the
 first training step took 50.5 s against 10.9 s and the inference trace 7.4 s against 0.5 s, and
 every fold of a leave-one-subject-out run pays them. Both ``signal_fusion`` and
-``multimodal_lstm`` therefore keep Keras's LSTM layers unless ``fused_lstm=True``. With
+``multimodal_lstm`` therefore keep per-layer LSTMs unless ``fused_lstm=True``. With
 ``n_times=None`` it runs ``keras.ops.fori_loop`` (not XLA-compilable).
+
+What did pay is the backward pass, not the loop: ``signal_fusion_lstm.LSTM`` differentiates the
+whole sequence by hand (one forward and one backward ``while`` loop, weight gradients as products
+over all steps) and took the ``maximum`` multimodal LSTM's training step from 227 to 148 ms
+(XLA off) and from 130 to 85 ms (XLA on), measured in ``bench/RESULTS.md``.
 
 Loop forms measured and NOT adopted (TensorFlow CPU, 2 intra-op / 1 inter-op threads, batch 32,
 forward and backward of the ``maximum`` preset's 128-step EEG stack (64, 32); medians of rounds
@@ -34,8 +39,8 @@ loop iteration, 113-150 against 136 ms; a wavefront over the layers (iteration `
 layer ``k`` to step ``t - k``, so ONE product with a block matrix of every recurrent and upper
 input kernel serves the whole stack), 192 against 109 ms; a hand-written ``tf.while_loop`` over
 a ``tf.TensorArray``, slower still (the gradient of its reads builds a sequence-sized list per
-step); a custom gradient for the cell update (one saved tensor per step instead of about ten),
-151 against 144 ms; one loop for the three branches' six layers, 400 against 326 ms. Whole
+step); a custom gradient for the cell update alone (one saved tensor per step instead of about
+ten; TensorFlow still differentiates the loop), 151 against 144 ms; one loop for the three branches' six layers, 400 against 326 ms. Whole
 training steps of ``multimodal_lstm`` were within the noise of each other for every form. The
 cost is not the width either: a 32/16-wide ECG stack took 130 ms, near the 157 ms of the EEG one.
 """
@@ -46,6 +51,7 @@ import keras
 from keras import ops
 
 from amigos_emo._checks import check_count, check_option, check_positive, check_rate, validate_type
+from amigos_emo.models.signal_fusion.signal_fusion_lstm import LSTM
 
 FRONT_ENDS = ("average", "depthwise", "filter_bank", "none")
 
@@ -307,7 +313,7 @@ def branch_layers(
     else:
         for index, units in enumerate(lstm_units, start=1):
             layers.append(
-                keras.layers.LSTM(
+                LSTM(
                     units,
                     return_sequences=index < len(lstm_units),
                     kernel_regularizer=regularizer(),
