@@ -94,13 +94,15 @@ def _run_model_name(model_path):
 
 
 def _rescaling_mean(keras_model, head):
-    """Training mean stored in a regression head's ``Rescaling`` layer (its offset), or None."""
+    """Training mean stored in a regression head's rescaling layer (its offset: a weight of
+    :class:`~amigos_emo.training.modeling.ScaleShift`, a float of the ``Rescaling`` in older
+    files), or None."""
     try:
         layer = keras_model.get_layer(head)
     except ValueError:
         return None
     offset = getattr(layer, "offset", None)
-    return None if offset is None else float(offset)
+    return None if offset is None else float(np.asarray(offset))
 
 
 def evaluate_model(

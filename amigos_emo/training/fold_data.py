@@ -203,8 +203,8 @@ class FoldData:
         """Raw outputs and encoded targets of ``part`` from ONE pass over its examples.
 
         Each batch goes through one compiled inference function
-        (:func:`~amigos_emo.training.artifacts.inference_function`: traced once per model for
-        any batch size and reused for every part and for the SavedModel export), and its raw
+        (:func:`~amigos_emo.training.artifacts.evaluation_function`: traced once per
+        architecture for any batch size and reused for every part and every fold), and its raw
         target fields are kept on the way, so metrics, baselines and confusion matrices need no
         second read of the data.
 
@@ -215,7 +215,7 @@ class FoldData:
         import tensorflow as tf
 
         from amigos_emo.training import pipeline
-        from amigos_emo.training.artifacts import inference_function
+        from amigos_emo.training.artifacts import evaluation_function
 
         raw = {"validation": self.val_raw, "test": self.test_raw}[part]
         inputs, specs = self.inputs, self.specs
@@ -226,7 +226,7 @@ class FoldData:
 
         dataset = raw.map(split, num_parallel_calls=tf.data.AUTOTUNE)
         dataset = dataset.batch(self.batch_size).prefetch(tf.data.AUTOTUNE)
-        infer = inference_function(model)
+        infer = evaluation_function(model)
         outputs, values = {}, {spec.name: [] for spec in specs}
         for x, y in dataset:
             for name, value in infer(x).items():

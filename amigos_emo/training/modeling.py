@@ -5,13 +5,64 @@ predicts ratings on their own scale."""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 
 
-def kept_axes(stats_mean_shape, reduce_axes_):
-    """Batched axis indices that keep their own statistics (for ``keras.layers.Normalization``)."""
-    rank = len(stats_mean_shape)
-    return tuple(a + 1 for a in range(rank) if a not in reduce_axes_)
+@keras.saving.register_keras_serializable(package="amigos_emo")
+class Standardize(keras.layers.Layer):
+    """``(x - mean) / max(std, epsilon)`` with the training subjects' statistics as weights.
+
+    ``mean`` and ``std`` are non-trainable float32 weights of shape ``stats_shape`` (one
+    example's shape with size 1 on the pooled axes, broadcast over the batch). Being weights
+    rather than constants of the graph, one fold's statistics are assigned to a model traced for
+    another fold (the runner reuses one compiled model across folds), and they are saved in the
+    ``.keras`` file. Files written with ``keras.layers.Normalization`` (before) still load.
+    """
+
+    def __init__(self, stats_shape, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.stats_shape = tuple(int(n) for n in stats_shape)
+
+    def build(self, input_shape):
+        self.mean = self.add_weight(
+            name="mean", shape=self.stats_shape, initializer="zeros", trainable=False
+        )
+        self.std = self.add_weight(
+            name="std", shape=self.stats_shape, initializer="ones", trainable=False
+        )
+
+    def call(self, inputs):
+        std = keras.ops.maximum(self.std, keras.backend.epsilon())
+        return (inputs - self.mean) / std
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "stats_shape": list(self.stats_shape)}
+
+
+@keras.saving.register_keras_serializable(package="amigos_emo")
+class ScaleShift(keras.layers.Layer):
+    """``x * scale + offset`` (a regression head back to the rating scale), both scalar
+    non-trainable weights: the training targets' std and mean, assigned per fold like
+    :class:`Standardize`. Files written with ``keras.layers.Rescaling`` still load."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(name="scale", shape=(), initializer="ones", trainable=False)
+        self.offset = self.add_weight(name="offset", shape=(), initializer="zeros", trainable=False)
+
+    def call(self, inputs):
+        return keras.ops.cast(inputs, self.compute_dtype) * self.scale + self.offset
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
 
 def wrap_model(core, input_stats, regression_stats, name):
@@ -38,18 +89,10 @@ def wrap_model(core, input_stats, regression_stats, name):
         if stats is None:
             normalised[input_name] = inputs[input_name]
             continue
-        axes = stats.axes  # as the builder declared them (recorded in preprocessing.json)
-        keep = kept_axes(shape, axes)
-        mean = np.squeeze(stats.mean, axis=tuple(axes)) if axes else stats.mean
-        std = np.squeeze(stats.std, axis=tuple(axes)) if axes else stats.std
-        layer = keras.layers.Normalization(
-            axis=keep if keep else None,
-            mean=mean,
-            variance=np.square(std),
-            dtype="float32",
-            name=f"normalise_{input_name}",
-        )
+        layer = Standardize(np.shape(stats.mean), name=f"normalise_{input_name}")
         normalised[input_name] = layer(inputs[input_name])
+        layer.mean.assign(np.asarray(stats.mean, np.float32))
+        layer.std.assign(np.asarray(stats.std, np.float32))
     core_outputs = core(normalised)
     if not isinstance(core_outputs, dict):
         names = list(core.output_names)
@@ -64,9 +107,10 @@ def wrap_model(core, input_stats, regression_stats, name):
     for output_name, tensor in core_outputs.items():
         if output_name in regression_stats:
             mean, std = regression_stats[output_name]
-            tensor = keras.layers.Rescaling(
-                scale=float(std), offset=float(mean), dtype="float32", name=output_name
-            )(tensor)
+            layer = ScaleShift(name=output_name)
+            tensor = layer(tensor)
+            layer.scale.assign(float(std))
+            layer.offset.assign(float(mean))
         else:
             tensor = keras.layers.Identity(dtype="float32", name=output_name)(tensor)
         outputs[output_name] = tensor

@@ -251,19 +251,13 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
                 model = load_trained_model(resume_from)
         else:
             with scope():
-                keras.mixed_precision.set_global_policy(policy)
-                try:
-                    core = data.build_core(preset=config.preset)
-                finally:
-                    keras.mixed_precision.set_global_policy("float32")
-                model = data.wrap(core)
-                compile_overrides = _compile_overrides(config, entry)
-                entry.compile(
-                    model,
-                    steps_per_epoch=data.train_steps_per_epoch,
-                    epochs=config.epochs,
-                    jit_compile=jit_compile,
-                    **compile_overrides,
+                model = _fold_model(
+                    config,
+                    data,
+                    entry,
+                    policy,
+                    jit_compile,
+                    reuse=dist is None or not dist.distributed,
                 )
                 if resume_from is not None:
                     artifacts.load_variables(model, resume_from)
@@ -437,6 +431,80 @@ def _log_fold_cost(index, stage_seconds):
     )
 
 
+# structure key -> (compiled model, its optimizer's variables before any training): the last
+# fold's model, kept for the next fold of the same run (cleared when the run ends)
+_COMPILED = {}
+
+
+def _fold_model(config, data, entry, policy, jit_compile, reuse=True):
+    """This fold's compiled model, with this fold's statistics and initial weights.
+
+    The fold's model is built from the fold's seed as always. When the previous fold compiled a
+    model of the same structure and compile settings (every fold of a run, normally), that
+    model is reused instead: the new one's variables (initial weights, statistics, dropout
+    generator states) are copied into it, its optimizer is put back to its state before
+    training, and its cosine schedule is given this fold's length
+    (:class:`~amigos_emo.models.schedules.CosineDecay`); the two models' compile configs must
+    then be equal, or the new model is used. Its traced training, validation and inference functions are
+    then reused, which saves their tracing (most of a LOSO fold's fixed cost; measured in
+    ``bench/bench_fold_overhead.py``), and the fold trains exactly as a new model would (same
+    weights, same optimizer state, same graph; tested). Not under ``--distribute``.
+    """
+    import keras
+
+    from amigos_emo.models.schedules import CosineDecay
+
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        core = data.build_core(preset=config.preset)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    model = data.wrap(core)
+    compile_kwargs = {
+        "steps_per_epoch": data.train_steps_per_epoch,
+        "epochs": config.epochs,
+        "jit_compile": jit_compile,
+        **_compile_overrides(config, entry),
+    }
+    entry.compile(model, **compile_kwargs)  # cheap: nothing is traced before the first step
+    if not reuse:
+        return model
+    key = json.dumps(
+        [
+            entry.name,
+            policy,
+            artifacts.structure_key(model).replace(json.dumps(core.name), '"<core>"'),
+            {k: v for k, v in compile_kwargs.items() if k != "steps_per_epoch"},
+        ],
+        default=repr,
+    )
+    cached = _COMPILED.get(key)
+    if cached is not None:
+        reused, optimizer_start = cached
+        schedule = getattr(reused.optimizer, "_learning_rate", None)
+        wanted = getattr(model.optimizer, "_learning_rate", None)
+        if isinstance(schedule, CosineDecay) and isinstance(wanted, CosineDecay):
+            schedule.set_decay_steps(wanted.decay_steps)  # this fold's number of batches
+        if _compile_config(reused) == _compile_config(model):
+            _assign(reused.variables, [v.value for v in model.variables])
+            _assign(reused.optimizer.variables, optimizer_start)
+            return reused
+    model.optimizer.build(model.trainable_variables)
+    _COMPILED.clear()
+    _COMPILED[key] = (model, [np.array(v.numpy()) for v in model.optimizer.variables])
+    return model
+
+
+def _compile_config(model):
+    """Optimizer (with its schedule), losses, metrics and switches, comparable as a string
+    (the optimizer's auto-numbered name, ``adam_1``, left out)."""
+    config = model.get_compile_config()
+    optimizer = config.get("optimizer")
+    if isinstance(optimizer, dict) and isinstance(optimizer.get("config"), dict):
+        optimizer["config"].pop("name", None)
+    return json.dumps(config, sort_keys=True, default=repr)
+
+
 def _best_model(model, best_weights, best_path, distributed=False):
     """The best epoch's model for evaluation and export.
 
@@ -532,14 +600,19 @@ def run(config, builder=None):
 
     # The strategy comes first: multi-worker collectives must be set up before any TF op.
     policy, jit_compile = resolve_speed_switches(config)
-    with (
-        _op_determinism(not jit_compile),
-        distribute.distributed_training(config.distribute, config.batch_size, jit_compile) as dist,
-    ):
-        if not dist.chief:
-            return _run(config, builder, dist, policy, jit_compile)
-        with artifacts.locked_output_dir(config, RUN_CONTROL_FIELDS):
-            return _run(config, builder, dist, policy, jit_compile)
+    try:
+        with (
+            _op_determinism(not jit_compile),
+            distribute.distributed_training(
+                config.distribute, config.batch_size, jit_compile
+            ) as dist,
+        ):
+            if not dist.chief:
+                return _run(config, builder, dist, policy, jit_compile)
+            with artifacts.locked_output_dir(config, RUN_CONTROL_FIELDS):
+                return _run(config, builder, dist, policy, jit_compile)
+    finally:
+        _COMPILED.clear()  # a model is reused between the folds of one run only
 
 
 @contextlib.contextmanager

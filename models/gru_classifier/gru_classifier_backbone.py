@@ -28,6 +28,7 @@ from amigos_emo.models.gru_classifier.gru_classifier_presets import (
     DEFAULT_PRESET,
     GRU_CLASSIFIER_PRESETS,
 )
+from amigos_emo.models.schedules import CosineDecay
 
 INPUT_NAMES = ("features",)
 OUTPUT_NAMES = ("label",)
@@ -225,7 +226,7 @@ def compile_gru_classifier(
             f"label_smoothing must be in [0, 1). Received: label_smoothing={label_smoothing!r}"
         )
     if lr_schedule == "cosine":
-        learning_rate = keras.optimizers.schedules.CosineDecay(
+        learning_rate = CosineDecay(
             initial_learning_rate=learning_rate, decay_steps=steps_per_epoch * epochs, alpha=0.05
         )
     model.compile(

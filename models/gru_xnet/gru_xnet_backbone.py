@@ -70,6 +70,7 @@ from amigos_emo.models.gru_xnet.gru_xnet_presets import (
     DEPRECATED_PRESETS,
     GRU_XNET_PRESETS,
 )
+from amigos_emo.models.schedules import CosineDecay
 
 VARIANTS = ("standard", "dynamic")
 FREQ_POOLINGS = ("mean", "flatten")
@@ -480,7 +481,7 @@ def compile_gru_xnet(
     """
     check_option(lr_schedule, (None, "cosine"), "lr_schedule")
     if lr_schedule == "cosine":
-        learning_rate = keras.optimizers.schedules.CosineDecay(
+        learning_rate = CosineDecay(
             learning_rate, decay_steps=max(1, int(steps_per_epoch) * int(epochs))
         )
     model.compile(

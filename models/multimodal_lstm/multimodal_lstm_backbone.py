@@ -35,6 +35,7 @@ from amigos_emo.models.multimodal_lstm.multimodal_lstm_presets import (
     DEFAULT_PRESET,
     MULTIMODAL_LSTM_PRESETS,
 )
+from amigos_emo.models.schedules import CosineDecay
 from amigos_emo.models.signal_fusion.signal_fusion_branches import (
     apply_layers,
     branch_layers,
@@ -370,7 +371,7 @@ def compile_multimodal_lstm(
         for name, weight in loss_weights.items():
             check_positive(weight, f"loss_weights[{name!r}]", allow_zero=True)
         weights.update({name: float(weight) for name, weight in loss_weights.items()})
-    schedule = keras.optimizers.schedules.CosineDecay(
+    schedule = CosineDecay(
         initial_learning_rate=learning_rate,
         decay_steps=steps_per_epoch * epochs,
         alpha=final_learning_rate_fraction,

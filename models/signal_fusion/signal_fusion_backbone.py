@@ -30,6 +30,7 @@ from collections.abc import Mapping
 import keras
 
 from amigos_emo._checks import check_count, check_option, check_positive, check_rate, validate_type
+from amigos_emo.models.schedules import CosineDecay
 from amigos_emo.models.signal_fusion.signal_fusion_branches import (
     FRONT_ENDS,
     WindowStandardization,
@@ -515,7 +516,7 @@ def compile_signal_fusion(
         else:
             losses[name] = keras.losses.MeanSquaredError(name=f"{name}_mse")
             metrics[name] = [keras.metrics.MeanAbsoluteError(name="mae")]
-    schedule = keras.optimizers.schedules.CosineDecay(
+    schedule = CosineDecay(
         initial_learning_rate=learning_rate,
         decay_steps=steps_per_epoch * epochs,
         alpha=final_learning_rate_fraction,

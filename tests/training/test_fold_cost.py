@@ -224,3 +224,82 @@ def test_the_default_strategy_is_not_distributed():
         assert dist.distributed is False and dist.kind == "none"
     with distributed_training("mirrored", 32) as dist:
         assert dist.distributed is True
+
+
+def _wrapped_fold_model(seed):
+    """A fold's model as the runner makes it: a core (explicitly named layers, as the
+    registered architectures have) between this fold's normalisation and rescaling."""
+    import keras
+
+    from amigos_emo.training.modeling import wrap_model
+    from amigos_emo.training.pipeline import InputStats
+
+    keras.utils.set_random_seed(seed)
+    x = keras.Input(shape=(6, 2), name="x")
+    hidden = keras.layers.Dense(4, activation="tanh", name="hidden")(
+        keras.layers.Flatten(name="flat")(x)
+    )
+    hidden = keras.layers.Dropout(0.5, name="drop")(hidden)  # a seed state (auto-numbered)
+    core = keras.Model(
+        {"x": x},
+        {
+            "rating": keras.layers.Dense(1, name="rating")(hidden),
+            "state": keras.layers.Dense(3, activation="softmax", name="state")(hidden),
+        },
+        name="core",
+    )
+    rng = np.random.default_rng(seed)
+    stats = {"x": InputStats(rng.normal(size=(1, 2)).astype("float32"), np.ones((1, 2)) * 2, (0,))}
+    return wrap_model(core, stats, {"rating": (5.0 + seed, 2.0 + seed)}, name="tiny_trained")
+
+
+def test_folds_share_one_evaluation_trace_and_each_uses_its_own_weights(tmp_path):
+    import tensorflow as tf
+
+    artifacts._SHARED_INFERENCE.clear()
+    x = {"x": tf.constant(np.random.default_rng(0).normal(size=(5, 6, 2)).astype("float32"))}
+    folds = [_wrapped_fold_model(seed) for seed in (1, 2)]
+    results = []
+    for model in folds:
+        expected = {k: np.asarray(v) for k, v in model(x, training=False).items()}
+        got = {k: np.asarray(v) for k, v in artifacts.evaluation_function(model)(x).items()}
+        assert sorted(got) == ["rating", "state"]
+        for name in expected:
+            assert got[name].shape == expected[name].shape and got[name].dtype == np.float32
+            np.testing.assert_allclose(got[name], expected[name], rtol=1e-6, atol=1e-6)
+        results.append(got)
+    assert not np.allclose(results[0]["rating"], results[1]["rating"])  # two different folds
+    assert len(artifacts._SHARED_INFERENCE) == 1
+    ((_, shared),) = artifacts._SHARED_INFERENCE.values()
+    assert shared.experimental_get_tracing_count() == 1
+    # the second fold's SavedModel serves the second fold's predictions
+    path = os.fspath(tmp_path / "saved_model")
+    artifacts.atomic_export(folds[1], path)
+    loaded = tf.saved_model.load(path)
+    for name, value in loaded.serve(x).items():
+        np.testing.assert_allclose(np.asarray(value), results[1][name], rtol=1e-6, atol=1e-6)
+    signature = loaded.signatures["serving_default"](x=x["x"])
+    np.testing.assert_allclose(np.asarray(signature["state"]), results[1]["state"], atol=1e-6)
+
+
+def test_another_architecture_gets_its_own_trace():
+    import keras
+
+    artifacts._SHARED_INFERENCE.clear()
+    first = _wrapped_fold_model(1)
+    other = _tiny_model(3)  # not wrapped: the model's own inference function
+    assert artifacts._wrapper_parts(other) is None
+    assert artifacts.evaluation_function(other) is artifacts.inference_function(other)
+    artifacts.evaluation_function(first)
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input(shape=(6, 2), name="x")
+    flat = keras.layers.Flatten(name="flat")(inputs)
+    wider = keras.Model(
+        {"x": inputs},
+        {"rating": keras.layers.Dense(1, name="rating")(flat)},
+        name="core",
+    )
+    from amigos_emo.training.modeling import wrap_model
+
+    artifacts.evaluation_function(wrap_model(wider, {}, {}, name="wider"))
+    assert len(artifacts._SHARED_INFERENCE) == 2

@@ -36,6 +36,43 @@ def test_wrapper_normalises_inputs_and_rescales_regression_heads():
     np.testing.assert_allclose(got["transition"], expected["transition"], atol=1e-5)
 
 
+def test_statistics_are_weights_saved_with_the_model_and_old_files_still_load(tmp_path):
+    import keras
+
+    from amigos_emo.evaluate import _rescaling_mean
+    from amigos_emo.training import artifacts
+    from amigos_emo.training.modeling import ScaleShift, Standardize
+
+    inputs = keras.Input((6, 2), name="x")
+    flat = keras.layers.Flatten(name="flat")(inputs)
+    core = keras.Model({"x": inputs}, {"rating": keras.layers.Dense(1, name="rating")(flat)})
+    mean, std = np.array([[0.5, -1.0]], "float32"), np.array([[2.0, 0.25]], "float32")
+    model = wrap_model(core, {"x": InputStats(mean, std, (0,))}, {"rating": (6.0, 1.5)}, "w")
+    layer = model.get_layer("normalise_x")
+    assert isinstance(layer, Standardize) and isinstance(model.get_layer("rating"), ScaleShift)
+    assert [w.path for w in layer.weights] == ["normalise_x/mean", "normalise_x/std"]
+    assert not layer.trainable_weights
+    np.testing.assert_array_equal(np.asarray(layer.std), std)
+    x = np.random.default_rng(1).normal(size=(4, 6, 2)).astype("float32")
+    expected = core.predict({"x": (x - mean) / std}, verbose=0)["rating"] * 1.5 + 6.0
+    np.testing.assert_allclose(model.predict({"x": x}, verbose=0)["rating"], expected, atol=1e-5)
+    model.save(tmp_path / "new.keras")
+    reloaded = load_trained_model(tmp_path / "new.keras", compile=False)
+    np.testing.assert_allclose(reloaded.predict({"x": x}, verbose=0)["rating"], expected, atol=1e-5)
+    assert _rescaling_mean(reloaded, "rating") == 6.0
+    # a file from before: Keras's Normalization (constants) and Rescaling around the core
+    old_in = keras.Input((6, 2), name="x")
+    normalised = keras.layers.Normalization(
+        axis=-1, mean=mean[0], variance=std[0] ** 2, name="normalise_x"
+    )(old_in)
+    old_out = keras.layers.Rescaling(1.5, 6.0, name="rating")(core({"x": normalised})["rating"])
+    keras.Model({"x": old_in}, {"rating": old_out}).save(tmp_path / "old.keras")
+    old = load_trained_model(tmp_path / "old.keras", compile=False)
+    assert _rescaling_mean(old, "rating") == 6.0
+    got = artifacts.evaluation_function(old)({"x": x})["rating"]
+    np.testing.assert_allclose(np.asarray(got), expected, atol=1e-5)
+
+
 def test_architecture_with_its_own_loss_trains_behind_the_wrapper(tmp_path):
     entry = get_model_entry("vae_gnn")
     shapes = {"eeg_grid": (64, 9, 9), "node_features": (5, 4, 3), "adjacency": (5, 4, 4)}

@@ -86,6 +86,36 @@ def test_same_seed_same_metrics(tiny_amigos, tmp_path):
     assert _test_metrics(tmp_path / "a") == _test_metrics(tmp_path / "b")
 
 
+def test_folds_reusing_one_compiled_model_train_exactly_as_new_models(
+    tiny_amigos, tmp_path, monkeypatch
+):
+    """LOSO folds differ in training-set size (so in the cosine schedule's length); reusing
+    the first fold's traced model must still give every fold the metrics of a new model."""
+    original = runner._fold_model
+    models = []
+
+    def spy(*args, **kwargs):
+        model = original(*args, **kwargs)
+        models.append(model)
+        return model
+
+    monkeypatch.setattr(runner, "_fold_model", spy)
+    run(_config(tmp_path / "reused", protocol="loso", epochs=1, max_folds=3), builder=tiny_amigos)
+    reused_ids = {id(m) for m in models}
+    models.clear()
+    monkeypatch.setattr(runner, "_fold_model", lambda *a, **k: spy(*a, **{**k, "reuse": False}))
+    run(_config(tmp_path / "fresh", protocol="loso", epochs=1, max_folds=3), builder=tiny_amigos)
+    assert len(models) == 3 and len({id(m) for m in models}) == 3  # one new model a fold
+    assert len(reused_ids) == 1  # one model served the three folds
+    assert not runner._COMPILED  # and was let go when the run ended
+    reused = json.loads((tmp_path / "reused" / "metrics.json").read_text())["folds"]
+    fresh = json.loads((tmp_path / "fresh" / "metrics.json").read_text())["folds"]
+    assert len({f["n_train_examples"] for f in fresh}) > 1  # folds of different sizes
+    for mine, theirs in zip(reused, fresh, strict=True):
+        assert mine["metrics"] == theirs["metrics"]
+        assert mine["best_epoch"] == theirs["best_epoch"]
+
+
 def test_resume_refuses_changed_settings(tiny_amigos, tmp_path):
     out = tmp_path / "run"
     out.mkdir()
