@@ -303,3 +303,18 @@ def test_another_architecture_gets_its_own_trace():
 
     artifacts.evaluation_function(wrap_model(wider, {}, {}, name="wider"))
     assert len(artifacts._SHARED_INFERENCE) == 2
+
+
+def test_the_first_epochs_excess_counts_as_fixed_cost():
+    timer = runner._StageTimer()
+    timer.seconds = {runner.TRAINING_STAGE: 20.0}
+    runner._split_first_epoch(timer, [11.0, 3.0, 2.5, 3.5])  # median later epoch 3.0
+    assert timer.seconds[runner.TRAINING_STAGE] == pytest.approx(12.0)
+    assert timer.seconds[runner.FIRST_EPOCH_STAGE] == pytest.approx(8.0)
+    assert runner.fold_cost(timer.seconds) == pytest.approx((12.0, 8.0))
+    runner._split_first_epoch(timer, [2.0, 3.0])  # a first epoch as fast as the rest: nothing
+    assert timer.seconds[runner.FIRST_EPOCH_STAGE] == pytest.approx(8.0)
+    single = runner._StageTimer()
+    single.seconds = {runner.TRAINING_STAGE: 5.0}
+    runner._split_first_epoch(single, [5.0])  # one epoch: nothing to compare with
+    assert single.seconds == {runner.TRAINING_STAGE: 5.0}
