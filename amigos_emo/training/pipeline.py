@@ -1,8 +1,9 @@
 """``tf.data`` input pipelines and the normalisation fitted on training subjects only.
 
 The statistics of every input are computed from the training split of the fold (never from
-validation or test subjects) and are baked into the model as float32 ``Normalization`` layers,
-so a saved or exported model takes raw signals; regression heads are rescaled to the rating
+validation or test subjects) and are stored in the model as the float32 weights of its
+``Standardize`` layers (:mod:`amigos_emo.training.modeling`), so a saved or exported model takes
+raw signals; regression heads are rescaled to the rating
 scale with the training targets' mean and standard deviation.
 """
 

@@ -186,7 +186,7 @@ def test_evaluate_without_metrics_json_labels_the_fallback(corpus, trained):
     from amigos_emo.evaluate import evaluate_model, format_report
 
     result = evaluate_model(trained["model"], corpus, "subject_02", fold_metrics=None)
-    # The regression mean comes from the model's own Rescaling layer: the same training mean.
+    # The regression mean comes from the model's own rescaling layer: the same training mean.
     assert "rescaling layer" in result["baseline_source"]["valence"]
     truth = np.array([e["valence"] for e in _examples(corpus, "subject_02")], np.float64)
     expected = np.mean(np.abs(truth - trained["regression"]["valence"][0]))
