@@ -148,6 +148,15 @@ def saved_model_signature(model):
 _INFERENCE = weakref.WeakKeyDictionary()
 
 
+def _named_outputs(outputs, names):
+    """A model's outputs as head name -> tensor (a single tensor or a list become a dict)."""
+    if isinstance(outputs, dict):
+        return outputs
+    return dict(
+        zip(names, outputs if isinstance(outputs, list | tuple) else [outputs], strict=True)
+    )
+
+
 def inference_function(model):
     """The model's inference as one ``tf.function`` over any batch size, made once per model.
 
@@ -166,11 +175,7 @@ def inference_function(model):
     @tf.function(input_signature=[saved_model_signature(model)], autograph=False)
     def serve(inputs):
         outputs = model(inputs, training=False)
-        if not isinstance(outputs, dict):
-            outputs = dict(
-                zip(names, outputs if isinstance(outputs, list | tuple) else [outputs], strict=True)
-            )
-        return outputs
+        return _named_outputs(outputs, names)
 
     _INFERENCE[model] = serve
     return serve
@@ -217,8 +222,9 @@ def evaluation_function(model):
 
 
 def _wrapper_parts(model):
-    """``(core, input name -> Normalization, output name -> head layer)`` of a model made by
-    ``wrap_model``, or None for any other structure."""
+    """``(core, input name -> normalisation layer, output name -> head layer)`` of a model made
+    by ``wrap_model`` (``Standardize``/``ScaleShift``, or the ``Normalization``/``Rescaling`` of
+    older files), or None for any other structure."""
     import keras
 
     from amigos_emo.training.modeling import ScaleShift, Standardize, _core_of
@@ -298,11 +304,7 @@ def _shared_core_function(core):
     )
     def run(trainable, non_trainable, inputs):
         outputs, _ = template.stateless_call(trainable, non_trainable, inputs, training=False)
-        if not isinstance(outputs, dict):
-            outputs = dict(
-                zip(names, outputs if isinstance(outputs, list | tuple) else [outputs], strict=True)
-            )
-        return outputs
+        return _named_outputs(outputs, names)
 
     while len(_SHARED_INFERENCE) >= _SHARED_LIMIT:
         _SHARED_INFERENCE.pop(next(iter(_SHARED_INFERENCE)))
