@@ -492,8 +492,8 @@ def _fold_model(config, data, entry, policy, jit_compile, reuse=True):
     generator states) are copied into it, its optimizer is put back to its state before
     training, and its cosine schedule is given this fold's length
     (:class:`~amigos_emo.models.schedules.CosineDecay`); the two models' compile configs must
-    then be equal, or the new model is used. Its traced training, validation and inference functions are
-    then reused, which saves their tracing (most of a LOSO fold's fixed cost; measured in
+    then be equal, or the new model is used. Its traced training, validation and inference
+    functions are then reused, which saves their tracing (most of a LOSO fold's fixed cost; measured in
     ``bench/bench_fold_overhead.py``), and the fold trains exactly as a new model would (same
     weights, same optimizer state, same graph; tested). Not under ``--distribute``.
     """
