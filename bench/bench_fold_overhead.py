@@ -8,7 +8,7 @@ statistics, model build and compile, checkpoints, evaluation, reports, export). 
 stage per fold and the fixed cost as a share of training time (the run's log prints the same
 per fold: ``fold N: training ... s, fixed cost ... s = ... % of training``).
 
-    python bench/bench_fold_overhead.py                  # 3 folds x 8 epochs, no SavedModel
+    python bench/bench_fold_overhead.py                  # 3 folds x 12 epochs, no SavedModel
     python bench/bench_fold_overhead.py --export         # with the per-fold SavedModel export
     python bench/bench_fold_overhead.py --quick          # 2 folds x 3 epochs (smoke run)
 """
@@ -31,7 +31,10 @@ def main(argv=None):
         "--folds", type=int, default=3, help="LOSO folds to run (default: %(default)s)"
     )
     parser.add_argument(
-        "--epochs", type=int, default=8, help="epochs per fold (default: %(default)s)"
+        "--epochs",
+        type=int,
+        default=12,
+        help="epochs per fold (default: %(default)s, as python -m amigos_emo.train)",
     )
     parser.add_argument("--model", default="multimodal_lstm")
     parser.add_argument("--preset", default=None)
@@ -109,6 +112,10 @@ def main(argv=None):
             print(
                 f"{fold['fold']:<6}{training:12.2f}{fixed:10.2f}{fixed / max(training, 1e-9):9.1%}"
             )
+        stage_names = [name for name in stages if any(name in s for s in per_fold)]
+        print(f"\n{'stage, s a fold':<48}" + "".join(f"{f['fold']:>8}" for f in results["folds"]))
+        for name in stage_names:
+            print(f"{name:<48}" + "".join(f"{s.get(name, 0.0):8.2f}" for s in per_fold))
         training = sum(s.get(TRAINING, 0.0) for s in per_fold)
         fixed = sum(v for s in per_fold for k, v in s.items() if k != TRAINING)
     else:  # an older runner: per-fold stages from the run's totals

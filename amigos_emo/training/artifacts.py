@@ -397,11 +397,54 @@ def save_variables(model, path, with_optimizer=True):
     path for messages (auto-numbered names such as ``adam_2`` differ between two builds of the
     same model in one process, so a different layout is recognised by count and shapes).
     """
+    write_variables(variable_arrays(model, with_optimizer), path)
+
+
+def variable_arrays(model, with_optimizer=True):
+    """The arrays :func:`save_variables` writes, copied out of the model now (a snapshot: a
+    later training step does not change them)."""
+    groups = _variable_groups(model, with_optimizer)
+    values = iter(_read_all(model, [v for variables in groups.values() for v in variables]))
     arrays = {}
-    for group, variables in _variable_groups(model, with_optimizer).items():
+    for group, variables in groups.items():
         arrays[f"{group}_paths"] = np.array([v.path for v in variables], dtype=str)
-        for index, variable in enumerate(variables):
-            arrays[f"{group}_{index}"] = np.asarray(variable.numpy())
+        for index in range(len(variables)):
+            arrays[f"{group}_{index}"] = next(values)
+    return arrays
+
+
+# model -> (ids of the variables, a function reading them all in one call)
+_READERS = weakref.WeakKeyDictionary()
+
+
+def _read_all(model, variables):
+    """Copies of ``variables``' values, read in one traced call.
+
+    Reading 142 variables one by one costs about 30 ms (an op dispatch each); one traced
+    function returning all of them about 3 ms, which an epoch's checkpoint pays every epoch.
+    The function is kept for the model (the folds of a run share one) and rebuilt when it is
+    asked for other variables (with or without the optimizer's, say).
+    """
+    import tensorflow as tf
+
+    key = tuple(id(v) for v in variables)
+    try:
+        known, reader = _READERS.get(model, (None, None))
+        if known != key:
+            reader = tf.function(lambda: [tf.identity(v.value) for v in variables], autograph=False)
+            _READERS[model] = (key, reader)
+        return [np.array(value) for value in reader()]
+    except (TypeError, ValueError, tf.errors.OpError):  # e.g. a distributed variable
+        return [np.array(v.numpy()) for v in variables]
+
+
+def model_arrays(arrays):
+    """Only the ``model`` group of :func:`variable_arrays` (what ``with_optimizer=False`` holds)."""
+    return {k: v for k, v in arrays.items() if k.startswith("model_")}
+
+
+def write_variables(arrays, path):
+    """Write :func:`variable_arrays` to ``path`` as one ``.npz``, atomically."""
     tmp = temp_name(path)
     try:
         with open(tmp, "wb") as handle:

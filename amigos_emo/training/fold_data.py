@@ -7,7 +7,9 @@ regression target mean/std, majority classes and balanced class weights.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -20,6 +22,67 @@ def count_examples(builder, splits):
     return int(sum(builder.info.splits[s].num_examples for s in splits))
 
 
+# builder -> {subject split: its examples, cached in memory}, while a run keeps them
+# (:func:`subjects_in_memory`); empty outside a run
+_SUBJECTS = {}
+
+# a run keeps its subjects in memory when they all fit in this (the per-fold cache's limit)
+IN_MEMORY_BYTES = 2 * 1024**3
+
+
+def _corpus_bytes(builder):
+    """Decoded size of every example of ``builder``, from its feature shapes and split sizes."""
+    per_example = 0
+    for feature in builder.info.features.values():
+        shape = getattr(feature, "shape", None)
+        dtype = getattr(feature, "np_dtype", None)
+        if shape is None or dtype is None or any(d is None for d in shape):
+            continue  # text, variable-length features: small beside the signals
+        per_example += int(np.prod(shape)) * np.dtype(dtype).itemsize
+    return per_example * sum(split.num_examples for split in builder.info.splits.values())
+
+
+@contextlib.contextmanager
+def subjects_in_memory(builder):
+    """Read each subject's examples once per run, not once per fold.
+
+    A leave-one-subject-out run reads every subject in every fold: three TFDS readers to set
+    up and all examples decoded again (about 0.5 s of each 300-window fold of the multimodal
+    LSTM, measured in ``bench/bench_fold_overhead.py``). Inside this context, when the whole
+    corpus fits in :data:`IN_MEMORY_BYTES`, each subject split is a dataset cached in memory
+    on its first read, and a fold's parts are those datasets concatenated in the split order
+    (the same examples in the same order as the combined split). Larger corpora are read
+    from disk per fold, as outside a run.
+    """
+    key = id(builder)
+    active = key not in _SUBJECTS and _corpus_bytes(builder) < IN_MEMORY_BYTES
+    if active:
+        _SUBJECTS[key] = {}
+    try:
+        yield
+    finally:
+        if active:
+            _SUBJECTS.pop(key, None)
+
+
+def _read_splits(builder, splits):
+    """The examples of ``splits`` in order: from memory inside :func:`subjects_in_memory`."""
+    cached = _SUBJECTS.get(id(builder))
+    if cached is None:
+        return builder.as_dataset(split=_split_string(splits), shuffle_files=False)
+    datasets = []
+    for split in splits:
+        if split not in cached:
+            cached[split] = builder.as_dataset(split=split, shuffle_files=False).cache()
+        datasets.append(cached[split])
+    return functools.reduce(lambda a, b: a.concatenate(b), datasets)
+
+
+def in_memory(builder):
+    """Whether a run keeps ``builder``'s subjects in memory now (:func:`subjects_in_memory`)."""
+    return id(builder) in _SUBJECTS
+
+
 def load_fold_data(builder, fold):
     """(train, validation, test) unbatched example datasets of one fold, filters applied."""
     import tensorflow as tf
@@ -27,7 +90,7 @@ def load_fold_data(builder, fold):
     from amigos_emo.training.pipeline import window_hash_fraction
 
     def part(name, splits):
-        dataset = builder.as_dataset(split=_split_string(splits), shuffle_files=False)
+        dataset = _read_splits(builder, splits)
         for field, allowed in ((fold.select or {}).get(name) or {}).items():
             if field == "window_fraction":
                 low, high = float(allowed[0]), float(allowed[1])
@@ -329,7 +392,8 @@ def prepare_fold(
             weights[spec.name] = per_class
     input_shapes = {name: tuple(builder.info.features[name].shape) for name in inputs}
     size_bytes = n_train * sum(int(np.prod(s)) * 4 for s in input_shapes.values())
-    cache = size_bytes < 2 * 1024**3
+    # a run that keeps its subjects in memory has cached them already (once, not per fold)
+    cache = size_bytes < IN_MEMORY_BYTES and not (normalise != "subject" and in_memory(builder))
     return FoldData(
         fold=fold,
         entry=entry,

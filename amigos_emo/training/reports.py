@@ -122,19 +122,6 @@ def plot_confusion_matrix(matrix, class_names, path, title):
     return path
 
 
-def confusion_matrix_image(matrix, class_names, title):
-    """The confusion-matrix figure as a (1, H, W, 4) uint8 array for TensorBoard."""
-    import io
-
-    plt = _pyplot()
-    buffer = io.BytesIO()
-    path = plot_confusion_matrix(matrix, class_names, buffer, title)
-    del path
-    buffer.seek(0)
-    image = plt.imread(buffer, format="png")
-    return (image[np.newaxis] * 255).astype(np.uint8)
-
-
 def write_classification_report(metrics, path, title):
     """A plain-text classification report (per-class precision/recall/F1, support) with the
     majority-class baseline, from the metrics dict of

@@ -22,7 +22,7 @@ Output directory layout::
         history.csv          per-epoch losses and metrics
         metrics.json         test metrics beside the trivial baselines
         confusion_<head>.png
-        tensorboard/         scalars (and the selected epoch's validation confusion matrices)
+        tensorboard/         scalars (and the fold's test confusion matrices)
       training_curves.png    train/validation curves, every fold
       metrics.json           per-fold and aggregate (mean +/- std) results; written LAST, so its
                              presence means the run finished
@@ -42,6 +42,7 @@ function (:func:`~amigos_emo.training.artifacts.export_saved_model`).
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import json
 import os
@@ -61,7 +62,12 @@ from amigos_emo.training.config import (  # noqa: F401 (public names)
     library_versions,
     resolve_speed_switches,
 )
-from amigos_emo.training.fold_data import FoldData, prepare_fold, subject_trials  # noqa: F401 (public names)
+from amigos_emo.training.fold_data import (  # noqa: F401 (public names)
+    FoldData,
+    prepare_fold,
+    subject_trials,
+    subjects_in_memory,
+)
 from amigos_emo.training.pipeline import SUBJECT_NORMALISATION_NOTE
 
 
@@ -96,27 +102,24 @@ class _StageTimer:
         return "\n".join(lines)
 
 
-def _validation_confusion_images(log_dir, specs, truth, outputs, epoch):
-    """The selected epoch's validation confusion matrices as TensorBoard images (one pass: the
-    predictions come from the fold's final validation evaluation, not a second predict)."""
-    import tensorflow as tf
-    from sklearn.metrics import confusion_matrix
+def _confusion_images(log_dir, figures, epoch):
+    """The fold's test confusion matrices in TensorBoard, from the PNG files just drawn.
 
-    from amigos_emo.training.pipeline import decode_prediction
-
-    heads = [s for s in specs if s.kind in ("classification", "binary")]
-    if not heads:
+    ``figures``: head -> ``confusion_<head>.png``. The same pictures as the report's, at the
+    selected epoch's step: no second pass over any part and no second figure. (A validation
+    confusion image at the selected epoch cost a validation pass and a figure, about 0.6 s of a
+    300-window fold of the multimodal LSTM, 5 % of its training; measured in
+    ``bench/bench_fold_overhead.py``.)
+    """
+    if not figures:
         return
+    import tensorflow as tf
+
     writer = tf.summary.create_file_writer(os.path.join(log_dir, "confusion_matrix"))
     with writer.as_default():
-        for spec in heads:
-            predicted = decode_prediction(spec, outputs[spec.name])
-            names = list(spec.class_names)
-            matrix = confusion_matrix(truth[spec.name], predicted, labels=list(range(len(names))))
-            image = reports.confusion_matrix_image(
-                matrix, names, f"{spec.name}, validation, epoch {epoch}"
-            )
-            tf.summary.image(f"confusion_matrix/{spec.name}", image, step=epoch)
+        for head, path in figures.items():
+            image = tf.io.decode_png(tf.io.read_file(path), channels=4)
+            tf.summary.image(f"confusion_matrix/test_{head}", image[tf.newaxis], step=epoch)
     writer.flush()
 
 
@@ -275,50 +278,56 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
     verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
     history = state["history"]
     epoch_seconds = []
-    for epoch in range(state["epochs_completed"], config.epochs):
-        if _should_stop(state, config.early_stopping_patience):
-            break
-        epoch_started = time.perf_counter()
-        with timer.stage(TRAINING_STAGE):
-            train_ds = data.train_dataset(epoch_seed=config.seed * 10_000 + epoch)
-            fit = dist.fit if dist is not None else (lambda m, *a, **k: m.fit(*a, **k))
-            result = fit(
-                model,
-                train_ds,
-                validation_data=val_ds,
-                initial_epoch=epoch,
-                epochs=epoch + 1,
-                callbacks=callbacks,
-                verbose=verbose,
-                shuffle=False,
-            )
-        epoch_seconds.append(time.perf_counter() - epoch_started)
-        for key, values in result.history.items():
-            history.setdefault(key, []).extend(float(v) for v in values)
-        val_loss = float(result.history["val_loss"][-1])
-        if not np.isfinite(val_loss):
-            raise FloatingPointError(
-                f"fold {fold.index}, epoch {epoch + 1}: validation loss is {val_loss}; stopping."
-            )
-        with timer.stage("checkpoints"):
-            # A new file per epoch, named in state.json: a kill between the two writes leaves the
-            # previous pair intact, so a resumed run never mixes one epoch's weights with another's.
-            last_path = os.path.join(fold_dir, f"checkpoint_epoch_{epoch + 1:03d}.npz")
-            artifacts.save_variables(model, writable(last_path))
-            if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
-                state["best_val_loss"], state["best_epoch"] = val_loss, epoch + 1
-                best_weights = [np.array(v.numpy()) for v in model.weights]
-                artifacts.save_variables(model, writable(best_weights_path), with_optimizer=False)
-            state["checkpoint"] = os.path.basename(last_path)
-            state["epochs_completed"] = epoch + 1
-            state["stopped_early"] = _should_stop(state, config.early_stopping_patience)
-            state["history"] = history
-            state["seed_states"] = [
-                np.asarray(v).tolist() for v in artifacts.seed_state_variables(model)
-            ]
-            if chief:
-                reports.write_json(state_path, state)
-                artifacts.remove_checkpoints(fold_dir, keep=state["checkpoint"])
+    with _EpochWriter() as writer:
+        for epoch in range(state["epochs_completed"], config.epochs):
+            if _should_stop(state, config.early_stopping_patience):
+                break
+            epoch_started = time.perf_counter()
+            with timer.stage(TRAINING_STAGE):
+                train_ds = data.train_dataset(epoch_seed=config.seed * 10_000 + epoch)
+                fit = dist.fit if dist is not None else (lambda m, *a, **k: m.fit(*a, **k))
+                result = fit(
+                    model,
+                    train_ds,
+                    validation_data=val_ds,
+                    initial_epoch=epoch,
+                    epochs=epoch + 1,
+                    callbacks=callbacks,
+                    verbose=verbose,
+                    shuffle=False,
+                )
+            epoch_seconds.append(time.perf_counter() - epoch_started)
+            for key, values in result.history.items():
+                history.setdefault(key, []).extend(float(v) for v in values)
+            val_loss = float(result.history["val_loss"][-1])
+            if not np.isfinite(val_loss):
+                raise FloatingPointError(
+                    f"fold {fold.index}, epoch {epoch + 1}: validation loss is {val_loss}; stopping."
+                )
+            with timer.stage("checkpoints"):
+                # A new file per epoch, named in state.json: a kill between the two writes leaves
+                # the previous pair intact, so a resumed run never mixes two epochs' weights.
+                last_path = os.path.join(fold_dir, f"checkpoint_epoch_{epoch + 1:03d}.npz")
+                arrays = artifacts.variable_arrays(model)  # this epoch's snapshot
+                writes = [(arrays, writable(last_path))]
+                if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
+                    state["best_val_loss"], state["best_epoch"] = val_loss, epoch + 1
+                    best = artifacts.model_arrays(arrays)
+                    best_weights = [best[f"model_{i}"] for i in range(len(model.weights))]
+                    writes.append((best, writable(best_weights_path)))
+                state["checkpoint"] = os.path.basename(last_path)
+                state["epochs_completed"] = epoch + 1
+                state["stopped_early"] = _should_stop(state, config.early_stopping_patience)
+                state["history"] = history
+                state["seed_states"] = [
+                    np.asarray(v).tolist() for v in artifacts.seed_state_variables(model)
+                ]
+                writer.submit(
+                    _write_epoch,
+                    writes,
+                    state_path if chief else None,
+                    copy.deepcopy(state),  # the next epoch changes the history
+                )
     _split_first_epoch(timer, epoch_seconds)
     if state["stopped_early"]:
         logger.info(
@@ -341,12 +350,8 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         best = _best_model(
             model, best_weights, best_path, distributed=dist is not None and dist.distributed
         )
-        # one pass over each part through the model's one compiled predict function; the
-        # outputs serve the metrics, the baselines and the confusion matrices alike
-        validation_outputs, validation_truth = data.predict_with_targets(best, "validation")
-        _validation_confusion_images(
-            tensorboard_dir, specs, validation_truth, validation_outputs, state["best_epoch"]
-        )
+        # one pass over the test part through the model's one compiled inference function;
+        # the outputs serve the metrics, the baselines and the confusion matrices alike
         test_outputs, test_truth = data.predict_with_targets(best, "test")
         metrics = data.evaluate(best, "test", outputs=test_outputs, truth=test_truth)
         per_corpus = None
@@ -355,6 +360,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
 
             per_corpus = per_corpus_metrics(builder, data, best, fold)
     with timer.stage("reports"):
+        figures = {}
         for spec in specs:
             if spec.kind != "regression":
                 reports.write_classification_report(
@@ -362,12 +368,13 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
                     os.path.join(fold_dir, f"classification_report_{spec.name}.txt"),
                     f"{spec.name}: fold {fold.index}, test subjects {', '.join(fold.test)}",
                 )
-                reports.plot_confusion_matrix(
+                figures[spec.name] = reports.plot_confusion_matrix(
                     metrics[spec.name]["confusion_matrix"],
                     spec.class_names,
                     os.path.join(fold_dir, f"confusion_{spec.name}.png"),
-                    f"{spec.name}: fold {fold.index}, test subjects",
+                    f"{spec.name}: fold {fold.index}, test subjects (best epoch {state['best_epoch']})",
                 )
+        _confusion_images(tensorboard_dir, figures, state["best_epoch"])
     fold_result = {
         "fold": fold.index,
         "train": list(fold.train),
@@ -404,6 +411,55 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         os.remove(best_weights_path)
     _log_fold_cost(fold.index, fold_result["stage_seconds"])
     return fold_result, history
+
+
+class _EpochWriter:
+    """Writes each epoch's checkpoint files on one background thread, in order.
+
+    The epoch's arrays are copied out of the model first (:func:`artifacts.variable_arrays`),
+    so the next epoch trains while they are written; only the copy is paid in the training
+    loop (the ``.npz`` files and ``state.json`` took about 60 ms an epoch of the multimodal
+    LSTM, measured in ``bench/bench_fold_overhead.py``). The writes keep their order: an
+    epoch's ``.npz`` files, then the ``state.json`` that names them, then the older checkpoints'
+    removal, so a kill at any point leaves a consistent pair on disk. Leaving the ``with``
+    block waits for every write and raises the first write's error.
+    """
+
+    def __init__(self):
+        import concurrent.futures
+
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="checkpoints")
+        self._pending = None
+
+    def submit(self, fn, *args):
+        self._check()  # the previous epoch's write, normally long done
+        self._pending = self._pool.submit(fn, *args)
+
+    def _check(self):
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self._check()
+            elif self._pending is not None:
+                self._pending.exception()  # wait, but keep the error already raising
+        finally:
+            self._pool.shutdown(wait=True)
+
+
+def _write_epoch(writes, state_path, state):
+    """One epoch's checkpoint files (see :class:`_EpochWriter`); ``state_path`` None on workers."""
+    for arrays, path in writes:
+        artifacts.write_variables(arrays, path)
+    if state_path is not None:
+        reports.write_json(state_path, state)
+        artifacts.remove_checkpoints(os.path.dirname(state_path), keep=state["checkpoint"])
 
 
 def _seed_fold(seed):
@@ -731,12 +787,18 @@ def _run(config, builder, dist, policy, jit_compile):
         _write_config(config, builder, entry, folds, policy, jit_compile, leaky, subjects)
 
     fold_results, histories = [], []
-    for fold in folds:
-        result, history = _run_or_reuse_fold(
-            config, builder, fold, entry, policy, jit_compile, dist, timer
-        )
-        fold_results.append(result)
-        histories.append(history)
+    one_read = (
+        contextlib.nullcontext()
+        if hasattr(builder, "corpora")  # each corpus of a MultiCorpus reads its own
+        else subjects_in_memory(builder)
+    )
+    with one_read:
+        for fold in folds:
+            result, history = _run_or_reuse_fold(
+                config, builder, fold, entry, policy, jit_compile, dist, timer
+            )
+            fold_results.append(result)
+            histories.append(history)
     if not dist.chief:
         return None
     return _finish(config, entry, folds, fold_results, histories, leaky, started, timer)

@@ -201,6 +201,51 @@ def test_array_checkpoints_restore_every_model_and_optimizer_variable(tmp_path):
         np.testing.assert_array_equal(stored, variable.numpy())
 
 
+def test_a_snapshot_is_every_variable_copied_now():
+    """:func:`artifacts.variable_arrays` reads all variables in one traced call: the same values
+    as reading them one by one, copies that a later training step leaves alone, and read
+    again correctly after the variables are assigned (a reused fold model)."""
+    trained = _trained_tiny(0)
+    variables = list(trained.weights) + list(trained.optimizer.variables)
+    snapshot = artifacts.variable_arrays(trained)
+    values = [snapshot[f"model_{i}"] for i in range(len(trained.weights))]
+    values += [snapshot[f"optimizer_{i}"] for i in range(len(trained.optimizer.variables))]
+    assert len(values) == len(variables)
+    for value, variable in zip(values, variables, strict=True):
+        np.testing.assert_array_equal(value, variable.numpy())
+        assert value.dtype == np.dtype(variable.dtype)
+    kernel = trained.weights[0]
+    before = np.array(kernel.numpy())
+    kernel.assign(before + 1.0)
+    np.testing.assert_array_equal(snapshot["model_0"], before)
+    np.testing.assert_array_equal(artifacts.variable_arrays(trained)["model_0"], before + 1.0)
+    only = artifacts.model_arrays(snapshot)
+    assert set(only) == {k for k in snapshot if k.startswith("model_")}
+
+
+def test_the_epoch_writer_keeps_order_and_raises_a_failed_write(tmp_path):
+    written = []
+    with runner._EpochWriter() as writer:
+        for epoch in range(3):
+            writer.submit(written.append, epoch)
+    assert written == [0, 1, 2]
+
+    def fail():
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        with runner._EpochWriter() as writer:
+            writer.submit(fail)
+    with pytest.raises(OSError, match="disk full"):  # raised at the next epoch's submit
+        with runner._EpochWriter() as writer:
+            writer.submit(fail)
+            import time
+
+            time.sleep(0.05)
+            writer.submit(written.append, "never")
+    assert "never" not in written
+
+
 def test_a_checkpoint_of_another_model_is_refused(tmp_path):
     import keras
 

@@ -223,6 +223,58 @@ def test_binary_heads_get_balanced_class_weights(tiny):
     assert none.class_weights == {} and len(next(iter(none.train_dataset(0)))) == 2
 
 
+def _example_digests(dataset):
+    """``"<subject split>|<sha1 of every field>"`` per example, in the dataset's order."""
+    import hashlib
+
+    digests = []
+    for example in dataset.as_numpy_iterator():
+        digest = hashlib.sha1()
+        for key in sorted(example):
+            digest.update(key.encode() + np.asarray(example[key]).tobytes())
+        digests.append(f"subject_{int(example['subject_id']):02d}|{digest.hexdigest()}")
+    return digests
+
+
+def test_subjects_read_once_a_run_give_the_folds_the_same_examples(tiny, monkeypatch):
+    """Inside a run each subject is read once and cached; a fold's parts are then the cached
+    subjects concatenated: the same examples as reading the combined split (subject after
+    subject, where TFDS interleaves the subjects' files), the same train-only statistics, and
+    the corpus is not cached a second time per fold."""
+    from amigos_emo.models import get_model_entry
+    from amigos_emo.training import fold_data
+    from amigos_emo.training.protocols import make_folds
+
+    subjects = sorted(s for s in tiny.info.splits if s.startswith("subject_"))
+    entry = get_model_entry("multimodal_lstm")
+    plain = {}
+    for fold in make_folds("loso", subjects, seed=0)[:2]:
+        plain[fold.index] = fold_data.prepare_fold(tiny, fold, entry, batch_size=64)
+    reads = []
+    original = tiny.as_dataset
+    monkeypatch.setattr(
+        tiny, "as_dataset", lambda **kw: reads.append(kw["split"]) or original(**kw)
+    )
+    with fold_data.subjects_in_memory(tiny):
+        assert fold_data.in_memory(tiny)
+        for fold in make_folds("loso", subjects, seed=0)[:2]:
+            cached = fold_data.prepare_fold(tiny, fold, entry, batch_size=64)
+            assert cached.cache is False and plain[fold.index].cache is True
+            for part in ("train_raw", "val_raw", "test_raw"):
+                mine = _example_digests(getattr(cached, part))
+                theirs = _example_digests(getattr(plain[fold.index], part))
+                assert len(mine) > 0 and sorted(mine) == sorted(theirs)
+                subject_order = [d.split("|")[0] for d in mine]
+                assert subject_order == sorted(subject_order, key=subjects.index)
+            for name, stats in cached.input_stats.items():
+                for field, value in stats.to_json().items():
+                    np.testing.assert_allclose(
+                        value, plain[fold.index].input_stats[name].to_json()[field], rtol=1e-5
+                    )
+    assert not fold_data.in_memory(tiny)
+    assert sorted(reads) == sorted(set(reads)) == subjects  # each subject read once
+
+
 def test_classification_metrics_have_balanced_accuracy_auc_and_positive_f1():
     from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
 

@@ -55,6 +55,21 @@ def test_outputs_and_metrics_beside_baselines(finished_run):
         assert (fold / name).is_file(), name
     assert (fold / "saved_model" / "saved_model.pb").is_file()
     assert list((fold / "tensorboard").rglob("events.out.tfevents*"))
+    # TensorBoard shows the fold's test confusion matrix: the report's picture, pixel for pixel
+    import tensorflow as tf
+    from tensorflow.core.util import event_pb2
+
+    images = {}
+    for path in (fold / "tensorboard" / "confusion_matrix").glob("events.out.tfevents*"):
+        for record in tf.data.TFRecordDataset(os.fspath(path)):
+            event = event_pb2.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                images[value.tag] = (event.step, value)
+    step, value = images["confusion_matrix/test_transition"]
+    assert step == results["folds"][0]["best_epoch"]
+    shown = tf.io.decode_png(tf.make_ndarray(value.tensor)[2], channels=4).numpy()
+    drawn = tf.io.decode_png(tf.io.read_file(os.fspath(fold / "confusion_transition.png")), 4)
+    np.testing.assert_array_equal(shown, drawn.numpy())
     assert not list(
         fold.glob("checkpoint_epoch_*")
     )  # resume checkpoints are removed once the fold is done
