@@ -50,9 +50,10 @@ def subjects_in_memory(builder):
     up and all examples decoded again (about 0.5 s of each 300-window fold of the multimodal
     LSTM, measured in ``bench/bench_fold_overhead.py``). Inside this context, when the whole
     corpus fits in :data:`IN_MEMORY_BYTES`, each subject split is a dataset cached in memory
-    on its first read, and a fold's parts are those datasets concatenated in the split order
-    (the same examples in the same order as the combined split). Larger corpora are read
-    from disk per fold, as outside a run.
+    on its first read, and a fold's parts are those datasets concatenated, subject after
+    subject. They hold the same examples as the combined split read from disk; the order
+    differs, TFDS interleaving a combined split's files (tested). Larger corpora are read from
+    disk per fold, as outside a run.
     """
     key = id(builder)
     active = key not in _SUBJECTS and _corpus_bytes(builder) < IN_MEMORY_BYTES
