@@ -30,13 +30,15 @@ Output directory layout::
 Per-fold cost: the log prints, after each fold, ``fold N: training T s, fixed cost F s = P % of
 training (...)`` with the fixed stages (fold data and statistics, model build, checkpoints,
 evaluation, reports, export) one by one; each fold's ``metrics.json`` keeps them as
-``stage_seconds``. What keeps the fixed part small: the best epoch's weights stay in memory, so
-evaluation runs the fold's own model (no reload of ``best.keras``) with one pass over each of
-validation and test through one compiled predict function; the per-epoch checkpoints are the
-variables as arrays (:func:`~amigos_emo.training.artifacts.save_variables`, tens of ms) rather
-than ``.keras`` files (about 1 s each), and ``best.keras`` is written once, after training; the
-SavedModel is written with one traced inference
-function (:func:`~amigos_emo.training.artifacts.export_saved_model`).
+``stage_seconds``. What keeps the fixed part small: the folds share one compiled model
+(:func:`_fold_model`) and each subject is read once a run
+(:func:`~amigos_emo.training.fold_data.subjects_in_memory`); the best epoch's weights stay in
+memory, so evaluation runs the fold's own model (no reload of ``best.keras``) with one pass over
+the test part through one compiled inference function; the per-epoch checkpoints are the
+variables as arrays, copied in one call (:func:`~amigos_emo.training.artifacts.variable_arrays`)
+and written in the background (:class:`_EpochWriter`) rather than ``.keras`` files (about 1 s
+each), and ``best.keras`` is written once, after training; the SavedModel is written with one
+traced inference function (:func:`~amigos_emo.training.artifacts.export_saved_model`).
 """
 
 from __future__ import annotations
