@@ -180,6 +180,7 @@ def load_trained_model(path, compile=True, model_name=None):
     import keras
 
     from amigos_emo.models import get_model_entry, list_models
+    from amigos_emo.training.artifacts import keras_saving_skipsets
 
     list_models()  # imports every model family, registering their custom objects
     if model_name and ":" in model_name:
@@ -187,6 +188,7 @@ def load_trained_model(path, compile=True, model_name=None):
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such model file.")
     refuse_unregistered(path)  # before Keras sees it: a named os.system is never even imported
+    keras_saving_skipsets()
     try:
         model = keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as error:

@@ -120,6 +120,82 @@ def test_lean_saved_model_serves_what_keras_predicts(tmp_path):
         np.testing.assert_allclose(np.asarray(signature[name]), expected[name][:2], atol=1e-6)
 
 
+def _served(path, x):
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(path)
+    return {k: np.asarray(v) for k, v in loaded.serve(x).items()}, loaded.signatures[
+        "serving_default"
+    ](**{k: tf.constant(v) for k, v in x.items()})
+
+
+def _checkpoint_values(path):
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(os.path.join(path, "variables", "variables"))
+    keys = [k for k in reader.get_variable_to_shape_map() if k != "_CHECKPOINTABLE_OBJECT_GRAPH"]
+    return {k: reader.get_tensor(k) for k in keys}
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["plain", "fold wrapper"])
+def test_a_second_export_of_the_same_model_writes_its_new_weights_and_the_same_graph(
+    tmp_path, wrapped
+):
+    import tensorflow as tf
+
+    artifacts._EXPORT_TEMPLATE.clear()
+    model = _wrapped_fold_model(1) if wrapped else _tiny_model(seed=3)
+    x = {"x": np.random.default_rng(1).normal(size=(5, 6, 2)).astype(np.float32)}
+    first, second, full = (os.fspath(tmp_path / name) for name in ("first", "second", "full"))
+    artifacts.atomic_export(model, first)
+    first_outputs = {k: np.asarray(v) for k, v in model(x, training=False).items()}
+    rng = np.random.default_rng(7)
+    for variable in model.variables:  # the next fold: the same model, other weights
+        variable.assign(rng.normal(size=variable.shape).astype(variable.dtype))
+    expected = {k: np.asarray(v) for k, v in model(x, training=False).items()}
+    traces = artifacts._EXPORT_TEMPLATE["last"].module.serve.experimental_get_tracing_count()
+    artifacts.atomic_export(model, second)
+    assert (
+        artifacts._EXPORT_TEMPLATE["last"].module.serve.experimental_get_tracing_count() == traces
+    )
+    assert sorted(os.listdir(second)) == sorted(os.listdir(first))
+    assert not [p for p in os.listdir(tmp_path) if p not in ("first", "second")]  # no temporary
+    served, signature = _served(second, x)
+    for name, value in expected.items():
+        assert served[name].dtype == np.float32 and served[name].shape == value.shape
+        np.testing.assert_allclose(served[name], value, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(signature[name]), value, rtol=1e-6, atol=1e-6)
+    assert not np.allclose(expected["rating"], first_outputs["rating"])
+    # the first export still serves the first weights
+    served_first, _ = _served(first, x)
+    np.testing.assert_allclose(served_first["rating"], first_outputs["rating"], atol=1e-6)
+    # what a full export of the new weights writes: the same variables under the same keys
+    artifacts._EXPORT_TEMPLATE.clear()
+    artifacts.atomic_export(model, full)
+    written, reference = _checkpoint_values(second), _checkpoint_values(full)
+    assert sorted(written) == sorted(reference) and len(reference) == len(model.variables)
+    for key, value in reference.items():
+        np.testing.assert_array_equal(written[key], value)
+    # its fingerprint is its own: the first export's graph, its own variables
+    read = tf.saved_model.experimental.read_fingerprint
+    assert read(second).saved_model_checksum == read(first).saved_model_checksum
+    assert read(second).checkpoint_hash != read(first).checkpoint_hash
+
+
+def test_another_model_gets_a_full_export(tmp_path):
+    artifacts._EXPORT_TEMPLATE.clear()
+    x = {"x": np.random.default_rng(2).normal(size=(3, 6, 2)).astype(np.float32)}
+    for seed in (1, 2):  # two models of the same architecture: each its own graph
+        model = _tiny_model(seed=seed)
+        path = os.fspath(tmp_path / f"model_{seed}")
+        artifacts.atomic_export(model, path)
+        assert artifacts._EXPORT_TEMPLATE["last"].serves(model)
+        served, _ = _served(path, x)
+        np.testing.assert_allclose(
+            served["state"], np.asarray(model(x, training=False)["state"]), atol=1e-6
+        )
+
+
 def test_stage_timer_per_fold_share(monkeypatch):
     timer = runner._StageTimer()
     timer.seconds = {"start-up (imports, options)": 4.0, runner.TRAINING_STAGE: 1.0}
@@ -363,3 +439,34 @@ def test_the_first_epochs_excess_counts_as_fixed_cost():
     single.seconds = {runner.TRAINING_STAGE: 5.0}
     runner._split_first_epoch(single, [5.0])  # one epoch: nothing to compare with
     assert single.seconds == {runner.TRAINING_STAGE: 5.0}
+
+
+def test_keras_saving_skipsets_change_nothing_in_the_saved_file(tmp_path):
+    import zipfile
+
+    import keras
+    from keras.src.saving import saving_lib
+
+    def contents(path):
+        with zipfile.ZipFile(path) as archive:
+            config = archive.read("config.json")
+        weights = [np.asarray(w) for w in keras.saving.load_model(path).get_weights()]
+        return config, weights
+
+    keras.backend.clear_session()  # no skip-set stored under the key Keras reads
+    model = _tiny_model(seed=5)
+    model.compile(optimizer="adam", loss={"rating": "mse", "high": "bce", "state": "mse"})
+    plain = os.fspath(tmp_path / "plain.keras")
+    model.save(plain)
+    reference = {t: set(saving_lib.get_attr_skipset(t)) for t in artifacts._SKIPSET_TYPES}
+    primed = os.fspath(tmp_path / "primed.keras")
+    artifacts.atomic_save(model, primed)  # stores the sets, then saves
+    for obj_type, expected in reference.items():
+        found = saving_lib.get_attr_skipset(obj_type)
+        assert found is saving_lib.get_attr_skipset(obj_type)  # read back, not rebuilt
+        assert set(found) == expected
+    (config_a, weights_a), (config_b, weights_b) = contents(plain), contents(primed)
+    assert config_a == config_b
+    assert len(weights_a) == len(weights_b) == len(model.get_weights())
+    for a, b in zip(weights_a, weights_b, strict=True):
+        np.testing.assert_array_equal(a, b)
