@@ -38,7 +38,8 @@ the test part through one compiled inference function; the per-epoch checkpoints
 variables as arrays, copied in one call (:func:`~amigos_emo.training.artifacts.variable_arrays`)
 and written in the background (:class:`_EpochWriter`) rather than ``.keras`` files (about 1 s
 each), and ``best.keras`` is written once, after training; the SavedModel is written with one
-traced inference function (:func:`~amigos_emo.training.artifacts.export_saved_model`).
+traced inference function (:func:`~amigos_emo.training.artifacts.export_saved_model`), a
+later fold's being the first fold's graph with that fold's variables.
 """
 
 from __future__ import annotations
