@@ -82,21 +82,86 @@ def fit_input_stats(dataset, input_names, *, axes, batch_size=256, max_batches=N
         dict name -> :class:`InputStats` (or None for inputs that are not normalised); with
         ``specs``, the tuple ``(stats, targets)`` where ``targets`` is as :func:`collect_targets`.
     """
+    moments = input_moments(
+        dataset, input_names, axes=axes, batch_size=batch_size, max_batches=max_batches, specs=specs
+    )
+    return moments.fit(input_names, axes, with_targets=specs is not None)
+
+
+@dataclasses.dataclass
+class Moments:
+    """Float64 sums of a set of examples, the stuff of :func:`fit_input_stats`.
+
+    Per input: the sum and the sum of squares over the pooled axes, and how many values went
+    into them; per target head: the raw target values. The moments of disjoint sets of
+    examples add up (``a + b``) to those of their union, so a fold's training statistics can
+    be made from its subjects' moments, each computed once a run
+    (:func:`~amigos_emo.training.fold_data.prepare_fold`).
+    """
+
+    sums: dict = dataclasses.field(default_factory=dict)
+    squares: dict = dataclasses.field(default_factory=dict)
+    counts: dict = dataclasses.field(default_factory=dict)
+    seen: set = dataclasses.field(default_factory=set)
+    targets: dict = dataclasses.field(default_factory=dict)  # head -> list of arrays
+
+    def __add__(self, other):
+        def added(a, b):
+            return {k: a[k] + b[k] if k in a and k in b else a.get(k, b.get(k)) for k in {*a, *b}}
+
+        return Moments(
+            added(self.sums, other.sums),
+            added(self.squares, other.squares),
+            added(self.counts, other.counts),
+            self.seen | other.seen,
+            {
+                k: [*self.targets.get(k, []), *other.targets.get(k, [])]
+                for k in {*self.targets, *other.targets}
+            },
+        )
+
+    def fit(self, input_names, axes, with_targets=False):
+        """The :class:`InputStats` of each input (and, ``with_targets``, the targets)."""
+        stats = {}
+        for name in input_names:
+            if name not in self.seen:
+                raise ValueError("The training split is empty: no statistics can be fitted.")
+            stats[name] = (
+                None
+                if axes[name] is None
+                else _stats_from_moments(
+                    name,
+                    self.sums[name],
+                    self.squares[name],
+                    self.counts[name],
+                    axes[name],
+                    "the training split",
+                )
+            )
+        if not with_targets:
+            return stats
+        return stats, {
+            name: (np.concatenate(v) if v else np.empty((0,))) for name, v in self.targets.items()
+        }
+
+
+def input_moments(dataset, input_names, *, axes, batch_size=256, max_batches=None, specs=None):
+    """The :class:`Moments` of ``dataset``'s examples (one pass; see :func:`fit_input_stats`)."""
     missing = [name for name in input_names if name not in axes]
     if missing:
         raise ValueError(
             f"axes must name the normalisation axes of every input. Missing: {missing}. "
             f"Received: axes for {sorted(axes)}"
         )
-    sums, squares, counts, seen = {}, {}, {}, set()
-    collected = {spec.name: [] for spec in specs or ()}
+    moments = Moments(targets={spec.name: [] for spec in specs or ()})
+    sums, squares, counts = moments.sums, moments.squares, moments.counts
     for index, batch in enumerate(dataset.batch(batch_size).as_numpy_iterator()):
         if max_batches is not None and index >= max_batches:
             break
         for spec in specs or ():
-            collected[spec.name].append(np.asarray(batch[spec.source]))
+            moments.targets[spec.name].append(np.asarray(batch[spec.source]))
         for name in input_names:
-            seen.add(name)
+            moments.seen.add(name)
             if axes[name] is None:
                 continue
             x = np.asarray(batch[name], dtype=np.float64)
@@ -104,22 +169,7 @@ def fit_input_stats(dataset, input_names, *, axes, batch_size=256, max_batches=N
             sums[name] = sums.get(name, 0.0) + x.sum(axis=pooled, keepdims=True)[0]
             squares[name] = squares.get(name, 0.0) + np.square(x).sum(axis=pooled, keepdims=True)[0]
             counts[name] = counts.get(name, 0) + int(np.prod([x.shape[a] for a in pooled]))
-    stats = {}
-    for name in input_names:
-        if name not in seen:
-            raise ValueError("The training split is empty: no statistics can be fitted.")
-        stats[name] = (
-            None
-            if axes[name] is None
-            else _stats_from_moments(
-                name, sums[name], squares[name], counts[name], axes[name], "the training split"
-            )
-        )
-    if specs is None:
-        return stats
-    return stats, {
-        name: (np.concatenate(v) if v else np.empty((0,))) for name, v in collected.items()
-    }
+    return moments
 
 
 def _stats_from_moments(name, total, square, count, axes, where):

@@ -64,3 +64,34 @@ def test_a_subject_without_statistics_fails_loudly():
     stats = pipeline.subject_input_stats(known, ["bvp"], axes=AXES)
     with pytest.raises(tf.errors.InvalidArgumentError, match="a subject without statistics"):
         list(pipeline.standardise_per_subject(unknown, stats, ["bvp"]).as_numpy_iterator())
+
+
+def test_moments_of_disjoint_parts_add_up_to_the_statistics_of_their_union():
+    from amigos_emo.training.tasks import TargetSpec
+
+    rng = np.random.default_rng(3)
+    examples, whole = _dataset(rng, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    examples["label"] = rng.integers(0, 3, 11).astype(np.int64)
+    whole = tf.data.Dataset.from_tensor_slices(examples)
+    specs = [TargetSpec("label", "classification", "label", n_classes=3)]
+    names = list(AXES)
+    parts = [whole.take(4), whole.skip(4).take(6), whole.skip(10)]  # 4 + 6 + 1 examples
+    added = sum(
+        (pipeline.input_moments(p, names, axes=AXES, specs=specs, batch_size=3) for p in parts[1:]),
+        pipeline.input_moments(parts[0], names, axes=AXES, specs=specs, batch_size=3),
+    )
+    stats, targets = added.fit(names, AXES, with_targets=True)
+    reference, reference_targets = pipeline.fit_input_stats(whole, names, axes=AXES, specs=specs)
+    assert stats["adjacency"] is None and reference["adjacency"] is None
+    np.testing.assert_array_equal(targets["label"], examples["label"])
+    np.testing.assert_array_equal(reference_targets["label"], examples["label"])
+    for name in ("bvp", "features"):
+        axes = (0,) + tuple(a + 1 for a in AXES[name])
+        values = examples[name].astype(np.float64)
+        mean = values.mean(axis=axes, keepdims=True)[0]
+        std = values.std(axis=axes, keepdims=True)[0]
+        assert stats[name].mean.dtype == np.float32 and stats[name].mean.shape == mean.shape
+        np.testing.assert_allclose(stats[name].mean, mean, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(stats[name].std, std, rtol=1e-6)
+        np.testing.assert_allclose(stats[name].mean, reference[name].mean, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(stats[name].std, reference[name].std, rtol=1e-6)

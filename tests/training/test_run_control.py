@@ -242,7 +242,7 @@ def test_subjects_read_once_a_run_give_the_folds_the_same_examples(tiny, monkeyp
     subject, where TFDS interleaves the subjects' files), the same train-only statistics, and
     the corpus is not cached a second time per fold."""
     from amigos_emo.models import get_model_entry
-    from amigos_emo.training import fold_data
+    from amigos_emo.training import fold_data, pipeline
     from amigos_emo.training.protocols import make_folds
 
     subjects = sorted(s for s in tiny.info.splits if s.startswith("subject_"))
@@ -255,11 +255,26 @@ def test_subjects_read_once_a_run_give_the_folds_the_same_examples(tiny, monkeyp
     monkeypatch.setattr(
         tiny, "as_dataset", lambda **kw: reads.append(kw["split"]) or original(**kw)
     )
+    passes = []  # passes over data to fit statistics: one per training subject, once a run
+    moments = pipeline.input_moments
+    monkeypatch.setattr(
+        pipeline, "input_moments", lambda *a, **kw: passes.append(1) or moments(*a, **kw)
+    )
+    trained_on = set()
     with fold_data.subjects_in_memory(tiny):
         assert fold_data.in_memory(tiny)
         for fold in make_folds("loso", subjects, seed=0)[:2]:
             cached = fold_data.prepare_fold(tiny, fold, entry, batch_size=64)
+            trained_on |= set(fold.train)
+            assert len(passes) == len(trained_on)
             assert cached.cache is False and plain[fold.index].cache is True
+            assert cached.majority == plain[fold.index].majority
+            for name, (mean, std) in cached.regression_stats.items():
+                np.testing.assert_allclose(
+                    [mean, std], plain[fold.index].regression_stats[name], rtol=1e-12
+                )
+            for name, weights in cached.class_weights.items():
+                np.testing.assert_allclose(weights, plain[fold.index].class_weights[name])
             for part in ("train_raw", "val_raw", "test_raw"):
                 mine = _example_digests(getattr(cached, part))
                 theirs = _example_digests(getattr(plain[fold.index], part))
