@@ -470,3 +470,59 @@ def test_keras_saving_skipsets_change_nothing_in_the_saved_file(tmp_path):
     assert len(weights_a) == len(weights_b) == len(model.get_weights())
     for a, b in zip(weights_a, weights_b, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def _harness_cases():
+    from amigos_emo.models.harness_cases import HARNESS_CASES
+
+    return pytest.mark.parametrize("case", HARNESS_CASES, ids=[c.test_id for c in HARNESS_CASES])
+
+
+@_harness_cases()
+def test_a_deferred_build_draws_the_weights_of_a_plain_build(case):
+    import keras
+
+    from amigos_emo.models import model_harness
+
+    def reseed():
+        keras.utils.set_random_seed(11)
+
+    reseed()
+    plain = model_harness.build_case_model(case)
+    reseed()
+    deferred = runner.build_deferred(lambda: model_harness.build_case_model(case), reseed)
+    assert len(deferred.variables) == len(plain.variables) > 0
+    for a, b in zip(plain.variables, deferred.variables, strict=True):
+        assert a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_array_equal(np.asarray(b), np.asarray(a), err_msg=a.path)
+    x = model_harness.make_inputs(case, batch_size=2)
+    first, second = plain(x, training=False), deferred(x, training=False)
+    for name in first:
+        np.testing.assert_allclose(np.asarray(second[name]), np.asarray(first[name]), atol=1e-6)
+
+
+def test_a_model_that_assigns_a_variable_while_built_is_built_the_plain_way():
+    import keras
+
+    def build():
+        inputs = keras.Input(shape=(3,), name="x")
+        layer = keras.layers.Dense(2, name="y")
+        outputs = layer(inputs)
+        layer.bias.assign(np.full(2, 5.0, np.float32))  # held back inside a StatelessScope
+        return keras.Model(inputs, outputs)
+
+    builds = []
+
+    def reseed():
+        builds.append("again")
+        keras.utils.set_random_seed(4)
+
+    keras.utils.set_random_seed(4)
+    plain = build()
+    keras.utils.set_random_seed(4)
+    model = runner.build_deferred(build, reseed)
+    assert builds == ["again"]  # the deferred build was dropped
+    np.testing.assert_array_equal(np.asarray(model.get_layer("y").bias), [5.0, 5.0])
+    np.testing.assert_array_equal(
+        np.asarray(model.get_layer("y").kernel), np.asarray(plain.get_layer("y").kernel)
+    )
