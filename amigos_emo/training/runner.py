@@ -31,8 +31,11 @@ Per-fold cost: the log prints, after each fold, ``fold N: training T s, fixed co
 training (...)`` with the fixed stages (fold data and statistics, model build, checkpoints,
 evaluation, reports, export) one by one; each fold's ``metrics.json`` keeps them as
 ``stage_seconds``. What keeps the fixed part small: the folds share one compiled model
-(:func:`_fold_model`) and each subject is read once a run
-(:func:`~amigos_emo.training.fold_data.subjects_in_memory`); the best epoch's weights stay in
+(:func:`_fold_model`; each fold's seeded core is built with deferred variables,
+:func:`build_deferred`), each subject is read once a run
+(:func:`~amigos_emo.training.fold_data.subjects_in_memory`) and a fold's statistics are its
+training subjects' sums, each computed once (:func:`~amigos_emo.training.fold_data.train_moments`);
+the best epoch's weights stay in
 memory, so evaluation runs the fold's own model (no reload of ``best.keras``) with one pass over
 the test part through one compiled inference function; the per-epoch checkpoints are the
 variables as arrays, copied in one call (:func:`~amigos_emo.training.artifacts.variable_arrays`)
