@@ -267,7 +267,12 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
                     policy,
                     jit_compile,
                     reuse=dist is None or not dist.distributed,
-                    reseed=lambda: _seed_fold(config.seed * 1000 + fold.index),
+                    # deferred variables outside --distribute only (plain build inside a strategy)
+                    reseed=(
+                        (lambda: _seed_fold(config.seed * 1000 + fold.index))
+                        if dist is None or not dist.distributed
+                        else None
+                    ),
                 )
                 if resume_from is not None:
                     artifacts.load_variables(model, resume_from)
