@@ -8,8 +8,24 @@ from amigos_emo.models import model_harness
 from amigos_emo.models.harness_cases import HARNESS_CASES, HarnessCase
 
 
-@pytest.mark.parametrize("check_name", list(model_harness.CHECKS))
-@pytest.mark.parametrize("case", HARNESS_CASES, ids=[case.test_id for case in HARNESS_CASES])
+def _harness_params():
+    """Every (case, check) pair. The XLA train step (5-32 s a case on 2 cores) runs on each
+    model's first case by default; on its further cases it is marked ``slow``
+    (``python -m pytest -m slow``), which keeps the default suite near 20 minutes on CI."""
+    params, seen = [], set()
+    for case in HARNESS_CASES:
+        for check_name in model_harness.CHECKS:
+            marks = (
+                [pytest.mark.slow] if check_name == "jit_train_step" and case.name in seen else []
+            )
+            params.append(
+                pytest.param(case, check_name, marks=marks, id=f"{case.test_id}-{check_name}")
+            )
+        seen.add(case.name)
+    return params
+
+
+@pytest.mark.parametrize(("case", "check_name"), _harness_params())
 def test_harness(case, check_name, tmp_path):
     model_harness.CHECKS[check_name](case, tmp_path)
 
