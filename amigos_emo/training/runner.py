@@ -229,7 +229,8 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
         _write_preprocessing(builder, config, data, fold_dir)
     # Each fold seeds itself, so a fold resumed after earlier folds were reused from disk starts
     # from the same weights as in an uninterrupted run.
-    _seed_fold(config.seed * 1000 + fold.index)
+    fold_seed = config.seed * 1000 + fold.index
+    _seed_fold(fold_seed)
 
     # --- model (or the interrupted run's last checkpoint) ---------------------------------
     state_path = os.path.join(fold_dir, "state.json")
@@ -269,7 +270,7 @@ def run_fold(config, builder, fold, entry, fold_dir, policy, jit_compile, dist=N
                     reuse=dist is None or not dist.distributed,
                     # deferred variables outside --distribute only (plain build inside a strategy)
                     reseed=(
-                        (lambda: _seed_fold(config.seed * 1000 + fold.index))
+                        (lambda: _seed_fold(fold_seed))
                         if dist is None or not dist.distributed
                         else None
                     ),
