@@ -85,6 +85,20 @@ HARNESS_CASES = [
         },
         case_id="regression-and-4class",
     ),
+    # "representation": "raw+features": signal windows and the per-window feature vector
+    HarnessCase(
+        name="signal_fusion",
+        input_shapes={"bvp": (64, 1), "gsr": (8, 1), "features": (13,)},
+        build_kwargs={
+            "heads": {"stress": {"kind": "binary", "n_classes": None}},
+            "target_steps": 4,
+            "lstm_units": (4,),
+            "feature_units": (6, 5),
+            "fusion_units": (8,),
+            "window_norm": "levels",
+        },
+        case_id="signals-and-features",
+    ),
     HarnessCase(
         name="signal_fusion",
         input_shapes={"eeg": (16, 14), "ecg": (16, 2), "gsr": (16, 1)},

@@ -24,6 +24,7 @@ from amigos_emo.models.signal_fusion.signal_fusion_backbone import (
     SignalFusionBackbone,
     check_heads,
     check_input_shapes,
+    resolve_window_norm,
 )
 from amigos_emo.models.signal_fusion.signal_fusion_presets import DEFAULT_PRESET
 from amigos_emo.tuning.base_hypermodel import (
@@ -93,8 +94,14 @@ class SignalFusionHyperModel(RegistryHyperModel):
             "use_batch_norm", default=bool(seed["use_batch_norm"])
         )
         build_args["window_norm"] = hp.Choice(
-            "window_norm", list(WINDOW_NORMS), default=seed["window_norm"]
+            "window_norm",
+            list(WINDOW_NORMS),
+            default=resolve_window_norm(seed["window_norm"], self.input_shapes),
         )
+        if any(len(shape) == 1 for shape in self.input_shapes.values()):  # a feature vector
+            build_args["feature_units"] = layer_widths(
+                hp, "feature", seed["feature_units"], DENSE_WIDTHS, 1, 2
+            )
         if self.heads is not None:
             build_args["heads"] = self.heads
         compile_args = {

@@ -16,7 +16,10 @@ a strided front-end whose stride brings its signal to about ``target_steps`` ste
 of BVP at 64 Hz, 3,840 samples, and of EDA at 4 Hz, 240 samples, both end at 30-40 steps), stacked
 LSTMs run as one fused loop, and optional dense layers. The branch vectors are concatenated,
 batch-normalised, fused by ReLU dense layers with dropout, and read by one float32 head per
-label:
+label. An input of shape ``(n_features,)`` (the per-window physiological features the custom
+builder writes beside the signals with ``"representation": "raw+features"``) is a feature
+vector: its branch is ReLU dense layers (``feature_units``) with dropout, and its vector joins
+the concatenation like a signal branch's. The heads:
 
 - ``"classification"``: ``Dense(n_classes, softmax)``, ``(batch, n_classes)``;
 - ``"binary"``: ``Dense(1, sigmoid)``, ``(batch, 1)``;
@@ -47,15 +50,18 @@ from amigos_emo.models.signal_fusion.signal_fusion_presets import (
 HEAD_KINDS = ("classification", "binary", "regression")
 # ``window_norm``: "none" (the branch reads the normalised window as it is) or "levels"
 # (:class:`WindowStandardization`: the branch reads the window standardised over its own time
-# axis, with each channel's window mean and log std as constant channels beside it).
-WINDOW_NORMS = ("none", "levels")
+# axis, with each channel's window mean and log std as constant channels beside it) or "shape"
+# (the standardised window alone, without the levels). "auto" (the default preset's) resolves
+# to "shape" when a feature vector input carries the levels, else to "levels".
+WINDOW_NORMS = ("none", "levels", "shape")
 DEFAULT_HEAD_NAME = "label"
 # Per-branch arguments that ``branch_overrides`` may set for one signal.
 BRANCH_ARGUMENTS = ("front_end", "stride", "filter_taps", "n_filters", "lstm_units", "dense_units")
 
 
 def check_input_shapes(input_shapes, name="input_shapes"):
-    """``{signal: (n_times, n_chans)}`` with ints (``n_times`` may be ``None``), or a clear error."""
+    """``{signal: (n_times, n_chans)}`` with ints (``n_times`` may be ``None``), and at most
+    feature vectors ``{name: (n_features,)}`` beside them, or a clear error."""
     validate_type(input_shapes, Mapping, name)
     if not input_shapes:
         raise ValueError(
@@ -66,10 +72,14 @@ def check_input_shapes(input_shapes, name="input_shapes"):
     for signal, shape in input_shapes.items():
         validate_type(signal, str, f"{name} key")
         shape = tuple(shape)
+        if len(shape) == 1:  # a per-window feature vector (e.g. "features")
+            shapes[signal] = (check_count(shape[0], f"{name}[{signal!r}][0] (n_features)"),)
+            continue
         if len(shape) != 2:
             raise ValueError(
                 f"{name}[{signal!r}] must be (n_times, n_chans), time-major and without the "
-                f"batch axis. Received: {name}[{signal!r}]={shape!r}"
+                f"batch axis, or (n_features,) for a feature vector. "
+                f"Received: {name}[{signal!r}]={shape!r}"
             )
         n_times = check_count(shape[0], f"{name}[{signal!r}][0] (n_times)", allow_none=True)
         n_chans = check_count(shape[1], f"{name}[{signal!r}][1] (n_chans)")
@@ -113,6 +123,32 @@ def check_heads(heads, name="heads"):
     return checked
 
 
+def vector_branch_layers(name, units, dropout, regularizer):
+    """The branch of a feature-vector input ``name``: ReLU dense layers of ``units``, each with
+    dropout (the vector arrives standardised with the training subjects' statistics)."""
+    layers = []
+    for index, width in enumerate(units, start=1):
+        layers.append(
+            keras.layers.Dense(
+                width,
+                activation="relu",
+                kernel_regularizer=regularizer(),
+                name=f"{name}_dense_{index}",
+            )
+        )
+        if dropout > 0:
+            layers.append(keras.layers.Dropout(dropout, name=f"{name}_dropout_{index}"))
+    return layers
+
+
+def resolve_window_norm(window_norm, input_shapes):
+    """``window_norm`` with ``"auto"`` resolved for ``input_shapes`` (see :data:`WINDOW_NORMS`)."""
+    check_option(window_norm, (*WINDOW_NORMS, "auto"), "window_norm")
+    if window_norm != "auto":
+        return window_norm
+    return "shape" if any(len(shape) == 1 for shape in input_shapes.values()) else "levels"
+
+
 def auto_stride(n_times, target_steps):
     """Front-end stride that brings ``n_times`` samples to about ``target_steps`` steps."""
     if n_times is None:
@@ -126,7 +162,8 @@ class SignalFusionBackbone(keras.Model):
 
     Args:
         input_shapes: ``{signal: (n_times, n_chans)}`` per-example shapes (no batch axis); the
-            model's inputs, named by signal, in this order. ``n_times`` may be ``None`` only
+            model's inputs, named by signal, in this order; ``(n_features,)`` marks a
+            feature-vector input. ``n_times`` may be ``None`` only
             with an explicit ``stride``.
         heads: ``{head: {"kind": "classification" | "binary" | "regression", "n_classes":
             int | None}}``; the model's outputs, named by head.
@@ -152,7 +189,9 @@ class SignalFusionBackbone(keras.Model):
             beside it (:class:`~amigos_emo.models.signal_fusion.signal_fusion_branches.
             WindowStandardization`), so the branch sees shapes and rates (pulses,
             skin-conductance responses, motion) apart from a person's baseline level and gain,
-            and the levels stay available.
+            and the levels stay available; ``"shape"``: the standardised window alone, without
+            the levels (for a model whose feature vector carries the levels); ``"auto"``:
+            ``"shape"`` when an input is a feature vector, else ``"levels"``.
         fused_lstm: ``False`` (default): per-layer ``keras.layers.LSTM``; ``True``: one unrolled
             :class:`~amigos_emo.models.signal_fusion.signal_fusion_branches.StackedLSTM` per
             branch. Keras's layers are the default because they trace in a fraction of the time
@@ -161,6 +200,12 @@ class SignalFusionBackbone(keras.Model):
             later steps 33 against 52 ms, the first validation step 0.7 against 9.2 s and the
             inference trace 0.5 against 7.4 s; a leave-one-subject-out run pays the traces
             in every fold. Files saved with ``fused_lstm=True`` load as they were.
+        feature_units: widths of the ReLU dense layers (each followed by dropout) of a
+            feature-vector input's branch, e.g. the custom builder's ``features`` of
+            ``"representation": "raw+features"`` (heart rate, HRV, SCR rate, ...).
+        branch_dropout: probability that a branch's whole vector is zeroed for an example
+            during training (each branch on its own; none with a single input), so that no
+            one signal, or the feature vector, carries every decision.
         **kwargs: ``name``, ``trainable`` (forwarded to ``keras.Model``).
 
     Example:
@@ -190,6 +235,8 @@ class SignalFusionBackbone(keras.Model):
         use_batch_norm=True,
         fused_lstm=False,
         window_norm="none",
+        feature_units=(32,),
+        branch_dropout=0.0,
         **kwargs,
     ):
         input_shapes = check_input_shapes(input_shapes)
@@ -221,7 +268,10 @@ class SignalFusionBackbone(keras.Model):
         check_positive(l2, "l2", allow_zero=True)
         validate_type(use_batch_norm, bool, "use_batch_norm")
         validate_type(fused_lstm, bool, "fused_lstm")
-        check_option(window_norm, WINDOW_NORMS, "window_norm")
+        check_option(window_norm, (*WINDOW_NORMS, "auto"), "window_norm")
+        resolved_norm = resolve_window_norm(window_norm, input_shapes)
+        feature_units = check_units(feature_units, "feature_units")
+        branch_dropout = check_rate(branch_dropout, "branch_dropout")
         kwargs.setdefault("name", "signal_fusion")
 
         def regularizer():
@@ -232,7 +282,11 @@ class SignalFusionBackbone(keras.Model):
             signal: keras.Input(shape=shape, name=signal) for signal, shape in input_shapes.items()
         }
         branches = {}
-        for signal, (n_times, _) in input_shapes.items():
+        for signal, shape in input_shapes.items():
+            if len(shape) == 1:
+                branches[signal] = vector_branch_layers(signal, feature_units, dropout, regularizer)
+                continue
+            n_times = shape[0]
             arguments = {
                 "front_end": front_end,
                 "stride": stride,
@@ -257,13 +311,25 @@ class SignalFusionBackbone(keras.Model):
             )
         # the window's own standardisation runs first in each branch (window_norm="levels")
         standardise = {
-            signal: [WindowStandardization(name=f"{signal}_window_standardization")]
+            signal: [
+                WindowStandardization(
+                    keep_levels=resolved_norm == "levels", name=f"{signal}_window_standardization"
+                )
+            ]
             for signal in inputs
-            if window_norm == "levels"
+            if resolved_norm != "none" and len(input_shapes[signal]) == 2
         }
         concatenate = (
             keras.layers.Concatenate(axis=-1, name="fusion_concat") if len(inputs) > 1 else None
         )
+        # a whole branch vector dropped per example (the others must carry the decision)
+        if branch_dropout > 0 and concatenate is not None:
+            for signal in inputs:
+                branches[signal].append(
+                    keras.layers.Dropout(
+                        branch_dropout, noise_shape=(None, 1), name=f"{signal}_branch_dropout"
+                    )
+                )
         fusion = fusion_layers(fusion_units, dropout, regularizer, use_batch_norm)
         head_layers = {}
         for head, spec in heads.items():
@@ -309,6 +375,8 @@ class SignalFusionBackbone(keras.Model):
         self.use_batch_norm = use_batch_norm
         self.fused_lstm = fused_lstm
         self.window_norm = window_norm
+        self.feature_units = feature_units
+        self.branch_dropout = branch_dropout
 
     def get_config(self):
         return {
@@ -336,6 +404,8 @@ class SignalFusionBackbone(keras.Model):
             "use_batch_norm": self.use_batch_norm,
             "fused_lstm": self.fused_lstm,
             "window_norm": self.window_norm,
+            "feature_units": list(self.feature_units),
+            "branch_dropout": self.branch_dropout,
         }
 
     @classmethod
@@ -346,8 +416,9 @@ class SignalFusionBackbone(keras.Model):
             signal: {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
             for signal, values in overrides.items()
         }
-        for key in ("lstm_units", "dense_units", "fusion_units"):
-            config[key] = tuple(config[key])
+        for key in ("lstm_units", "dense_units", "fusion_units", "feature_units"):
+            if key in config:
+                config[key] = tuple(config[key])
         # every file written before the default became False recorded the fused loop it used
         config.setdefault("fused_lstm", True)
         return cls(**config)
@@ -369,6 +440,8 @@ _TUNABLE_ARGUMENTS = (
     "use_batch_norm",
     "fused_lstm",
     "window_norm",
+    "feature_units",
+    "branch_dropout",
     "name",
 )
 

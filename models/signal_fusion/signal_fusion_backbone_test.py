@@ -107,7 +107,11 @@ def test_config_round_trip_keeps_overrides():
     ("kwargs", "match"),
     [
         ({"input_shapes": {}}, "at least one signal input"),
-        ({"input_shapes": {"eeg": (64,)}}, r"input_shapes\['eeg'\] must be \(n_times, n_chans\)"),
+        (
+            {"input_shapes": {"eeg": (64, 4, 2)}},
+            r"input_shapes\['eeg'\] must be \(n_times, n_chans\)",
+        ),
+        ({"input_shapes": {"features": (0,)}}, r"input_shapes\['features'\]\[0\] \(n_features\)"),
         ({"heads": {"y": {"kind": "ordinal"}}}, "kind"),
         ({"heads": {"y": {"kind": "classification", "n_classes": 1}}}, "must be >= 2"),
         ({"heads": {"y": {"kind": "regression", "n_classes": 3}}}, "must be None for a regression"),
@@ -167,3 +171,48 @@ def test_keras_lstms_by_default_and_fused_files_keep_their_loop(tmp_path):
         np.asarray(fused(inputs, training=False)["label"]),
         atol=1e-6,
     )
+
+
+def test_feature_vector_branch_and_branch_dropout():
+    shapes = {"bvp": (64, 1), "gsr": (8, 1), "features": (5,)}
+    heads = {"stress": {"kind": "binary", "n_classes": None}}
+    model = build_model(
+        "signal_fusion",
+        shapes,
+        heads=heads,
+        target_steps=4,
+        lstm_units=(3,),
+        feature_units=(4, 2),
+        window_norm="shape",
+        branch_dropout=0.5,
+        dropout=0.0,
+        use_batch_norm=False,
+    )
+    names = [layer.name for layer in model.layers]
+    assert {"features_dense_1", "features_dense_2", "features_branch_dropout"} <= set(names)
+    assert "features_window_standardization" not in names
+    assert model.get_layer("bvp_window_standardization").keep_levels is False
+    concat = model.get_layer("fusion_concat")
+    assert concat.output.shape == (None, 3 + 3 + 2)
+    probe = keras.Model(model.inputs, concat.output)
+    x = {
+        k: np.random.default_rng(1).standard_normal((256, *v)).astype("float32")
+        for k, v in shapes.items()
+    }
+    # inference keeps every branch; training zeroes whole branch vectors (about half of them)
+    # and scales the kept ones by 1 / (1 - 0.5)
+    inferred = np.asarray(probe(x, training=False))
+    np.testing.assert_array_equal(inferred, np.asarray(probe(x)))
+    trained = np.asarray(probe(x, training=True))
+    for lo, hi in ((0, 3), (3, 6), (6, 8)):
+        dropped = np.all(trained[:, lo:hi] == 0, axis=1)
+        np.testing.assert_allclose(
+            trained[~dropped, lo:hi], 2 * inferred[~dropped, lo:hi], rtol=1e-5, atol=1e-6
+        )
+        live = np.any(inferred[:, lo:hi] != 0, axis=1)
+        assert 0.3 < dropped[live].mean() < 0.7
+    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
+    assert again.get_config()["branch_dropout"] == 0.5 and again.get_config()["feature_units"] == [
+        4,
+        2,
+    ]

@@ -191,35 +191,40 @@ class WindowStandardization(keras.layers.Layer):
     Args:
         epsilon: added to the variance (the input is already normalised to about unit variance
             by the training statistics, so a flat window gives ``log std`` about -6.9).
+        keep_levels: append the levels (default); ``False``: the standardised channels only
+            (the shape of the window, for a model that reads levels elsewhere).
         **kwargs: ``name``, ``dtype`` (forwarded to ``keras.layers.Layer``).
 
     Input: ``(batch, n_times, n_chans)``. Output: ``(batch, n_times, 3 * n_chans)``: the
     standardised channels, then each channel's window mean, then its log std (both constant
-    over time).
+    over time); ``(batch, n_times, n_chans)`` without the levels.
     """
 
-    def __init__(self, epsilon=1e-6, **kwargs):
+    def __init__(self, epsilon=1e-6, keep_levels=True, **kwargs):
         super().__init__(**kwargs)
         validate_type(epsilon, "numeric", "epsilon")
         check_positive(epsilon, "epsilon")
+        validate_type(keep_levels, bool, "keep_levels")
         self.epsilon = float(epsilon)
+        self.keep_levels = keep_levels
 
     def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], 3 * input_shape[-1])
+        return (*input_shape[:-1], (3 if self.keep_levels else 1) * input_shape[-1])
 
     def call(self, inputs):
         x = ops.cast(inputs, "float32")
         mean = ops.mean(x, axis=1, keepdims=True)
         variance = ops.mean(ops.square(x - mean), axis=1, keepdims=True) + self.epsilon
-        ones = ops.ones_like(x)
-        outputs = ops.concatenate(
-            [(x - mean) * ops.rsqrt(variance), ones * mean, ones * (0.5 * ops.log(variance))],
-            axis=-1,
-        )
+        outputs = (x - mean) * ops.rsqrt(variance)
+        if self.keep_levels:
+            ones = ops.ones_like(x)
+            outputs = ops.concatenate(
+                [outputs, ones * mean, ones * (0.5 * ops.log(variance))], axis=-1
+            )
         return ops.cast(outputs, self.compute_dtype)
 
     def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
+        return {**super().get_config(), "epsilon": self.epsilon, "keep_levels": self.keep_levels}
 
 
 def branch_layers(

@@ -158,7 +158,11 @@ def test_window_standardization_against_a_per_window_loop():
     kept = [0, 2, 3, 4]
     np.testing.assert_allclose(again[kept, :, :3], out[kept, :, :3], rtol=1e-3, atol=1e-3)
     clone = WindowStandardization.from_config(WindowStandardization(epsilon=0.5).get_config())
-    assert clone.epsilon == 0.5
+    assert clone.epsilon == 0.5 and clone.keep_levels
+    shape_only = WindowStandardization(epsilon=1e-6, keep_levels=False)
+    assert WindowStandardization.from_config(shape_only.get_config()).keep_levels is False
+    np.testing.assert_array_equal(np.asarray(shape_only(x)), out[:, :, :3])
+    assert shape_only.compute_output_shape((None, 40, 3)) == (None, 40, 3)
     with pytest.raises(ValueError, match="epsilon"):
         WindowStandardization(epsilon=0.0)
 

@@ -2,7 +2,10 @@
 
 - ``small`` (the default): for wearables and 2 CPU cores. Each window's channels are first
   standardised over the window, with their window mean and log std as extra channels
-  (``window_norm="levels"``: people differ in level and gain more than conditions move them).
+  (``window_norm="auto"``, which is ``"levels"`` for signals alone: people differ in level and
+  gain more than conditions move them). Beside a feature vector (``"representation":
+  "raw+features"``) the signal branches read the standardised shape alone (``"shape"``: the
+  features carry the levels) and the vector goes through one 64-unit ReLU layer.
   Every signal is then brought to about 32 steps by an 8-filter, 16-tap strided filter bank
   with ReLU and averaging (a band-power envelope), one 16-unit LSTM per branch, a 32-unit
   fusion layer. For the E4-like study inputs
@@ -34,7 +37,8 @@ SIGNAL_FUSION_PRESETS = {
         "dropout": 0.1,
         "l2": 1e-4,
         "use_batch_norm": True,
-        "window_norm": "levels",
+        "window_norm": "auto",
+        "feature_units": (64,),
     },
     "amigos": {
         "stride": 4,
