@@ -11,9 +11,10 @@ corpus defaults: a model without ``preprocessing.json`` is an error that says so
 The recording (EDF, CSV or NPZ; :mod:`amigos_emo.io.recordings`, the reader the ``custom`` builder
 uses too) is matched to the model's signals by channel name (case, spaces and ``EEG``/``ECG``
 prefixes ignored), each type is resampled to the model's rate, checked for NaN/inf, and cut into
-windows exactly like the builder cut the training data. For ``"representation": "features"`` of
-the ``custom`` builder the per-window features are computed by the same function the builder uses
-(:func:`amigos_emo.signal.physio.window_features`); other feature representations are refused.
+windows exactly like the builder cut the training data. For ``"representation": "features"`` and
+``"raw+features"`` of the ``custom`` builder the per-window features are computed by the same
+function the builder uses (:func:`amigos_emo.signal.physio.window_features`); other feature
+representations are refused.
 
 Example::
 
@@ -46,6 +47,8 @@ from amigos_emo.io.integrity import finite_float32
 from amigos_emo.training.modeling import UnsafeModelError
 
 FEATURE_FUNCTION = "amigos_emo.signal.physio.window_features"
+# Representations whose feature vector predict computes with FEATURE_FUNCTION.
+FEATURE_REPRESENTATIONS = ("features", "raw+features")
 
 
 class ModelLoadError(UnsafeModelError):
@@ -221,20 +224,26 @@ def read_model_spec(model_path):
 # --- Recording -> model inputs ----------------------------------------------------------------
 
 
-def _signal_inputs(model, spec):
-    """The spec's signals that are model inputs; an error for a model input the spec lacks."""
-    missing = [name for name in model.input_shapes if name not in spec.signals]
+def _signal_inputs(model, spec, besides=()):
+    """The spec's signals that are model inputs; an error for a model input the spec lacks
+    (apart from the inputs in ``besides``, e.g. the feature vector of "raw+features")."""
+    missing = [
+        name for name in model.input_shapes if name not in spec.signals and name not in besides
+    ]
     if missing:
         raise ValueError(
             f"Model {model.path} has input(s) {', '.join(missing)} that preprocessing.json does not describe "
             f"(it lists signals {', '.join(spec.signals) or 'none'})."
         )
-    return {name: spec.signals[name] for name in model.input_shapes}
+    return {name: spec.signals[name] for name in model.input_shapes if name not in besides}
 
 
 def _feature_settings(spec):
     settings = (spec.extra or {}).get("features") or {}
-    if spec.representation != "features" or settings.get("function") != FEATURE_FUNCTION:
+    if (
+        spec.representation not in FEATURE_REPRESENTATIONS
+        or settings.get("function") != FEATURE_FUNCTION
+    ):
         raise ValueError(
             f"The model was trained on representation {spec.representation!r} of {spec.dataset}; predict "
             "computes raw signal windows and the custom builder's 'features' only. Build that representation "
@@ -268,9 +277,12 @@ def prepare_inputs(model, spec, recording, step_s=None):
         raise ValueError(f"step_s must be > 0. Received: step_s={step_s}")
     if spec.representation == "raw":
         signals = _signal_inputs(model, spec)
-    else:
+    else:  # the features need every signal the builder read
         settings = _feature_settings(spec)
         signals = dict(spec.signals)
+        input_name = settings.get("input", "features")
+        if spec.representation == "raw+features":
+            _signal_inputs(model, spec, besides=(input_name,))
     wanted = {name: list(s.channels) for name, s in signals.items()}
     rates = {name: s.sfreq_hz for name, s in signals.items()}
     data = recordings.signals_at(
@@ -286,9 +298,11 @@ def prepare_inputs(model, spec, recording, step_s=None):
             f"{recording.path} is {duration:.2f} s long; one window needs {baseline_s:g} s of baseline + "
             f"{spec.window_s:g} s."
         )
-    if spec.representation == "raw":
-        inputs = {}
+    inputs = {}
+    if spec.representation != "features":
         for name, signal in signals.items():
+            if name not in model.input_shapes:
+                continue
             x = windows[name]
             if signal.layout == "channels_time":
                 x = np.swapaxes(x, 1, 2)
@@ -299,9 +313,9 @@ def prepare_inputs(model, spec, recording, step_s=None):
                     f"{expected}: the spec does not belong to this model."
                 )
             inputs[name] = finite_float32(x, recording.path, field="windows", modality=name)
+    if spec.representation == "raw":
         return inputs, starts_s, np.ones(len(starts_s), bool)
     names = list(settings.get("names") or [])
-    input_name = settings.get("input", "features")
     values = window_features(data, rates, starts_s, spec.window_s, wanted)
     if names and values.shape[1] != len(names):
         raise ValueError(
@@ -323,7 +337,9 @@ def prepare_inputs(model, spec, recording, step_s=None):
             int((~valid).sum()),
             len(valid),
         )
-    return {input_name: values[valid]}, starts_s, valid
+    inputs = {name: x[valid] for name, x in inputs.items()}
+    inputs[input_name] = values[valid]
+    return inputs, starts_s, valid
 
 
 def predict_recording(model, recording, spec=None, step_s=None, batch_size=256):

@@ -14,8 +14,10 @@ Schema of ``preprocessing.json`` (all times in seconds, rates in Hz)::
       "dataset": "amigos/synthetic",            # --dataset NAME/CONFIG that trained it
       "builder_version": "1.1.0",
       "representation": "raw",                 # "raw": model inputs are windows of signals;
-                                               # anything else names a feature config whose
-                                               # features ``predict`` must compute the same way
+                                               # "raw+features": those and the feature vector
+                                               # of each window (custom builder); anything else
+                                               # names a feature config whose features
+                                               # ``predict`` must compute the same way
       "window_s": 4.0, "step_s": 4.0,
       "signals": {                             # one entry per model input fed from a signal
         "eeg": {"type": "eeg", "channels": ["AF3", ...], "sfreq_hz": 128.0, "unit": "uV",

@@ -176,11 +176,15 @@ def majority_class(values):
 
 def model_inputs(entry, builder):
     """The dataset features a model consumes: its registered inputs, or, for a model that takes
-    any signal set (``inputs=None``), every signal the builder's preprocessing spec describes."""
+    any signal set (``inputs=None``), every signal the builder's preprocessing spec describes
+    (and, for ``"representation": "raw+features"``, the feature vector written beside them)."""
     if entry.inputs:
         return tuple(entry.inputs)
     spec_of = getattr(builder, "preprocessing_spec", None)
-    signals = tuple(spec_of().signals) if spec_of is not None else ()
+    spec = spec_of() if spec_of is not None else None
+    signals = tuple(spec.signals) if spec is not None else ()
+    if signals and spec.representation == "raw+features":
+        signals += ((spec.extra or {}).get("features", {}).get("input", "features"),)
     if not signals:
         raise ValueError(
             f"Model {entry.name!r} reads every signal of the dataset, but {builder.info.full_name} describes no "

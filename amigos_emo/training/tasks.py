@@ -68,7 +68,8 @@ def target_specs(entry, features, dataset_name=None, sources=None, inputs=None):
         if dataset_name == "custom":
             hint = (
                 "Your own data provides one feature per signal type you declared (and `features` with "
-                '"representation": "features"); leave out --model for the any-signal default '
+                '"representation": "features" or "raw+features"); leave out --model for the '
+                "any-signal default "
                 "(signal_fusion), or pick a model whose inputs you have."
             )
         else:

@@ -127,15 +127,17 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     """The user's own recordings, described by ``amigos_emo_dataset.json`` (see README.md)."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.1.0")
+    VERSION = tfds.core.Version("1.2.0")
     RELEASE_NOTES = {
         "1.0.0": "Initial release: EDF, CSV and NPZ recordings, windowed.",
         "1.1.0": "Native per-channel rates, one file per modality, bvp/acc types, time-aligned windows, "
         '"representation": "features", paths kept inside the study folder, NaN trials are errors.',
+        "1.2.0": '"representation": "raw+features": the signal windows and their feature vector together.',
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
-    # Any signal set: one branch per signal feature (models/signal_fusion). For
-    # ``"representation": "features"`` a feature-vector model (e.g. gru_classifier) fits.
+    # Any signal set: one branch per signal feature (models/signal_fusion), and one for the
+    # ``features`` vector of "raw+features". For ``"representation": "features"`` a
+    # feature-vector model (e.g. gru_classifier, logreg) fits.
     DEFAULT_MODEL = "signal_fusion"
 
     @property
@@ -155,9 +157,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     def normalisation_axes(self):
         """Per-example axes the trainer pools for each input: every signal window
         ``(n_times, n_chans)`` per channel, the ``features`` vector per feature."""
-        if self.spec.representation == "features":
-            return {"features": FEATURE_VECTOR_AXES}
-        return {kind: SIGNAL_AXES for kind in self.spec.types}
+        axes = {kind: SIGNAL_AXES for kind in self.spec.types} if self.spec.writes_signals else {}
+        if self.spec.writes_features:
+            axes["features"] = FEATURE_VECTOR_AXES
+        return axes
 
     def preprocessing_spec(self):
         """How a recording becomes this dataset's examples (:mod:`amigos_emo.preprocessing_spec`).
@@ -179,7 +182,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             for kind in spec.types
         }
         extra = {"json": spec.path.name}
-        if spec.representation == "features":
+        if spec.writes_features:
             extra["features"] = {
                 "input": "features",
                 "function": "amigos_emo.signal.physio.window_features",
@@ -201,17 +204,16 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         spec = self.spec
         features = index_features()
         metadata = {"representation": spec.representation}
-        if spec.representation == "features":
-            names = spec.feature_names()
-            features["features"] = tfds.features.Tensor(shape=(len(names),), dtype=np.float32)
-            metadata["feature_names"] = names
-            first = "features"
-        else:
+        if spec.writes_signals:
             for kind in spec.types:
                 features[kind] = tfds.features.Tensor(
                     shape=(spec.window_samples(kind), len(spec.channels_of(kind))), dtype=np.float32
                 )
-            first = spec.types[0]
+        if spec.writes_features:
+            names = spec.feature_names()
+            features["features"] = tfds.features.Tensor(shape=(len(names),), dtype=np.float32)
+            metadata["feature_names"] = names
+        first = spec.types[0] if spec.writes_signals else "features"
         for column in spec.label_columns:
             if column.categorical:
                 features[column.name] = tfds.features.ClassLabel(names=column.classes)
@@ -298,32 +300,25 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                 )
             if spec.label is not None:
                 common["label"] = row[spec.label]
-            if spec.representation == "features":
+            finite = np.ones(count, bool)
+            vectors = {}
+            if spec.writes_features:
                 values = window_features(
                     signals, spec.sfreq, starts_s, spec.window_s, spec.channels_by_type
                 )
                 with np.errstate(over="ignore", invalid="ignore"):
-                    values = values.astype(np.float32)
-                finite = np.all(np.isfinite(values), axis=1)
+                    vectors["features"] = values.astype(np.float32)
+                finite = np.all(np.isfinite(vectors["features"]), axis=1)
                 dropped_windows += int((~finite).sum())
-                for window_index in np.flatnonzero(finite):
-                    yield (
-                        f"{subject:03d}_{session:02d}_{trial:03d}_{window_index:05d}",
-                        {
-                            **common,
-                            "window_index": int(window_index),
-                            "features": values[window_index],
-                        },
-                    )
-                continue
-            windows = {kind: w.astype(np.float32) for kind, w in windows.items()}
-            for window_index in range(count):
+            if spec.writes_signals:
+                vectors.update({kind: w.astype(np.float32) for kind, w in windows.items()})
+            for window_index in np.flatnonzero(finite):
                 yield (
                     f"{subject:03d}_{session:02d}_{trial:03d}_{window_index:05d}",
                     {
                         **common,
-                        "window_index": window_index,
-                        **{kind: w[window_index] for kind, w in windows.items()},
+                        "window_index": int(window_index),
+                        **{key: v[window_index] for key, v in vectors.items()},
                     },
                 )
         skips.report()

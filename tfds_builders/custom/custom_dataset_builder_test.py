@@ -329,7 +329,7 @@ def wearable_study(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("wearable")
     write_synthetic_wearable_study(
-        folder, n_subjects=2, seed=1, trial_s=30.0, window_s=10.0, step_s=5.0
+        folder, n_subjects=2, seed=1, trial_s=30.0, window_s=10.0, step_s=5.0, representation="raw"
     )
     return folder
 
@@ -383,10 +383,10 @@ def test_one_csv_per_modality_with_resampling_equals_npz(tmp_path):
     from amigos_emo.synthetic import write_synthetic_wearable_study
 
     write_synthetic_wearable_study(
-        tmp_path / "csv", n_subjects=1, seed=2, trial_s=20.0, layout="csv"
+        tmp_path / "csv", n_subjects=1, seed=2, trial_s=20.0, layout="csv", representation="raw"
     )
     write_synthetic_wearable_study(
-        tmp_path / "npz", n_subjects=1, seed=2, trial_s=20.0, layout="npz"
+        tmp_path / "npz", n_subjects=1, seed=2, trial_s=20.0, layout="npz", representation="raw"
     )
     for folder in (tmp_path / "csv", tmp_path / "npz"):  # BVP resampled 64 -> 32 Hz
         _edit_json(folder, sfreq={"bvp": 32, "gsr": 4, "temperature": 4, "acc": 32}, resample=True)
@@ -485,6 +485,55 @@ def test_predict_raw_inputs_equal_builder_examples(wearable_study, tmp_path):
     assert len(starts_s) == len(examples) == 5
     for kind in shapes:
         np.testing.assert_array_equal(inputs[kind], np.stack([e[kind] for e in examples]))
+
+
+def test_raw_and_features_together_equal_each_representation(wearable_study, tmp_path):
+    from amigos_emo.io import recordings
+    from amigos_emo.models.registry import get_model_entry
+    from amigos_emo.predict import TrainedModel, prepare_inputs
+    from amigos_emo.training.fold_data import model_inputs
+
+    built = {}
+    for representation in ("raw", "features", "raw+features"):
+        folder = tmp_path / representation.replace("+", "_")
+        shutil.copytree(wearable_study, folder)
+        _edit_json(folder, representation=representation, name=f"w_{folder.name}")
+        built[representation] = build(
+            Builder,
+            tmp_path / f"data_{folder.name}",
+            config=CustomConfig.from_json(folder / "amigos_emo_dataset.json"),
+        )
+    both = built["raw+features"]
+    kinds = ("bvp", "gsr", "temperature", "acc")
+    assert set(both.info.features) >= {*kinds, "features", "label"}
+    assert both.info.metadata["feature_names"] == built["features"].info.metadata["feature_names"]
+    assert both.normalisation_axes() == {
+        **built["raw"].normalisation_axes(),
+        **built["features"].normalisation_axes(),
+    }
+    raw, features, together = (
+        _examples(built[r], "subject_02") for r in ("raw", "features", "raw+features")
+    )
+    assert len(raw) == len(features) == len(together) == 15
+    for a, b, c in zip(raw, features, together, strict=True):
+        assert a["window_index"] == c["window_index"] and a["trial_id"] == c["trial_id"]
+        for kind in kinds:
+            np.testing.assert_array_equal(c[kind], a[kind])
+        np.testing.assert_array_equal(c["features"], b["features"])
+    # signal_fusion reads every signal and the feature vector; predict computes both.
+    spec = both.preprocessing_spec()
+    assert spec.representation == "raw+features"
+    assert model_inputs(get_model_entry("signal_fusion"), both) == (*kinds, "features")
+    shapes = {k: tuple(both.info.features[k].shape) for k in (*kinds, "features")}
+    model = TrainedModel(path="m.keras", name="m", input_shapes=shapes, output_names=("label",))
+    folder = tmp_path / "raw_features"
+    inputs, starts_s, valid = prepare_inputs(
+        model, spec, recordings.read_recording(folder / "S02" / "S02_trial1.npz")
+    )
+    trial = [e for e in together if e["trial_id"] == 1]
+    assert valid.all() and len(starts_s) == len(trial) == 5
+    for key in shapes:
+        np.testing.assert_allclose(inputs[key], np.stack([e[key] for e in trial]), rtol=1e-6)
 
 
 def test_paths_must_stay_inside_the_study_folder(tmp_path):

@@ -49,7 +49,9 @@ DEFAULT_UNITS = {
     "temperature": "degC",
     "misc": None,
 }
-REPRESENTATIONS = ("raw", "features")
+# "raw": a window of every signal type; "features": the per-window feature vector instead;
+# "raw+features": both (the signals and the ``features`` vector of the same window).
+REPRESENTATIONS = ("raw", "features", "raw+features")
 FORMATS = {".edf": "edf", ".csv": "csv", ".npz": "npz"}
 ID_FIELDS = ("subject", "session", "trial")
 RESERVED_FEATURES = frozenset(
@@ -109,7 +111,8 @@ class DatasetSpec:
             for a single file).
         file_formats: ``{key: format}``.
         native_sfreq: ``{channel name: Hz}``, the rate of each channel in its file.
-        representation: ``"raw"`` (windows of signals) or ``"features"`` (per-window features).
+        representation: ``"raw"`` (windows of signals), ``"features"`` (per-window features)
+            or ``"raw+features"`` (both).
         units: ``{type: unit}``.
         allow_paths_outside: paths may resolve outside the JSON's folder.
         skip_nonfinite_trials: skip (and count) trials with NaN/inf samples instead of failing.
@@ -170,6 +173,16 @@ class DatasetSpec:
         return tuple(name for name, channel_kind in self.channels if channel_kind == kind)
 
     @property
+    def writes_signals(self):
+        """The examples hold a window of every signal type (``raw``, ``raw+features``)."""
+        return self.representation != "features"
+
+    @property
+    def writes_features(self):
+        """The examples hold the per-window ``features`` vector (``features``, ``raw+features``)."""
+        return self.representation != "raw"
+
+    @property
     def channels_by_type(self):
         """``{type: [channel names]}`` in the JSON's order."""
         return {kind: list(self.channels_of(kind)) for kind in self.types}
@@ -180,7 +193,7 @@ class DatasetSpec:
         return self.path.parent
 
     def feature_names(self):
-        """Names of the ``features`` vector (``representation: "features"``)."""
+        """Names of the ``features`` vector (``"features"`` and ``"raw+features"``)."""
         from amigos_emo.signal.physio import window_feature_names
 
         return window_feature_names(self.channels_by_type)
@@ -613,7 +626,7 @@ def load_spec(path):
         )
     units = {kind: units_raw.get(kind, DEFAULT_UNITS.get(kind)) for kind in types}
 
-    if representation == "features" and "eeg" in types:
+    if representation != "raw" and "eeg" in types:
         from amigos_emo.signal.spectral import band_matrix
 
         try:
