@@ -10,7 +10,8 @@ export, ready for ``python -m amigos_emo.train --dataset custom --manual-dir FOL
 - ``labels.csv`` with ``subject, trial, condition, stress`` (``baseline`` / ``stress`` /
   ``amusement``; ``stress`` is ``yes`` for the stress condition, else ``no``);
 - ``amigos_emo_dataset.json`` describing it (per-channel native rates, 3-class ``condition`` as
-  the label), ``amigos_emo_dataset_features.json`` (the same study with
+  the label, ``"representation": "raw+features"`` unless asked otherwise: the signals and their
+  per-window features), ``amigos_emo_dataset_features.json`` (the same study with
   ``"representation": "features"``), and ``SYNTHETIC_README.txt``.
 
 Effects, per condition relative to baseline (amusement is half-way on heart rate and EDA):
@@ -151,6 +152,7 @@ def write_synthetic_wearable_study(
     layout="npz",
     window_s=10.0,
     step_s=None,
+    representation="raw+features",
 ):
     """Write a SYNTHETIC multi-rate wearable stress study (module docstring) into ``folder``.
 
@@ -164,6 +166,9 @@ def write_synthetic_wearable_study(
         layout: ``"npz"`` (one file per trial, an array per modality) or ``"csv"`` (one file per
             modality per trial, each with a ``time`` column).
         window_s, step_s: the windowing written into the JSON.
+        representation: the main JSON's ``"representation"``: ``"raw+features"`` (the signals and
+            their per-window features, what the package recommends for wearables), ``"raw"`` or
+            ``"features"``.
 
     Returns:
         the path of ``amigos_emo_dataset.json``.
@@ -182,6 +187,11 @@ def write_synthetic_wearable_study(
     check_positive(window_s, "window_s")
     if layout not in ("npz", "csv"):
         raise ValueError(f"layout must be 'npz' or 'csv'. Received: layout={layout!r}")
+    if representation not in ("raw", "features", "raw+features"):
+        raise ValueError(
+            "representation must be 'raw', 'features' or 'raw+features'. "
+            f"Received: representation={representation!r}"
+        )
     if window_s > trial_s:
         raise ValueError(
             f"window_s must not exceed trial_s. Received: window_s={window_s}, trial_s={trial_s}"
@@ -280,6 +290,7 @@ def write_synthetic_wearable_study(
         "label": "condition",
         "window_s": float(window_s),
         "step_s": float(step_s if step_s is not None else window_s),
+        "representation": representation,
     }
     path = folder / "amigos_emo_dataset.json"
     path.write_text(json.dumps(description, indent=2))

@@ -101,12 +101,34 @@ class CommonConfig:
             resolved = f"custom/{study.name}"
             if study.representation == "features":  # per-window feature vectors: a feature model
                 default_model = "gru_classifier"
+            elif study.representation == "raw" and self.model is None:
+                _suggest_features(study)
         self.dataset = resolved
         if self.model is None:
             if default_model is None:
                 name = datasets.split_dataset_name(resolved)[0]
                 raise ValueError(f"Dataset {name!r} has no default model; pass --model.")
             self.model = default_model
+
+
+# Signal types whose per-window features (heart rate, EDA, breathing) need beats or responses
+# inside a window, and the shortest window that holds several of them.
+_PHYSIOLOGY_TYPES = ("ecg", "bvp", "ppg", "gsr", "resp")
+_FEATURE_WINDOW_S = 5.0
+
+
+def _suggest_features(study):
+    """Say once that ``"raw+features"`` exists, for a physiological study trained on signals only."""
+    from amigos_emo._logging import logger
+
+    if study.window_s >= _FEATURE_WINDOW_S and set(study.types) & set(_PHYSIOLOGY_TYPES):
+        logger.info(
+            '%s has "representation": "raw"; "raw+features" also writes per-window heart rate, HRV, '
+            "EDA and motion features, which the default model reads beside the signals (on the "
+            "synthetic wearable study it lifted LOSO balanced accuracy from 0.450 to 0.483 on 3 classes "
+            "and from 0.601 to 0.658 on stress; tfds_builders/custom/README.md section 6).",
+            study.path,
+        )
 
 
 @dataclasses.dataclass

@@ -30,6 +30,9 @@ def test_layout_rates_and_labels(study):
     folder, path = study
     spec = custom_spec.load_spec(path)
     assert spec.types == ("bvp", "gsr", "temperature", "acc")
+    assert spec.representation == "raw+features"
+    features = custom_spec.load_spec(folder / wearable.FEATURES_JSON_NAME)
+    assert features.representation == "features" and features.types == spec.types
     assert spec.native_sfreq == {
         "BVP": 64.0,
         "EDA": 4.0,
@@ -67,6 +70,8 @@ def test_same_seed_same_files(tmp_path):
         write_synthetic_wearable_study(tmp_path / "c", n_subjects=0)
     with pytest.raises(ValueError, match="layout must be 'npz' or 'csv'"):
         write_synthetic_wearable_study(tmp_path / "c", layout="edf")
+    with pytest.raises(ValueError, match="representation must be 'raw', 'features' or"):
+        write_synthetic_wearable_study(tmp_path / "c", representation="both")
 
 
 def test_stress_effects_and_individual_differences(study):

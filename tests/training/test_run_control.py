@@ -125,6 +125,30 @@ def test_the_real_corpus_name_means_the_real_corpus():
     assert bare.dataset == "amigos/synthetic"
 
 
+def test_custom_study_defaults_and_the_raw_features_hint(tmp_path, caplog):
+    import logging
+
+    from amigos_emo.synthetic import write_synthetic_wearable_study
+
+    found = {}
+    for representation in ("raw", "features", "raw+features"):
+        folder = tmp_path / representation.replace("+", "_")
+        write_synthetic_wearable_study(
+            folder, n_subjects=1, trial_s=20.0, representation=representation
+        )
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="amigos_emo"):
+            config = RunConfig(dataset="custom", manual_dir=os.fspath(folder))
+            config.resolve_defaults()
+        hinted = any('"raw+features" also writes' in r.getMessage() for r in caplog.records)
+        found[representation] = (config.dataset, config.model, hinted)
+    assert found == {
+        "raw": ("custom/synthetic_wearable", "signal_fusion", True),
+        "features": ("custom/synthetic_wearable", "gru_classifier", False),
+        "raw+features": ("custom/synthetic_wearable", "signal_fusion", False),
+    }
+
+
 def test_early_stopping_rule():
     from amigos_emo.training import runner
 

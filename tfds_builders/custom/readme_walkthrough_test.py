@@ -48,10 +48,11 @@ def test_readme_walkthrough_end_to_end(tmp_path, monkeypatch, capsys):
     commands, _ = _walkthrough()
     assert [c[2] for c in commands] == [
         "amigos_emo.train",
-        "amigos_emo.train",
         "amigos_emo.evaluate",
         "amigos_emo.predict",
+        "amigos_emo.train",
     ]
+    assert "--model" not in commands[0]  # the default model for the study
     monkeypatch.chdir(tmp_path)
     write_synthetic_wearable_study("my_wearable_study", n_subjects=4, seed=0, trial_s=30.0)
     data_dir = os.fspath(tmp_path / "tfds")
@@ -60,7 +61,7 @@ def test_readme_walkthrough_end_to_end(tmp_path, monkeypatch, capsys):
     for command in commands:
         module, argv = command[2], command[3:]
         if module == "amigos_emo.train":
-            model = argv[argv.index("--model") + 1]
+            model = argv[argv.index("--model") + 1] if "--model" in argv else "signal_fusion"
             if model not in registered:
                 print(
                     f"SKIPPED (model {model!r} not registered in this checkout): {shlex.join(command)}"
@@ -70,8 +71,11 @@ def test_readme_walkthrough_end_to_end(tmp_path, monkeypatch, capsys):
                 [*argv, "--epochs", "1", "--data-dir", data_dir, "--verbose", "0", "--no-export"]
             )
             assert code in (0, None)
-            fold = pathlib.Path(argv[argv.index("--output-dir") + 1]) / "fold_00"
-            assert (fold / "best.keras").exists()
+            run = pathlib.Path(argv[argv.index("--output-dir") + 1])
+            fold = run / "fold_00"
+            assert (fold / "best.keras").exists() or (fold / "model.skops").exists()
+            config = json.loads((run / "config.json").read_text())
+            assert config["model"]["name"] == model
             if not (fold / preprocessing_spec.FILE_NAME).exists():  # until the runner writes it
                 manual = argv[argv.index("--manual-dir") + 1]
                 builder, _ = datasets.get_builder("custom", data_dir=data_dir, manual_dir=manual)
@@ -82,6 +86,8 @@ def test_readme_walkthrough_end_to_end(tmp_path, monkeypatch, capsys):
             assert scores["split"] == "subject_01" and scores["n_examples"] == 3 * 3
         else:
             assert predict.main(argv) == 0
+            spec = preprocessing_spec.read(argv[argv.index("--model") + 1])
+            assert spec.representation == "raw+features"
             table = np.genfromtxt("predictions.csv", delimiter=",", names=True)
             np.testing.assert_allclose(table["start_s"], [0.0, 10.0, 20.0])
             probabilities = np.stack([table[f"label_{i}"] for i in range(3)], axis=1)
