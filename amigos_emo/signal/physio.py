@@ -104,7 +104,8 @@ def gsr_features(gsr, sfreq, min_duration_s=10.0, method="neurokit"):
 
     Returns:
         dict of floats: ``tonic_mean`` (mean of ``EDA_Tonic``), ``phasic_std`` (standard
-        deviation of ``EDA_Phasic``), ``scr_count`` (number of SCR peaks), ``scr_rate_per_min``
+        deviation of ``EDA_Phasic``), ``scr_count`` (number of SCR peaks of at least
+        :data:`SCR_MIN_AMPLITUDE_US`, as in :func:`eda_window_features`), ``scr_rate_per_min``
         (``scr_count`` per minute of trace) and ``scr_amplitude_mean`` (mean SCR amplitude,
         peak minus onset; 0.0 when there is no SCR, so the feature vector stays finite).
 
@@ -117,8 +118,8 @@ def gsr_features(gsr, sfreq, min_duration_s=10.0, method="neurokit"):
     sampling_rate = int(round(sfreq)) if float(sfreq).is_integer() else sfreq
     signals, info = nk.eda_process(gsr, sampling_rate=sampling_rate, method=method)
     amplitudes = np.asarray(info.get("SCR_Amplitude", []), dtype=np.float64)
-    amplitudes = amplitudes[np.isfinite(amplitudes)]
-    scr_count = int(np.asarray(info.get("SCR_Peaks", [])).size)
+    amplitudes = amplitudes[np.isfinite(amplitudes) & (amplitudes >= SCR_MIN_AMPLITUDE_US)]
+    scr_count = int(amplitudes.size)
     return {
         "tonic_mean": float(signals["EDA_Tonic"].mean()),
         "phasic_std": float(signals["EDA_Phasic"].std()),
@@ -137,6 +138,9 @@ def gsr_features(gsr, sfreq, min_duration_s=10.0, method="neurokit"):
 # what to do with such windows (the custom builder drops and counts them; predict reports them).
 
 HEART_FEATURES = ("heart_rate_bpm", "rmssd_ms", "sdnn_ms")
+# The smallest skin-conductance response counted, in microsiemens (the common 0.01 uS criterion
+# of the EDA literature; smaller deflections are indistinguishable from sensor noise).
+SCR_MIN_AMPLITUDE_US = 0.01
 EDA_FEATURES = ("tonic_mean", "phasic_std", "scr_count", "scr_rate_per_min", "scr_amplitude_mean")
 RESP_FEATURES = ("resp_rate_per_min",)
 TEMPERATURE_FEATURES = ("mean", "slope_per_min")
@@ -237,6 +241,12 @@ def eda_window_features(trace, sfreq, starts, window_samples):
     ``scr_count`` (SCR peaks inside), ``scr_rate_per_min`` and ``scr_amplitude_mean`` (mean
     amplitude of those SCRs, 0.0 when there is none). Units follow the trace (microsiemens).
 
+    Only SCRs of at least :data:`SCR_MIN_AMPLITUDE_US` count: NeuroKit2's own threshold is
+    relative to the trace's largest response, so on a flat or noise-only trace it reports a
+    response every couple of seconds. A constant trace (a non-responder, a sensor that lost
+    contact) is not handed to NeuroKit2 (which fails on it): its tonic level is the trace,
+    its phasic part zero, and it has no SCRs.
+
     Returns:
         float64 ``(n_windows, 5)`` in the order of :data:`EDA_FEATURES`.
     """
@@ -245,10 +255,14 @@ def eda_window_features(trace, sfreq, starts, window_samples):
     import neurokit2 as nk
 
     trace = np.asarray(trace, dtype=np.float64).reshape(-1)
+    index = _window_index(starts, window_samples)
+    if np.ptp(trace) == 0:
+        levels = trace[index].mean(axis=1)
+        zeros = np.zeros_like(levels)
+        return np.stack([levels, zeros, zeros, zeros, zeros], axis=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         signals, info = nk.eda_process(trace, sampling_rate=_nk_rate(sfreq))
-    index = _window_index(starts, window_samples)
     tonic = signals["EDA_Tonic"].to_numpy(np.float64)[index]
     phasic = signals["EDA_Phasic"].to_numpy(np.float64)[index]
     peaks = np.asarray(info.get("SCR_Peaks", []), dtype=np.float64)
@@ -258,6 +272,10 @@ def eda_window_features(trace, sfreq, starts, window_samples):
         if amplitudes.size == peaks.size
         else np.isfinite(peaks)
     )
+    if amplitudes.size == peaks.size:
+        keep &= amplitudes >= SCR_MIN_AMPLITUDE_US
+    else:  # no amplitudes to judge a response by: none is counted
+        keep[:] = False
     peaks = peaks[keep].astype(np.int64)
     amplitudes = amplitudes[keep] if amplitudes.size == keep.size else np.zeros(peaks.size)
     order = np.argsort(peaks)

@@ -125,8 +125,9 @@ def test_eda_window_features_against_a_loop():
     features = eda_window_features(eda, sfreq, starts, n)
     signals, info = nk.eda_process(eda, sampling_rate=sfreq)
     peaks, amplitudes = np.asarray(info["SCR_Peaks"]), np.asarray(info["SCR_Amplitude"])
+    counted = amplitudes >= 0.01  # responses below 0.01 uS are noise, not SCRs
     for row, start in zip(features, starts, strict=True):
-        inside = (peaks >= start) & (peaks < start + n)
+        inside = (peaks >= start) & (peaks < start + n) & counted
         expected = [
             signals["EDA_Tonic"].iloc[start : start + n].mean(),
             np.std(signals["EDA_Phasic"].iloc[start : start + n].to_numpy()),
@@ -136,6 +137,26 @@ def test_eda_window_features_against_a_loop():
         ]
         np.testing.assert_allclose(row, expected, rtol=1e-9, atol=1e-12)
     assert features[:, 2].sum() >= 6  # overlapping windows see every SCR at least once
+
+
+def test_eda_flat_and_noise_only_traces_have_no_scrs():
+    from amigos_emo.signal.physio import SCR_MIN_AMPLITUDE_US, eda_window_features
+
+    rng = np.random.default_rng(0)
+    n, starts, width = 4 * 120, np.arange(0, 4 * 110, 40), 40
+    noise = 0.02 + 1e-4 * rng.standard_normal(n)  # a non-responder: sensor noise only
+    for trace in (np.full(n, 0.02), np.zeros(n), noise):
+        features = eda_window_features(trace, 4.0, starts, width)
+        assert np.all(np.isfinite(features)) and np.all(features[:, 2:] == 0)
+        np.testing.assert_allclose(features[:, 0], 0.02 if trace.any() else 0.0, atol=1e-4)
+    # a clear response of 0.3 uS on that noise is counted, once
+    response = noise.copy()
+    lag = np.arange(n) / 4.0 - 30.0
+    after = lag > 0
+    response[after] += 0.3 * (np.exp(-lag[after] / 2.0) - np.exp(-lag[after] / 0.75)) / 0.34
+    features = eda_window_features(response, 4.0, starts, width)
+    assert features[:, 2].sum() == 1 and features[3, 2] == 1
+    assert features[3, 4] > 10 * SCR_MIN_AMPLITUDE_US
 
 
 def test_temperature_acc_and_generic_features_against_references():

@@ -132,7 +132,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "1.0.0": "Initial release: EDF, CSV and NPZ recordings, windowed.",
         "1.1.0": "Native per-channel rates, one file per modality, bvp/acc types, time-aligned windows, "
         '"representation": "features", paths kept inside the study folder, NaN trials are errors.',
-        "1.2.0": '"representation": "raw+features": the signal windows and their feature vector together.',
+        "1.2.0": '"representation": "raw+features": the signal windows and their feature vector together; '
+        "SCRs below 0.01 uS are not counted, a flat EDA trace has features (no SCRs).",
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
     # Any signal set: one branch per signal feature (models/signal_fusion), and one for the
