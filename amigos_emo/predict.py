@@ -20,6 +20,9 @@ Example::
 
     python -m amigos_emo.predict --model runs/RUN/fold_00/best.keras --recording session.edf \\
         --csv predictions.csv
+    # one file per modality of the same trial (channels found by name across them)
+    python -m amigos_emo.predict --model runs/RUN/fold_00/best.keras \\
+        --recording S01_trial1_BVP.csv S01_trial1_EDA.csv S01_trial1_TEMP.csv S01_trial1_ACC.csv
 
 Recording formats:
 
@@ -413,7 +416,14 @@ def build_parser():
         required=True,
         help="a run's fold_XX/best.keras (preprocessing.json must sit beside it)",
     )
-    parser.add_argument("--recording", required=True, help="EDF/BDF, CSV or NPZ file")
+    parser.add_argument(
+        "--recording",
+        required=True,
+        nargs="+",
+        help="EDF/BDF, CSV or NPZ file; or the files of one trial, one per modality (e.g. "
+        "trial1_BVP.csv trial1_EDA.csv trial1_TEMP.csv trial1_ACC.csv), channels found by name "
+        "across them",
+    )
     parser.add_argument(
         "--channels", nargs="+", default=None, help="channel names, one per column of the recording"
     )
@@ -443,8 +453,15 @@ def main(argv=None):
     try:
         model = load_for_prediction(args.model, allow_savedmodel=args.allow_savedmodel)
         spec = read_model_spec(args.model)
-        recording = recordings.read_recording(
-            args.recording, channels=args.channels, sfreq=args.sfreq
+        if len(args.recording) > 1 and (args.channels or args.sfreq):
+            raise ValueError(
+                f"--channels and --sfreq describe one file; {len(args.recording)} recordings were "
+                "given. Give files that name their channels and rates (CSV header and time column, "
+                "NPZ ch_names/sfreq, EDF header)."
+            )
+        recording = recordings.merge(
+            recordings.read_recording(path, channels=args.channels, sfreq=args.sfreq)
+            for path in args.recording
         )
         predictions = predict_recording(
             model, recording, spec=spec, step_s=args.step_s, batch_size=args.batch_size

@@ -148,6 +148,9 @@ ACC_FEATURES = ("magnitude_mean", "magnitude_std", "magnitude_range")
 GENERIC_FEATURES = ("mean", "std", "rms")
 # Signal types whose channels are heart-beat traces.
 BEAT_TYPES = ("ecg", "bvp", "ppg")
+# The longest beat-to-beat interval taken for a pause of the heart rather than lost signal
+# (20 beats per minute); the beat correction adds no beat inside a longer gap.
+MAX_RR_S = 3.0
 
 
 def _nk_rate(sfreq):
@@ -163,6 +166,9 @@ def detect_beats(trace, sfreq, kind="ecg"):
     """Beat positions of one ECG lead (R-peaks) or one BVP/PPG trace (systolic peaks).
 
     ECG: ``nk.ecg_clean`` + ``nk.ecg_peaks``; BVP/PPG: ``nk.ppg_clean`` + ``nk.ppg_findpeaks``.
+    Then ``nk.signal_fixpeaks`` (the Kubios method of Lipponen & Tarvainen 2019) corrects
+    missed, extra and ectopic beats, which motion puts into wrist BVP often enough to dominate
+    RMSSD and SDNN.
 
     Args:
         trace: 1-D ``(n_times,)`` float array.
@@ -185,7 +191,17 @@ def detect_beats(trace, sfreq, kind="ecg"):
         peaks = nk.ppg_findpeaks(cleaned, sampling_rate=rate)["PPG_Peaks"]
     else:
         raise ValueError(f"kind must be one of 'ecg', 'bvp', 'ppg'. Received: kind={kind!r}")
-    return np.unique(np.asarray(peaks, dtype=np.int64))
+    found = np.unique(np.asarray(peaks, dtype=np.int64))
+    if found.size < 4:  # the correction needs a few intervals to judge one by
+        return found
+    _, fixed = nk.signal_fixpeaks(found, sampling_rate=rate, iterative=True, method="Kubios")
+    fixed = np.unique(np.asarray(fixed, dtype=np.int64))
+    # No beat is made up where the signal was lost: a corrected beat inside a gap of the
+    # detected ones longer than MAX_RR_S is dropped (the gap stays a gap, its windows NaN).
+    after = np.clip(np.searchsorted(found, fixed), 1, found.size - 1)
+    gap = (found[after] - found[after - 1]) > MAX_RR_S * sfreq
+    inside = (fixed > found[after - 1]) & (fixed < found[after])
+    return fixed[~(gap & inside)]
 
 
 def beat_window_features(peaks, sfreq, starts, window_samples):

@@ -114,6 +114,38 @@ def test_bvp_beats_give_the_simulated_rate():
     assert np.all((windows[:, 0] > 75) & (windows[:, 0] < 105))
 
 
+def test_a_missed_pulse_is_corrected_before_hrv():
+    from amigos_emo.signal.physio import beat_window_features, detect_beats
+
+    ppg = nk.ppg_simulate(
+        duration=60,
+        sampling_rate=64,
+        heart_rate=75,
+        ibi_randomness=0.05,
+        motion_amplitude=0,
+        powerline_amplitude=0,
+        burst_amplitude=0,
+        random_state=0,
+    )
+    peaks = detect_beats(ppg, 64, "bvp")
+    clean = beat_window_features(peaks, 64, np.array([0]), 60 * 64)[0]
+    lost = ppg.copy()  # one pulse flattened, as when the sensor slips for a beat
+    lo, hi = (peaks[29] + peaks[30]) // 2, (peaks[30] + peaks[31]) // 2
+    lost[lo:hi] = np.linspace(lost[lo], lost[hi], hi - lo)
+    uncorrected = nk.ppg_findpeaks(nk.ppg_clean(lost, sampling_rate=64), sampling_rate=64)
+    before = beat_window_features(np.asarray(uncorrected["PPG_Peaks"]), 64, np.array([0]), 3840)[0]
+    after = beat_window_features(detect_beats(lost, 64, "bvp"), 64, np.array([0]), 3840)[0]
+    assert before[1] > 3 * clean[1]  # one missed beat alone triples RMSSD
+    np.testing.assert_allclose(after, clean, rtol=0.05)
+    # but 20 s of lost signal stay lost: no beat is made up inside, those windows stay NaN
+    gone = ppg.copy()
+    gone[64 * 20 : 64 * 40] = gone[64 * 20 : 64 * 40].mean()
+    beats = detect_beats(gone, 64, "bvp")
+    assert not np.any((beats > 64 * 21) & (beats < 64 * 39))
+    rates = beat_window_features(beats, 64, np.arange(0, 60 * 64, 640), 640)[:, 0]
+    assert np.all(np.isnan(rates[2:4])) and np.all(np.isfinite(rates[[0, 1, 4, 5]]))
+
+
 def test_eda_window_features_against_a_loop():
     from amigos_emo.signal.physio import eda_window_features
 

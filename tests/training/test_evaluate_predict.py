@@ -724,3 +724,53 @@ def test_predict_custom_features_model_leaves_undefined_windows_nan(tmp_path):
     assert np.all(np.isnan(probabilities[:2])) and np.allclose(
         probabilities[2:].sum(axis=1), 1.0, atol=1e-5
     )
+
+
+def test_predict_reads_one_file_per_modality_like_the_npz(tmp_path, capsys):
+    """A raw+features model predicts a trial given as four per-modality CSVs (E4-style export)
+    as it predicts the same trial's NPZ."""
+    import keras
+
+    from amigos_emo.predict import main
+    from amigos_emo.synthetic import write_synthetic_wearable_study
+    from amigos_emo.tfds_builders.custom import Builder, CustomConfig
+
+    for layout in ("npz", "csv"):
+        write_synthetic_wearable_study(
+            tmp_path / layout, n_subjects=1, seed=4, trial_s=40.0, layout=layout
+        )
+    config = CustomConfig.from_json(tmp_path / "npz" / "amigos_emo_dataset.json")
+    builder = Builder(config=config, data_dir=os.fspath(tmp_path / "tfds"))
+    spec = builder.preprocessing_spec()
+    assert spec.representation == "raw+features"
+    shapes = {k: tuple(builder.info.features[k].shape) for k in spec.normalisation_axes}
+    assert set(shapes) == {"bvp", "gsr", "temperature", "acc", "features"}
+    inputs = {k: keras.Input(shape, name=k) for k, shape in shapes.items()}
+    flat = keras.layers.Concatenate()([keras.layers.Flatten()(x) for x in inputs.values()])
+    head = keras.layers.Dense(3, activation="softmax", name="label")(
+        keras.layers.Dense(4, activation="tanh")(flat)
+    )
+    fold = tmp_path / "fold_00"
+    fold.mkdir()
+    keras.Model(inputs, {"label": head}).save(fold / "best.keras")
+    preprocessing_spec.write(spec, fold)
+    tables = {}
+    for layout, files in (
+        ("npz", ["S01/S01_trial2.npz"]),
+        ("csv", [f"S01/S01_trial2_{m}.csv" for m in ("BVP", "EDA", "TEMP", "ACC")]),
+    ):
+        out = tmp_path / f"{layout}.csv"
+        argv = ["--model", os.fspath(fold / "best.keras"), "--csv", os.fspath(out), "--recording"]
+        assert main([*argv, *(os.fspath(tmp_path / layout / f) for f in files)]) == 0
+        tables[layout] = np.genfromtxt(out, delimiter=",", names=True)
+    np.testing.assert_allclose(tables["csv"]["start_s"], [0.0, 10.0, 20.0, 30.0])
+    for name in ("label_0", "label_1", "label_2"):
+        np.testing.assert_allclose(tables["csv"][name], tables["npz"][name], atol=2e-3)
+    # --channels describes one file: with several it is refused, naming why
+    capsys.readouterr()
+    files = [os.fspath(tmp_path / "csv" / "S01" / f"S01_trial2_{m}.csv") for m in ("BVP", "EDA")]
+    assert (
+        main(["--model", os.fspath(fold / "best.keras"), "--recording", *files, "--sfreq", "64"])
+        == 2
+    )
+    assert "--channels and --sfreq describe one file" in capsys.readouterr().err

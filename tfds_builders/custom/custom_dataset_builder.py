@@ -133,7 +133,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "1.1.0": "Native per-channel rates, one file per modality, bvp/acc types, time-aligned windows, "
         '"representation": "features", paths kept inside the study folder, NaN trials are errors.',
         "1.2.0": '"representation": "raw+features": the signal windows and their feature vector together; '
-        "SCRs below 0.01 uS are not counted, a flat EDA trace has features (no SCRs).",
+        "SCRs below 0.01 uS are not counted, a flat EDA trace has features (no SCRs), missed and "
+        "extra beats are corrected (Kubios) before heart rate and HRV.",
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
     # Any signal set: one branch per signal feature (models/signal_fusion), and one for the
