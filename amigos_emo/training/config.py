@@ -125,8 +125,8 @@ def _suggest_features(study):
         logger.info(
             '%s has "representation": "raw"; "raw+features" also writes per-window heart rate, HRV, '
             "EDA and motion features, which the default model reads beside the signals (on the "
-            "synthetic wearable study it lifted LOSO balanced accuracy from 0.450 to 0.483 on 3 classes "
-            "and from 0.601 to 0.658 on stress; tfds_builders/custom/README.md section 6).",
+            "synthetic wearable study it lifted LOSO balanced accuracy from 0.450 to 0.476 on 3 classes "
+            "and from 0.601 to 0.656 on stress; tfds_builders/custom/README.md section 6).",
             study.path,
         )
 
