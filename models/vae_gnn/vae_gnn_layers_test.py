@@ -214,13 +214,13 @@ def test_both_tap_sides_equal_keras_conv_ops(taps_on):
         w = RNG.normal(size=(*kernel, input_shape[-1], filters)).astype("float32")
         out = time_blocked_conv3d(ops.convert_to_tensor(x), w, strides, padding, taps_on)
         ref = ops.conv(x, w, strides=strides, padding=padding)
-        np.testing.assert_allclose(np.asarray(out), np.asarray(ref), atol=2e-5)
+        np.testing.assert_allclose(np.asarray(out), np.asarray(ref), atol=2e-5, rtol=1e-5)
     for input_shape, filters, kernel, strides, padding in TRANSPOSE_CASES[1:6]:
         x = RNG.normal(size=(2, *input_shape)).astype("float32")
         w = RNG.normal(size=(*kernel, filters, input_shape[-1])).astype("float32")
         out = time_blocked_conv3d_transpose(ops.convert_to_tensor(x), w, strides, padding, taps_on)
         ref = ops.conv_transpose(x, w, strides=strides, padding=padding)
-        np.testing.assert_allclose(np.asarray(out), np.asarray(ref), atol=2e-5)
+        np.testing.assert_allclose(np.asarray(out), np.asarray(ref), atol=2e-5, rtol=1e-5)
 
 
 def test_blocked_conv_falls_back_to_keras_where_the_form_does_not_apply():
