@@ -40,6 +40,7 @@ from amigos_emo.models.signal_fusion.signal_fusion_branches import (
     apply_layers,
     branch_layers,
     check_units,
+    dense_layers,
     fusion_layers,
 )
 from amigos_emo.models.signal_fusion.signal_fusion_presets import (
@@ -121,24 +122,6 @@ def check_heads(heads, name="heads"):
             n_classes = None
         checked[head] = {"kind": kind, "n_classes": n_classes}
     return checked
-
-
-def vector_branch_layers(name, units, dropout, regularizer):
-    """The branch of a feature-vector input ``name``: ReLU dense layers of ``units``, each with
-    dropout (the vector arrives standardised with the training subjects' statistics)."""
-    layers = []
-    for index, width in enumerate(units, start=1):
-        layers.append(
-            keras.layers.Dense(
-                width,
-                activation="relu",
-                kernel_regularizer=regularizer(),
-                name=f"{name}_dense_{index}",
-            )
-        )
-        if dropout > 0:
-            layers.append(keras.layers.Dropout(dropout, name=f"{name}_dropout_{index}"))
-    return layers
 
 
 def resolve_window_norm(window_norm, input_shapes):
@@ -284,7 +267,8 @@ class SignalFusionBackbone(keras.Model):
         branches = {}
         for signal, shape in input_shapes.items():
             if len(shape) == 1:
-                branches[signal] = vector_branch_layers(signal, feature_units, dropout, regularizer)
+                # the vector arrives standardised with the training subjects' statistics
+                branches[signal] = dense_layers(signal, feature_units, dropout, regularizer)
                 continue
             n_times = shape[0]
             arguments = {

@@ -325,17 +325,24 @@ def branch_layers(
                     name=f"{signal}_lstm_{index}",
                 )
             )
-    for index, units in enumerate(dense_units, start=1):
+    return layers + dense_layers(signal, dense_units, dropout, regularizer)
+
+
+def dense_layers(prefix, units, dropout, regularizer):
+    """ReLU dense layers ``{prefix}_dense_1, ...`` of widths ``units``, each followed by
+    ``{prefix}_dropout_K`` when ``dropout > 0``; ``regularizer()`` gives each kernel's penalty."""
+    layers = []
+    for index, width in enumerate(units, start=1):
         layers.append(
             keras.layers.Dense(
-                units,
+                width,
                 activation="relu",
                 kernel_regularizer=regularizer(),
-                name=f"{signal}_dense_{index}",
+                name=f"{prefix}_dense_{index}",
             )
         )
         if dropout > 0:
-            layers.append(keras.layers.Dropout(dropout, name=f"{signal}_dropout_{index}"))
+            layers.append(keras.layers.Dropout(dropout, name=f"{prefix}_dropout_{index}"))
     return layers
 
 
@@ -352,18 +359,7 @@ def fusion_layers(fusion_units, dropout, regularizer, use_batch_norm):
         the layers in order, for :func:`apply_layers`.
     """
     layers = [keras.layers.BatchNormalization(name="fusion_batch_norm")] if use_batch_norm else []
-    for index, units in enumerate(fusion_units, start=1):
-        layers.append(
-            keras.layers.Dense(
-                units,
-                activation="relu",
-                kernel_regularizer=regularizer(),
-                name=f"fusion_dense_{index}",
-            )
-        )
-        if dropout > 0:
-            layers.append(keras.layers.Dropout(dropout, name=f"fusion_dropout_{index}"))
-    return layers
+    return layers + dense_layers("fusion", fusion_units, dropout, regularizer)
 
 
 def apply_layers(layers, x):
