@@ -124,9 +124,9 @@ def _suggest_features(study):
     if study.window_s >= _FEATURE_WINDOW_S and set(study.types) & set(_PHYSIOLOGY_TYPES):
         logger.info(
             '%s has "representation": "raw"; "raw+features" also writes per-window heart rate, HRV, '
-            "EDA and motion features, which the default model reads beside the signals (on the "
-            "synthetic wearable study it lifted LOSO balanced accuracy from 0.450 to 0.476 on 3 classes "
-            "and from 0.601 to 0.656 on stress; tfds_builders/custom/README.md section 6).",
+            "EDA and motion features, which the default model reads beside the signals "
+            "(tfds_builders/custom/README.md: section 6, and section 11 for what it changed on the "
+            "synthetic wearable study).",
             study.path,
         )
 
