@@ -101,8 +101,8 @@ class CommonConfig:
             resolved = f"custom/{study.name}"
             if study.representation == "features":  # per-window feature vectors: a feature model
                 default_model = "gru_classifier"
-            elif study.representation == "raw" and self.model is None:
-                _suggest_features(study)
+            if self.model is None:
+                _say_representation(study)
         self.dataset = resolved
         if self.model is None:
             if default_model is None:
@@ -111,17 +111,24 @@ class CommonConfig:
             self.model = default_model
 
 
-# Signal types whose per-window features (heart rate, EDA, breathing) need beats or responses
-# inside a window, and the shortest window that holds several of them.
-_PHYSIOLOGY_TYPES = ("ecg", "bvp", "ppg", "gsr", "resp")
-_FEATURE_WINDOW_S = 5.0
-
-
-def _suggest_features(study):
-    """Say once that ``"raw+features"`` exists, for a physiological study trained on signals only."""
+def _say_representation(study):
+    """Say which representation a study without the key got, or, for one that asked for "raw",
+    that "raw+features" would suit it (custom_spec.auto_representation)."""
     from amigos_emo._logging import logger
+    from amigos_emo.tfds_builders.custom.custom_spec import auto_representation
 
-    if study.window_s >= _FEATURE_WINDOW_S and set(study.types) & set(_PHYSIOLOGY_TYPES):
+    if not study.representation_given:
+        logger.info(
+            '%s names no "representation": using %r (chosen from its signal types and %g s windows; '
+            "tfds_builders/custom/README.md section 6).",
+            study.path,
+            study.representation,
+            study.window_s,
+        )
+    elif (
+        study.representation == "raw"
+        and auto_representation(study.types, study.sfreq, study.window_s) == "raw+features"
+    ):
         logger.info(
             '%s has "representation": "raw"; "raw+features" also writes per-window heart rate, HRV, '
             "EDA and motion features, which the default model reads beside the signals "

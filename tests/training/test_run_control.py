@@ -129,23 +129,34 @@ def test_custom_study_defaults_and_the_raw_features_hint(tmp_path, caplog):
     import logging
 
     from amigos_emo.synthetic import write_synthetic_wearable_study
+    from amigos_emo.tfds_builders.custom.custom_spec import load_spec
 
     found = {}
-    for representation in ("raw", "features", "raw+features"):
-        folder = tmp_path / representation.replace("+", "_")
-        write_synthetic_wearable_study(
-            folder, n_subjects=1, trial_s=20.0, representation=representation
+    for representation in ("raw", "features", "raw+features", None):
+        folder = tmp_path / str(representation).replace("+", "_")
+        path = write_synthetic_wearable_study(
+            folder, n_subjects=1, trial_s=20.0, representation=representation or "raw"
         )
+        if representation is None:  # no key: chosen from the types and the 10 s windows
+            description = json.loads(path.read_text())
+            del description["representation"]
+            path.write_text(json.dumps(description))
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="amigos_emo"):
             config = RunConfig(dataset="custom", manual_dir=os.fspath(folder))
             config.resolve_defaults()
-        hinted = any('"raw+features" also writes' in r.getMessage() for r in caplog.records)
-        found[representation] = (config.dataset, config.model, hinted)
+        said = " ".join(r.getMessage() for r in caplog.records)
+        found[representation] = (
+            config.model,
+            load_spec(folder).representation,
+            '"raw+features" also writes' in said,
+            "names no \"representation\": using 'raw+features'" in said,
+        )
     assert found == {
-        "raw": ("custom/synthetic_wearable", "signal_fusion", True),
-        "features": ("custom/synthetic_wearable", "gru_classifier", False),
-        "raw+features": ("custom/synthetic_wearable", "signal_fusion", False),
+        "raw": ("signal_fusion", "raw", True, False),
+        "features": ("gru_classifier", "features", False, False),
+        "raw+features": ("signal_fusion", "raw+features", False, False),
+        None: ("signal_fusion", "raw+features", False, True),
     }
 
 

@@ -613,6 +613,23 @@ def test_label_ranges_and_non_finite_trials(tmp_path):
     assert {int(e["trial_id"]) for e in _examples(builder, "subject_02")} == {2}
 
 
+def test_a_json_without_representation_gets_features_where_they_are_defined(tmp_path):
+    from amigos_emo.tfds_builders.custom.custom_spec import auto_representation
+
+    wearable = {"bvp": 64.0, "gsr": 4.0, "acc": 32.0}
+    assert auto_representation(tuple(wearable), wearable, 10.0) == "raw+features"
+    assert auto_representation(tuple(wearable), wearable, 2.0) == "raw"  # too few beats
+    assert auto_representation(("eeg", "acc"), {"eeg": 256.0, "acc": 32.0}, 10.0) == "raw"
+    assert auto_representation(("eeg", "ecg"), {"eeg": 256.0, "ecg": 256.0}, 10.0) == (
+        "raw+features"
+    )
+    assert auto_representation(("eeg", "ecg"), {"eeg": 64.0, "ecg": 64.0}, 10.0) == "raw"
+    # the dummy studies (1-2 s windows) stay raw, as they were written
+    for example in ("csv", "edf", "npz"):
+        spec = custom_spec.load_spec(DUMMY_DIR / example)
+        assert spec.representation == "raw" and not spec.representation_given
+
+
 def test_eeg_features_need_a_rate_above_100_hz(tmp_path):
     folder = _copy("csv", tmp_path)
     description = json.loads((folder / "amigos_emo_dataset.json").read_text())

@@ -50,8 +50,14 @@ DEFAULT_UNITS = {
     "misc": None,
 }
 # "raw": a window of every signal type; "features": the per-window feature vector instead;
-# "raw+features": both (the signals and the ``features`` vector of the same window).
+# "raw+features": both (the signals and the ``features`` vector of the same window). Without
+# the key, :func:`auto_representation` chooses between "raw" and "raw+features".
 REPRESENTATIONS = ("raw", "features", "raw+features")
+# Types whose per-window features come from beats, skin-conductance responses or breaths, and
+# the shortest window that holds several of them: a study with one of these types and windows at
+# least this long gets "raw+features" when its JSON does not say.
+PHYSIOLOGY_TYPES = ("ecg", "bvp", "ppg", "gsr", "resp")
+FEATURE_MIN_WINDOW_S = 5.0
 FORMATS = {".edf": "edf", ".csv": "csv", ".npz": "npz"}
 ID_FIELDS = ("subject", "session", "trial")
 RESERVED_FEATURES = frozenset(
@@ -112,7 +118,8 @@ class DatasetSpec:
         file_formats: ``{key: format}``.
         native_sfreq: ``{channel name: Hz}``, the rate of each channel in its file.
         representation: ``"raw"`` (windows of signals), ``"features"`` (per-window features)
-            or ``"raw+features"`` (both).
+            or ``"raw+features"`` (both); without the key, :func:`auto_representation`'s choice.
+        representation_given: the JSON names the representation (``False``: chosen).
         units: ``{type: unit}``.
         allow_paths_outside: paths may resolve outside the JSON's folder.
         skip_nonfinite_trials: skip (and count) trials with NaN/inf samples instead of failing.
@@ -156,6 +163,7 @@ class DatasetSpec:
     file_formats: dict = dataclasses.field(default_factory=dict)
     native_sfreq: dict = dataclasses.field(default_factory=dict)
     representation: str = "raw"
+    representation_given: bool = True
     units: dict = dataclasses.field(default_factory=dict)
     allow_paths_outside: bool = False
     skip_nonfinite_trials: bool = False
@@ -597,13 +605,13 @@ def load_spec(path):
                 found=repr(column_names),
             )
         column_names = tuple(column_names)
-    representation = raw.get("representation", "raw")
-    if representation not in REPRESENTATIONS:
+    representation = raw.get("representation")
+    if representation is not None and representation not in REPRESENTATIONS:
         raise _error(
             path,
             "unknown representation",
             "representation",
-            expected=f"one of {list(REPRESENTATIONS)}",
+            expected=f"one of {list(REPRESENTATIONS)} (or no key: chosen from the signal types)",
             found=repr(representation),
         )
     flags = {}
@@ -626,19 +634,18 @@ def load_spec(path):
         )
     units = {kind: units_raw.get(kind, DEFAULT_UNITS.get(kind)) for kind in types}
 
-    if representation != "raw" and "eeg" in types:
-        from amigos_emo.signal.spectral import band_matrix
-
-        try:
-            band_matrix(int(round(window_s * sfreq["eeg"])), sfreq["eeg"])
-        except ValueError as error:
+    if representation is None:
+        representation = auto_representation(types, sfreq, window_s)
+    elif representation != "raw" and "eeg" in types:
+        error = _eeg_features_problem(sfreq, window_s)
+        if error is not None:
             raise _error(
                 path,
                 "EEG features (five bands up to 50 Hz) cannot be computed",
                 "representation",
                 expected="EEG above 100 Hz and windows of at least 1 s",
                 found=f"eeg at {sfreq['eeg']:g} Hz, window_s={window_s:g} ({error})",
-            ) from None
+            )
 
     # Paths: inside the JSON's folder (symlinks resolved) unless explicitly allowed.
     folder = path.parent
@@ -680,10 +687,34 @@ def load_spec(path):
         file_formats=formats,
         native_sfreq=native,
         representation=representation,
+        representation_given="representation" in raw,
         units=units,
         allow_paths_outside=allow,
         skip_nonfinite_trials=flags["skip_nonfinite_trials"],
     )
+
+
+def _eeg_features_problem(sfreq, window_s):
+    """Why EEG features cannot be computed at this rate and window (``None``: they can)."""
+    from amigos_emo.signal.spectral import band_matrix
+
+    try:
+        band_matrix(int(round(window_s * sfreq["eeg"])), sfreq["eeg"])
+    except ValueError as error:
+        return error
+    return None
+
+
+def auto_representation(types, sfreq, window_s):
+    """The representation of a JSON without the key: ``"raw+features"`` for a study with a
+    :data:`PHYSIOLOGY_TYPES` signal, windows of at least :data:`FEATURE_MIN_WINDOW_S` and no EEG
+    too slow for its band features; ``"raw"`` otherwise (short windows would lose the windows
+    whose heart rate or SCRs are undefined)."""
+    if not set(types) & set(PHYSIOLOGY_TYPES) or window_s < FEATURE_MIN_WINDOW_S:
+        return "raw"
+    if "eeg" in types and _eeg_features_problem(sfreq, window_s) is not None:
+        return "raw"
+    return "raw+features"
 
 
 def pattern_regex(file_pattern):
