@@ -606,7 +606,8 @@ def load_spec(path):
             )
         column_names = tuple(column_names)
     representation = raw.get("representation")
-    if representation is not None and representation not in REPRESENTATIONS:
+    representation_given = representation is not None
+    if representation_given and representation not in REPRESENTATIONS:
         raise _error(
             path,
             "unknown representation",
@@ -634,7 +635,7 @@ def load_spec(path):
         )
     units = {kind: units_raw.get(kind, DEFAULT_UNITS.get(kind)) for kind in types}
 
-    if representation is None:
+    if not representation_given:
         representation = auto_representation(types, sfreq, window_s)
     elif representation != "raw" and "eeg" in types:
         error = _eeg_features_problem(sfreq, window_s)
@@ -687,7 +688,7 @@ def load_spec(path):
         file_formats=formats,
         native_sfreq=native,
         representation=representation,
-        representation_given="representation" in raw,
+        representation_given=representation_given,
         units=units,
         allow_paths_outside=allow,
         skip_nonfinite_trials=flags["skip_nonfinite_trials"],
