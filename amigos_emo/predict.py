@@ -283,7 +283,7 @@ def prepare_inputs(model, spec, recording, step_s=None):
     else:  # the features need every signal the builder read
         settings = _feature_settings(spec)
         signals = dict(spec.signals)
-        input_name = settings.get("input", "features")
+        input_name = spec.feature_input
         if spec.representation == "raw+features":
             _signal_inputs(model, spec, besides=(input_name,))
     wanted = {name: list(s.channels) for name, s in signals.items()}

@@ -138,6 +138,13 @@ class PreprocessingSpec:
                 name: axes_from_json(axes) for name, axes in self.normalisation_axes.items()
             }
 
+    @property
+    def feature_input(self):
+        """The input fed with the per-window feature vector (``extra["features"]["input"]``,
+        default ``"features"``), or ``None`` when the representation computes none."""
+        settings = (self.extra or {}).get("features")
+        return settings.get("input", "features") if settings else None
+
     def axes_of(self, name, rank):
         """The normalisation axes recorded for input ``name`` (per-example rank ``rank``).
 

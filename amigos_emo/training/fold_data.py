@@ -184,7 +184,7 @@ def model_inputs(entry, builder):
     spec = spec_of() if spec_of is not None else None
     signals = tuple(spec.signals) if spec is not None else ()
     if signals and spec.representation == "raw+features":
-        signals += ((spec.extra or {}).get("features", {}).get("input", "features"),)
+        signals += (spec.feature_input,)
     if not signals:
         raise ValueError(
             f"Model {entry.name!r} reads every signal of the dataset, but {builder.info.full_name} describes no "

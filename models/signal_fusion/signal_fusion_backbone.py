@@ -251,8 +251,7 @@ class SignalFusionBackbone(keras.Model):
         check_positive(l2, "l2", allow_zero=True)
         validate_type(use_batch_norm, bool, "use_batch_norm")
         validate_type(fused_lstm, bool, "fused_lstm")
-        check_option(window_norm, (*WINDOW_NORMS, "auto"), "window_norm")
-        resolved_norm = resolve_window_norm(window_norm, input_shapes)
+        resolved_norm = resolve_window_norm(window_norm, input_shapes)  # checks it too
         feature_units = check_units(feature_units, "feature_units")
         branch_dropout = check_rate(branch_dropout, "branch_dropout")
         kwargs.setdefault("name", "signal_fusion")
