@@ -110,8 +110,9 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out
 
     from amigos_emo.io.locks import LockedError
+    from amigos_emo.training.artifacts import RunDirectoryError
     from amigos_emo.training.cli import config_from_args
-    from amigos_emo.training.runner import RunConfig, RunDirectoryError, run
+    from amigos_emo.training.config import RunConfig, choose_onednn
 
     parser = build_parser()
     if "--list-augmentations" in (sys.argv[1:] if argv is None else argv):
@@ -121,6 +122,9 @@ def main(argv=None):
         return 0
     try:
         config = config_from_args(parser, argv, RunConfig)
+        choose_onednn(config)  # before TensorFlow is imported
+        from amigos_emo.training.runner import run
+
         run(config)
     except (RunDirectoryError, LockedError, ValueError, FileNotFoundError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)

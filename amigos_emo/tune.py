@@ -88,10 +88,12 @@ def main(argv=None, builder=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from amigos_emo.training.cli import config_from_args
+    from amigos_emo.training.config import choose_onednn
     from amigos_emo.tuning.search import TuneConfig, TuneDirectoryError, run_search
 
     try:
         config = config_from_args(build_parser(), argv, TuneConfig)
+        choose_onednn(config)  # before TensorFlow is imported
         run_search(config, builder=builder)
     except (TuneDirectoryError, ValueError, FileNotFoundError, ImportError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -20,6 +20,13 @@ its intra-op pool); the script prints the settings and the OpenMP environment
 OpenMP's spinning idle threads torch's 2-thread steps were 10-20x slower on the loaded 2-core
 machine, so the default gives torch its better setting).
 
+TensorFlow's oneDNN kernels (``TF_ENABLE_ONEDNN_OPTS``, read once when TensorFlow loads) are
+set as ``python -m amigos_emo.train`` sets them (``--onednn auto``: on for the models in
+``amigos_emo.models.registry.ONEDNN_MODELS``, TensorFlow's default for the others). When the
+selected models differ, each group runs in its own child process (the variable cannot change
+inside one) and the parent prints their tables and one summary; ``--onednn on`` / ``off`` /
+``inherit`` run everything in one process with that setting (``inherit``: the environment's).
+
 ``--precision mixed_bfloat16`` (or ``both``) also times Keras under the ``mixed_bfloat16``
 policy and torch under ``torch.autocast("cpu", torch.bfloat16)``, and prints the largest
 difference of the float32 and bfloat16 Keras predictions for the same weights.
@@ -96,6 +103,13 @@ def parse_args(argv=None):
     )
     parser.add_argument("--no-xla", action="store_true", help="skip the jit_compile=True variant")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peers")
+    parser.add_argument(
+        "--onednn",
+        choices=("auto", "on", "off", "inherit"),
+        default="auto",
+        help="TensorFlow's oneDNN kernels: auto = as the training CLI sets them per model (groups "
+        "in child processes); on / off for every model; inherit = the environment's",
+    )
     args = parser.parse_args(argv)
     defaults = {"warmup_steps": (3, 1), "rounds": (5, 1), "steps": (10, 2)}
     for name, (full, quick) in defaults.items():
@@ -293,9 +307,74 @@ def _bf16_prediction_diff(variants, batch_size, input_shapes):
     return max(float(np.max(np.abs(np.asarray(a[k]) - np.asarray(b[k])))) for k in a)
 
 
+def onednn_groups(args):
+    """[(setting, models)]: the selected models grouped by the oneDNN setting they train with."""
+    from amigos_emo.models.registry import ONEDNN_ENV, ONEDNN_MODELS
+
+    if args.onednn != "auto" or ONEDNN_ENV in os.environ:
+        return [("inherit" if args.onednn == "auto" else args.onednn, None)]
+    names = [m.strip() for m in args.models.split(",") if m.strip()] or list(REALISTIC_SHAPES)
+    groups = [
+        ("on", [m for m in names if m in ONEDNN_MODELS]),
+        ("inherit", [m for m in names if m not in ONEDNN_MODELS]),
+    ]
+    groups = [(setting, models) for setting, models in groups if models]
+    return groups if len(groups) > 1 else [(groups[0][0], None)] if groups else [("inherit", None)]
+
+
+def run_groups(groups, argv):
+    """Run each (setting, models) group as a child process; print its output, then one summary."""
+    import subprocess
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    all_models = not (_flag_value(argv) or "").strip(",")
+    for flag in ("--models", "--onednn"):  # replaced per group
+        while flag in argv:
+            index = argv.index(flag)
+            del argv[index : index + 2]
+        argv = [a for a in argv if not a.startswith(flag + "=")]
+    summaries = []
+    for setting, models in groups:
+        command = [sys.executable, __file__, *argv, "--models", ",".join(models)]
+        command += ["--onednn", setting]
+        print(f"== oneDNN {setting}: {', '.join(models)} (child process)", flush=True)
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+            for line in child.stdout:  # rows appear as the child measures them
+                if line.startswith("Summary: "):
+                    summaries.append(line.rstrip("\n").split(": ", 2)[-1])
+                print(line, end="")
+        if child.returncode:
+            sys.exit(f"the oneDNN {setting} group failed (exit status {child.returncode})")
+    if all_models:
+        from amigos_emo.models import list_models
+
+        for name in list_models(framework="keras"):
+            if name not in REALISTIC_SHAPES:
+                print(
+                    f"{name:<18} skipped: no realistic input shapes in REALISTIC_SHAPES (add a row)"
+                )
+    print("Summary of all groups: Keras best / torch samples/s: " + ", ".join(summaries))
+
+
+def _flag_value(argv, flag="--models"):
+    """The value of ``flag`` in ``argv`` (``--flag V`` or ``--flag=V``), or None."""
+    for index, arg in enumerate(argv):
+        if arg == flag and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def main(argv=None):
     args = parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # rows appear as they are measured
+    groups = onednn_groups(args)
+    if len(groups) > 1:
+        run_groups(groups, argv)
+        return
+    if groups[0][0] in ("on", "off"):
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if groups[0][0] == "on" else "0"
     if args.omp_wait_policy != "inherit":
         os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     torch = None
@@ -306,6 +385,9 @@ def main(argv=None):
     import tensorflow as tf
 
     threads = thread_settings(args, torch)
+    from amigos_emo.models.registry import onednn_enabled
+
+    threads += f"; TF oneDNN {'on' if onednn_enabled() else 'off'}"
 
     from amigos_emo.models import list_models
 

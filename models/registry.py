@@ -12,8 +12,17 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 
+# Models whose CPU training step is faster with TensorFlow's oneDNN kernels, which TensorFlow
+# turns on by itself only on CPUs with AVX512-VNNI/BF16 or AMX. Measured on a 2-core AVX2 CPU
+# (bench/RESULTS.md, "oneDNN"): vae_gnn 1.5-1.6x and gru_xnet 1.3x faster with them (their 2-D
+# convolutions); multimodal_lstm, gru_classifier and res_attention_net 1.2-1.8x SLOWER, which is
+# why this is a per-model choice and not a package-wide one.
+ONEDNN_MODELS = frozenset({"vae_gnn", "gru_xnet"})
+ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
+
 _REGISTRY: dict[str, ModelEntry] = {}
 _DISCOVERED = False
+_SAID_ONEDNN: set[str] = set()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,6 +222,7 @@ def build_model(name, input_shapes, n_outputs=None, preset=None, heads=None, **o
     ``heads`` is only for models registered with ``outputs=None`` (``entry.dynamic_outputs``).
     """
     entry = get_model_entry(name)
+    _say_onednn(name)
     if heads is not None:
         if not entry.dynamic_outputs:
             raise ValueError(
@@ -223,3 +233,32 @@ def build_model(name, input_shapes, n_outputs=None, preset=None, heads=None, **o
             input_shapes, n_outputs=n_outputs, preset=preset, heads=heads, **overrides
         )
     return entry.build(input_shapes, n_outputs=n_outputs, preset=preset, **overrides)
+
+
+def _say_onednn(name):
+    """Once per model and process: a convolutional model built on a CPU whose TensorFlow runs
+    without oneDNN kernels trains much slower than it could (:data:`ONEDNN_MODELS`)."""
+    if name not in ONEDNN_MODELS or name in _SAID_ONEDNN:
+        return
+    _SAID_ONEDNN.add(name)
+    import tensorflow as tf
+
+    if onednn_enabled() is False and not tf.config.list_physical_devices("GPU"):
+        from amigos_emo._logging import logger
+
+        logger.info(
+            "%s trains faster on a CPU with TensorFlow's oneDNN kernels, which are off in this "
+            "process: set %s=1 before importing TensorFlow (python -m amigos_emo.train does it "
+            "for this model; README, 'Speed switches').",
+            name,
+            ONEDNN_ENV,
+        )
+
+
+def onednn_enabled():
+    """Whether this process's TensorFlow runs oneDNN kernels (None when it cannot tell)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:
+        return None
+    return bool(_pywrap_util_port.IsMklEnabled())

@@ -154,3 +154,20 @@ def test_register_model_with_none_inputs_and_outputs():
         assert (entry.inputs, entry.outputs) == ((), ())
     finally:
         registry._REGISTRY.pop("_dynamic_probe")
+
+
+def test_a_convolutional_model_built_without_onednn_says_how_to_turn_it_on(monkeypatch, caplog):
+    from amigos_emo.models import registry
+
+    monkeypatch.setattr(registry, "_SAID_ONEDNN", set())
+    monkeypatch.setattr(registry, "onednn_enabled", lambda: False)
+    shapes = {"eeg_grid": (64, 9, 9), "node_features": (5, 4, 3), "adjacency": (5, 4, 4)}
+    for _ in range(2):
+        build_model("vae_gnn", shapes, preset="tiny")
+    said = [r.message for r in caplog.records if "TF_ENABLE_ONEDNN_OPTS=1" in r.message]
+    assert len(said) == 1 and said[0].startswith("vae_gnn trains faster")  # once per process
+    caplog.clear()
+    monkeypatch.setattr(registry, "onednn_enabled", lambda: True)
+    monkeypatch.setattr(registry, "_SAID_ONEDNN", set())
+    build_model("vae_gnn", shapes, preset="tiny")
+    assert not [r for r in caplog.records if "oneDNN" in r.message]

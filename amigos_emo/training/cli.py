@@ -12,7 +12,7 @@ import dataclasses
 
 def add_common_arguments(parser, defaults):
     """Options of :class:`~amigos_emo.training.config.CommonConfig` (``defaults`` gives values)."""
-    from amigos_emo.training.config import CLASS_WEIGHTS, JIT, MIXED_PRECISION, NORMALISE
+    from amigos_emo.training.config import CLASS_WEIGHTS, JIT, MIXED_PRECISION, NORMALISE, ONEDNN
 
     parser.add_argument(
         "--dataset",
@@ -68,6 +68,13 @@ def add_common_arguments(parser, defaults):
     )
     parser.add_argument(
         "--jit", default=defaults.jit, choices=JIT, help="XLA compilation; auto: on a GPU only"
+    )
+    parser.add_argument(
+        "--onednn",
+        default=defaults.onednn,
+        choices=ONEDNN,
+        help="TensorFlow's oneDNN CPU kernels (TF_ENABLE_ONEDNN_OPTS); auto: on for the "
+        "convolutional vae_gnn and gru_xnet, TensorFlow's default otherwise",
     )
     parser.add_argument(
         "--class-weights",

@@ -16,9 +16,16 @@ import platform
 import sys
 
 from amigos_emo._checks import check_option
+from amigos_emo.models.registry import (  # noqa: F401 (onednn_enabled: public here too)
+    ONEDNN_ENV,
+    ONEDNN_MODELS,
+    onednn_enabled,
+)
 
 MIXED_PRECISION = ("auto", "off", "float16", "bfloat16")
 JIT = ("auto", "on", "off")
+ONEDNN = ("auto", "on", "off")
+# The models that train with oneDNN under --onednn auto live with the models (registry).
 CLASS_WEIGHTS = ("balanced", "none")
 # Input normalisation: "train" fits one mean/std per input on the training subjects only (the
 # default, inductive); "subject" first standardises every subject, test subjects included, with
@@ -49,6 +56,7 @@ class CommonConfig:
     manual_dir: str | None = None
     mixed_precision: str = "auto"
     jit: str = "auto"
+    onednn: str = "auto"
     class_weights: str = "balanced"
     normalise: str = "train"
     augment: str | None = None
@@ -61,6 +69,7 @@ class CommonConfig:
         check_option(self.protocol, protocols, "protocol")
         check_option(self.mixed_precision, MIXED_PRECISION, "mixed_precision")
         check_option(self.jit, JIT, "jit")
+        check_option(self.onednn, ONEDNN, "onednn")
         check_option(self.class_weights, CLASS_WEIGHTS, "class_weights")
         check_option(self.normalise, NORMALISE, "normalise")
         for name in ("epochs", "batch_size"):
@@ -249,6 +258,68 @@ def has_gpu():
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU"))
+
+
+def choose_onednn(config, environ=None, tensorflow_loaded=None):
+    """Set TensorFlow's oneDNN switch (``TF_ENABLE_ONEDNN_OPTS``) for this process, before
+    TensorFlow is imported; TensorFlow reads it once, at import.
+
+    ``config.onednn``: ``"on"`` / ``"off"`` set it; ``"auto"`` keeps a value already in the
+    environment, else turns oneDNN on for the models in :data:`ONEDNN_MODELS` (the run's model,
+    or the dataset's default model) and leaves TensorFlow's own default for the others.
+
+    Args:
+        config: a :class:`CommonConfig` (its ``model`` may still be ``None``).
+        environ: the environment to set (default ``os.environ``).
+        tensorflow_loaded: whether TensorFlow is already imported (default: looked up).
+
+    Returns:
+        a one-line description of the choice, for the run's log.
+    """
+    environ = os.environ if environ is None else environ
+    if tensorflow_loaded is None:
+        tensorflow_loaded = "tensorflow" in sys.modules
+    note = _onednn_note(config, environ, tensorflow_loaded)
+    from amigos_emo._logging import logger
+
+    if "no effect" in note:
+        logger.warning("%s", note)
+    elif "default" not in note:  # TensorFlow's default needs no line in every run's log
+        logger.info("%s", note)
+    return note
+
+
+def _onednn_note(config, environ, tensorflow_loaded):
+    model = config.model or _default_model(config.dataset)
+    wanted = {"on": "1", "off": "0"}.get(config.onednn)
+    if wanted is None:  # auto
+        if ONEDNN_ENV in environ:
+            return f"oneDNN: {ONEDNN_ENV}={environ[ONEDNN_ENV]} from the environment"
+        if model not in ONEDNN_MODELS:
+            return "oneDNN: TensorFlow's default for this CPU (--onednn auto)"
+        wanted = "1"
+    reason = f"--onednn {config.onednn}" + (f" for {model}" if config.onednn == "auto" else "")
+    if tensorflow_loaded:
+        if environ.get(ONEDNN_ENV) == wanted:
+            return f"oneDNN: {ONEDNN_ENV}={wanted} ({reason})"
+        return (
+            f"oneDNN: {reason} asks for {ONEDNN_ENV}={wanted}, but TensorFlow was imported before "
+            "the run could set it, so it has no effect in this process (set the variable before "
+            "importing TensorFlow, or use python -m amigos_emo.train)"
+        )
+    environ[ONEDNN_ENV] = wanted
+    return f"oneDNN: {ONEDNN_ENV}={wanted} ({reason})"
+
+
+def _default_model(dataset):
+    """The first corpus's default model, without importing TensorFlow (None if unknown)."""
+    from amigos_emo import datasets
+    from amigos_emo.training.multi_corpus import parse_datasets
+
+    try:
+        return datasets.resolve_dataset(parse_datasets(dataset)[0])[1]
+    except (ValueError, ImportError, IndexError):
+        return None  # an unknown corpus: the run itself says so, with the known names
 
 
 def resolve_speed_switches(config):

@@ -894,7 +894,7 @@ def dataset_record(builder, subjects=None):
 
 
 def _write_config(config, builder, entry, folds, policy, jit_compile, leaky, subjects):
-    from amigos_emo.training.config import has_gpu
+    from amigos_emo.training.config import has_gpu, onednn_enabled
 
     reports.write_json(
         os.path.join(config.output_dir, "config.json"),
@@ -906,6 +906,7 @@ def _write_config(config, builder, entry, folds, policy, jit_compile, leaky, sub
             "resolved": {
                 "precision_policy": policy,
                 "jit_compile": jit_compile,
+                "onednn": onednn_enabled(),
                 "n_folds": len(folds),
                 "leaky": leaky,
                 "gpu": has_gpu(),

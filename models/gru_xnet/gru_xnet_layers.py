@@ -14,7 +14,9 @@ The layer picks its form from the group width (``implementation="auto"``):
 - several input channels per group (blocks 2 and 3): ``"split"``, one ordinary convolution
   per group on its slice of the channels (``ops.split`` -> ``groups`` x ``ops.conv`` ->
   ``ops.concatenate``). The graph holds ``groups`` small Conv2D ops, traced once, whose
-  forward and both gradients are TensorFlow's native (oneDNN) CPU kernels.
+  forward and both gradients are TensorFlow's native CPU kernels (oneDNN's where it is on:
+  ``--onednn auto`` turns it on for GRU-XNet, 1.3x faster a training step on a 2-core AVX2
+  CPU).
 
 Two slower forms are kept for comparison: ``"matmul"`` (the ``kernel_size**2`` shifted
 windows stacked once, then one batched matmul over the groups; the previous default, which

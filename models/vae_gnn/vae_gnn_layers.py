@@ -32,11 +32,16 @@ runs, Keras 4.8 against torch 5.0 (1.05x, rounds 0.96-1.05) and 4.4 against 4.9 
 rounds 0.79-0.95). Layer by layer (forward + backward, same shapes, side by side) the six
 blocks went from 2.3x torch's time to parity: the two wide blocks (``encoder_conv2``,
 ``decoder_deconv2``, 64 -> 64 channels after blocking, 85 % of the multiply-adds) are still
-slower than PyTorch's oneDNN kernels, the narrow and the patch-wise ones faster. The ~1.2x
-asked for in issue 12 is NOT reached: what remains is the 2-D convolution kernels
-themselves (``Conv2D``, ``Conv2DBackpropInput``, ``Conv2DBackpropFilter``: ~4.5 s of ~6.3 s
-of op time, at 25-50 GFLOP/s, about what TensorFlow's matmul reaches on this host), then the
-memory copies of the form (transposes, pads, slices, concats: ~1.1 s). Tried and dropped:
+slower than PyTorch's oneDNN kernels, the narrow and the patch-wise ones faster. What
+remained was the 2-D convolution kernels themselves (``Conv2D``, ``Conv2DBackpropInput``,
+``Conv2DBackpropFilter``: ~4.5 s of ~6.3 s of op time, at 25-50 GFLOP/s), then the memory
+copies of the form (transposes, pads, slices, concats: ~1.1 s). TensorFlow's own oneDNN
+kernels close that gap, but TensorFlow turns them on by itself only on CPUs with
+AVX512-VNNI/BF16 or AMX: on this 2-core AVX2 host one 3x3 convolution of the wide block
+(2592 x 9 x 9 x 64 -> 64, forward and both gradients) took 0.50 s with them against 0.76 s
+without (PyTorch: 0.86 s), and the whole training step 1.50 s against 2.39 s, 1.7-1.9x
+PyTorch's. ``python -m amigos_emo.train`` turns them on for this model (``--onednn auto``,
+:data:`amigos_emo.models.registry.ONEDNN_MODELS`). Tried and dropped:
 the 3-D ``Conv3D`` op at stride 1 on the blocked tensor (its gradients are the slow kernels
 again), explicit im2col + matmul (9-18x the activations in memory), the filter gradient as a
 forward convolution with batch and channels swapped, and the input gradient as a forward

@@ -438,3 +438,67 @@ def test_lock_file_records_the_holder(tmp_path):
     with ProcessLock(path, what="thing"):
         info = json.loads(path.read_text())
         assert info["pid"] == os.getpid()
+
+
+@pytest.mark.parametrize(
+    "options, environ, expected, says",
+    [
+        (dict(model="vae_gnn"), {}, "1", "--onednn auto for vae_gnn"),
+        (dict(dataset="dreamer"), {}, "1", "--onednn auto for vae_gnn"),  # its default model
+        (dict(dataset="deap/stft", model="gru_xnet"), {}, "1", "for gru_xnet"),
+        (dict(model="multimodal_lstm"), {}, None, "TensorFlow's default"),
+        (dict(dataset="dreamer"), {"TF_ENABLE_ONEDNN_OPTS": "0"}, "0", "from the environment"),
+        (dict(model="multimodal_lstm", onednn="on"), {}, "1", "--onednn on"),
+        (dict(model="vae_gnn", onednn="off"), {}, "0", "--onednn off"),
+    ],
+)
+def test_onednn_choice_per_model(options, environ, expected, says):
+    from amigos_emo.training.config import choose_onednn
+
+    note = choose_onednn(RunConfig(**options), environ=environ, tensorflow_loaded=False)
+    assert environ.get("TF_ENABLE_ONEDNN_OPTS") == expected
+    assert says in note
+
+
+def test_onednn_choice_after_tensorflow_was_imported_changes_nothing_and_says_so(caplog):
+    from amigos_emo.training.config import choose_onednn
+
+    environ = {}
+    note = choose_onednn(RunConfig(model="vae_gnn"), environ=environ, tensorflow_loaded=True)
+    assert environ == {}
+    assert "no effect in this process" in note
+    assert any(r.levelname == "WARNING" and "no effect" in r.message for r in caplog.records)
+    with pytest.raises(ValueError, match="onednn"):
+        RunConfig(onednn="yes").validate()
+
+
+@pytest.mark.parametrize("command", ["train", "tune"])
+def test_the_cli_sets_onednn_before_tensorflow_is_imported(command):
+    # In a fresh interpreter, as `python -m amigos_emo.<command> --model vae_gnn` runs: options
+    # parsed and the switch set with TensorFlow not yet imported, then TensorFlow sees it.
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        os.environ.pop("TF_ENABLE_ONEDNN_OPTS", None)
+        from amigos_emo import {command}
+        from amigos_emo.training import config as config_module
+        seen = {{}}
+        def fake_run(config, builder=None):
+            seen["env"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+            seen["onednn"] = config_module.onednn_enabled()  # imports TensorFlow
+        if "{command}" == "train":
+            import amigos_emo.training.runner as runner
+            runner.run = fake_run
+        else:
+            import amigos_emo.tuning.search as search
+            search.run_search = fake_run
+        assert "tensorflow" not in sys.modules, "importing the CLI imported TensorFlow"
+        assert {command}.main(["--model", "vae_gnn", "--dataset", "dreamer"]) == 0
+        assert seen == {{"env": "1", "onednn": True}}, seen
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
