@@ -279,36 +279,34 @@ def choose_onednn(config, environ=None, tensorflow_loaded=None):
     environ = os.environ if environ is None else environ
     if tensorflow_loaded is None:
         tensorflow_loaded = "tensorflow" in sys.modules
-    note = _onednn_note(config, environ, tensorflow_loaded)
     from amigos_emo._logging import logger
 
-    if "no effect" in note:
-        logger.warning("%s", note)
-    elif "default" not in note:  # TensorFlow's default needs no line in every run's log
-        logger.info("%s", note)
+    level, note = _onednn_note(config, environ, tensorflow_loaded)
+    logger.log(level, "%s", note)
     return note
 
 
 def _onednn_note(config, environ, tensorflow_loaded):
+    """(log level, note) of :func:`choose_onednn`, setting ``environ`` where it may."""
+    import logging
+
     model = config.model or _default_model(config.dataset)
     wanted = {"on": "1", "off": "0"}.get(config.onednn)
     if wanted is None:  # auto
         if ONEDNN_ENV in environ:
-            return f"oneDNN: {ONEDNN_ENV}={environ[ONEDNN_ENV]} from the environment"
-        if model not in ONEDNN_MODELS:
-            return "oneDNN: TensorFlow's default for this CPU (--onednn auto)"
+            return logging.INFO, f"oneDNN: {ONEDNN_ENV}={environ[ONEDNN_ENV]} from the environment"
+        if model not in ONEDNN_MODELS:  # no line in every run's log for TensorFlow's default
+            return logging.DEBUG, "oneDNN: TensorFlow's default for this CPU (--onednn auto)"
         wanted = "1"
     reason = f"--onednn {config.onednn}" + (f" for {model}" if config.onednn == "auto" else "")
-    if tensorflow_loaded:
-        if environ.get(ONEDNN_ENV) == wanted:
-            return f"oneDNN: {ONEDNN_ENV}={wanted} ({reason})"
-        return (
+    if tensorflow_loaded and environ.get(ONEDNN_ENV) != wanted:
+        return logging.WARNING, (
             f"oneDNN: {reason} asks for {ONEDNN_ENV}={wanted}, but TensorFlow was imported before "
             "the run could set it, so it has no effect in this process (set the variable before "
             "importing TensorFlow, or use python -m amigos_emo.train)"
         )
     environ[ONEDNN_ENV] = wanted
-    return f"oneDNN: {ONEDNN_ENV}={wanted} ({reason})"
+    return logging.INFO, f"oneDNN: {ONEDNN_ENV}={wanted} ({reason})"
 
 
 def _default_model(dataset):
