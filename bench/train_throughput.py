@@ -308,26 +308,29 @@ def _bf16_prediction_diff(variants, batch_size, input_shapes):
 
 
 def onednn_groups(args):
-    """[(setting, models)]: the selected models grouped by the oneDNN setting they train with."""
+    """[(setting, models)]: the selected models grouped by the oneDNN setting they train with;
+    one group (models None: all selected) when they share it."""
     from amigos_emo.models.registry import ONEDNN_ENV, ONEDNN_MODELS
 
     if args.onednn != "auto" or ONEDNN_ENV in os.environ:
         return [("inherit" if args.onednn == "auto" else args.onednn, None)]
     names = [m.strip() for m in args.models.split(",") if m.strip()] or list(REALISTIC_SHAPES)
     groups = [
-        ("on", [m for m in names if m in ONEDNN_MODELS]),
-        ("inherit", [m for m in names if m not in ONEDNN_MODELS]),
+        (setting, models)
+        for setting, models in (
+            ("on", [m for m in names if m in ONEDNN_MODELS]),
+            ("inherit", [m for m in names if m not in ONEDNN_MODELS]),
+        )
+        if models
     ]
-    groups = [(setting, models) for setting, models in groups if models]
-    return groups if len(groups) > 1 else [(groups[0][0], None)] if groups else [("inherit", None)]
+    return groups if len(groups) > 1 else [(groups[0][0] if groups else "inherit", None)]
 
 
-def run_groups(groups, argv):
+def run_groups(groups, args, argv):
     """Run each (setting, models) group as a child process; print its output, then one summary."""
     import subprocess
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    all_models = not (_flag_value(argv) or "").strip(",")
     for flag in ("--models", "--onednn"):  # replaced per group
         while flag in argv:
             index = argv.index(flag)
@@ -345,25 +348,16 @@ def run_groups(groups, argv):
                 print(line, end="")
         if child.returncode:
             sys.exit(f"the oneDNN {setting} group failed (exit status {child.returncode})")
-    if all_models:
+    if not args.models.strip(", "):  # all models: the children saw only those with shapes
         from amigos_emo.models import list_models
 
-        for name in list_models(framework="keras"):
-            if name not in REALISTIC_SHAPES:
-                print(
-                    f"{name:<18} skipped: no realistic input shapes in REALISTIC_SHAPES (add a row)"
-                )
+        print_skipped(m for m in list_models(framework="keras") if m not in REALISTIC_SHAPES)
     print("Summary of all groups: Keras best / torch samples/s: " + ", ".join(summaries))
 
 
-def _flag_value(argv, flag="--models"):
-    """The value of ``flag`` in ``argv`` (``--flag V`` or ``--flag=V``), or None."""
-    for index, arg in enumerate(argv):
-        if arg == flag and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith(flag + "="):
-            return arg.split("=", 1)[1]
-    return None
+def print_skipped(names):
+    for name in names:
+        print(f"{name:<18} skipped: no realistic input shapes in REALISTIC_SHAPES (add a row)")
 
 
 def main(argv=None):
@@ -371,10 +365,12 @@ def main(argv=None):
     sys.stdout.reconfigure(line_buffering=True)  # rows appear as they are measured
     groups = onednn_groups(args)
     if len(groups) > 1:
-        run_groups(groups, argv)
+        run_groups(groups, args, argv)
         return
     if groups[0][0] in ("on", "off"):
-        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if groups[0][0] == "on" else "0"
+        from amigos_emo.models.registry import ONEDNN_ENV
+
+        os.environ[ONEDNN_ENV] = "1" if groups[0][0] == "on" else "0"
     if args.omp_wait_policy != "inherit":
         os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     torch = None
@@ -448,8 +444,7 @@ def main(argv=None):
                 f"{name:<18} max |float32 - mixed_bfloat16| prediction, same weights: "
                 f"{result['bf16_diff']:.2e}"
             )
-    for name in skipped:
-        print(f"{name:<18} skipped: no realistic input shapes in REALISTIC_SHAPES (add a row)")
+    print_skipped(skipped)
 
     parts = []
     for result in results:
