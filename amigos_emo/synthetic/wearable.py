@@ -7,8 +7,10 @@ export, ready for ``python -m amigos_emo.train --dataset custom --manual-dir FOL
   64 Hz, ``EDA`` 4 Hz in microsiemens, ``TEMP`` 4 Hz in degrees Celsius, ``ACC`` 32 Hz x 3 axes
   in g), each with its ``<name>_sfreq`` and ``<name>_ch_names`` (``layout="npz"``); or one CSV per
   modality per trial with a ``time`` column (``layout="csv"``, as E4 exports are per modality);
+  or one NPZ per subject with the trials one after another (``layout="continuous"``);
 - ``labels.csv`` with ``subject, trial, condition, stress`` (``baseline`` / ``stress`` /
-  ``amusement``; ``stress`` is ``yes`` for the stress condition, else ``no``);
+  ``amusement``; ``stress`` is ``yes`` for the stress condition, else ``no``), and ``start_s``,
+  ``end_s`` (each trial's seconds in its subject's file) for ``layout="continuous"``;
 - ``amigos_emo_dataset.json`` describing it (per-channel native rates, 3-class ``condition`` as
   the label, ``"representation": "raw+features"`` unless asked otherwise: the signals and their
   per-window features), ``amigos_emo_dataset_features.json`` (the same study with
@@ -43,6 +45,10 @@ CONDITIONS = ("baseline", "stress", "amusement")
 # Native rates of the Empatica E4.
 BVP_HZ, EDA_HZ, TEMP_HZ, ACC_HZ = 64.0, 4.0, 4.0, 32.0
 README_NAME = "SYNTHETIC_README.txt"
+LAYOUTS = ("npz", "csv", "continuous")
+# Each modality's array: its rate and channel names.
+_RATES = {"BVP": BVP_HZ, "EDA": EDA_HZ, "TEMP": TEMP_HZ, "ACC": ACC_HZ}
+_NAMES = {"BVP": ["BVP"], "EDA": ["EDA"], "TEMP": ["TEMP"], "ACC": ["ACC_X", "ACC_Y", "ACC_Z"]}
 FEATURES_JSON_NAME = "amigos_emo_dataset_features.json"
 
 REST_HEART_RATE_BPM = 70.0
@@ -143,6 +149,16 @@ def _acc(rng, duration_s, motion_sd_g):
     return gravity[None, :] + motion
 
 
+def _save_npz(path, signals):
+    """One NPZ with an array per modality, its rate and its channel names beside it."""
+    arrays = {}
+    for key, values in signals.items():
+        arrays[key] = values.astype(np.float32)
+        arrays[f"{key}_sfreq"] = np.float64(_RATES[key])
+        arrays[f"{key}_ch_names"] = np.array(_NAMES[key], dtype=str)
+    np.savez(path, **arrays)
+
+
 def write_synthetic_wearable_study(
     folder,
     n_subjects=15,
@@ -163,8 +179,10 @@ def write_synthetic_wearable_study(
         trial_s: duration of each trial, seconds.
         trials_per_condition: trials of each condition per subject (trial order is shuffled per
             subject).
-        layout: ``"npz"`` (one file per trial, an array per modality) or ``"csv"`` (one file per
-            modality per trial, each with a ``time`` column).
+        layout: ``"npz"`` (one file per trial, an array per modality), ``"csv"`` (one file per
+            modality per trial, each with a ``time`` column) or ``"continuous"`` (one NPZ per
+            subject, ``S01/S01.npz``, the trials one after another, and ``start_s``/``end_s``
+            in ``labels.csv`` saying where each lies: a whole session as a wearable exports it).
         window_s, step_s: the windowing written into the JSON.
         representation: the main JSON's ``"representation"``: ``"raw+features"`` (the signals and
             their per-window features, what the package recommends for wearables), ``"raw"`` or
@@ -185,8 +203,10 @@ def write_synthetic_wearable_study(
         )
     check_positive(trial_s, "trial_s")
     check_positive(window_s, "window_s")
-    if layout not in ("npz", "csv"):
-        raise ValueError(f"layout must be 'npz' or 'csv'. Received: layout={layout!r}")
+    if layout not in LAYOUTS:
+        raise ValueError(
+            f"layout must be one of {', '.join(map(repr, LAYOUTS))}. Received: layout={layout!r}"
+        )
     if representation not in ("raw", "features", "raw+features"):
         raise ValueError(
             "representation must be 'raw', 'features' or 'raw+features'. "
@@ -201,6 +221,7 @@ def write_synthetic_wearable_study(
     rng = np.random.default_rng(seed)
     rows = []
     for subject in range(1, n_subjects + 1):
+        session = {}  # layout "continuous": the subject's trials, one after another
         offsets = _subject_offsets(rng)
         conditions = list(CONDITIONS) * trials_per_condition
         rng.shuffle(conditions)
@@ -229,26 +250,17 @@ def write_synthetic_wearable_study(
                 "TEMP": _temperature(rng, trial_s, offsets["temperature_c"], drop)[:, None],
                 "ACC": _acc(rng, trial_s, motion),
             }
-            rates = {"BVP": BVP_HZ, "EDA": EDA_HZ, "TEMP": TEMP_HZ, "ACC": ACC_HZ}
-            names = {
-                "BVP": ["BVP"],
-                "EDA": ["EDA"],
-                "TEMP": ["TEMP"],
-                "ACC": ["ACC_X", "ACC_Y", "ACC_Z"],
-            }
             trial_dir = folder / f"S{subject:02d}"
             trial_dir.mkdir(exist_ok=True)
             if layout == "npz":
-                arrays = {}
+                _save_npz(trial_dir / f"S{subject:02d}_trial{trial}.npz", signals)
+            elif layout == "continuous":
                 for key, values in signals.items():
-                    arrays[key] = values.astype(np.float32)
-                    arrays[f"{key}_sfreq"] = np.float64(rates[key])
-                    arrays[f"{key}_ch_names"] = np.array(names[key], dtype=str)
-                np.savez(trial_dir / f"S{subject:02d}_trial{trial}.npz", **arrays)
+                    session.setdefault(key, []).append(values)
             else:
                 for key, values in signals.items():
-                    time = np.arange(len(values)) / rates[key]
-                    header = ",".join(["time", *names[key]])
+                    time = np.arange(len(values)) / _RATES[key]
+                    header = ",".join(["time", *_NAMES[key]])
                     np.savetxt(
                         trial_dir / f"S{subject:02d}_trial{trial}_{key}.csv",
                         np.column_stack([time, values]),
@@ -258,11 +270,22 @@ def write_synthetic_wearable_study(
                         fmt="%.6f",
                     )
             rows.append((subject, trial, condition, "yes" if condition == "stress" else "no"))
+        if session:
+            joined = {key: np.concatenate(parts) for key, parts in session.items()}
+            _save_npz(folder / f"S{subject:02d}" / f"S{subject:02d}.npz", joined)
     with open(folder / "labels.csv", "w") as handle:
-        handle.write("subject,trial,condition,stress\n")
-        handle.writelines(f"{s},{t},{c},{b}\n" for s, t, c, b in rows)
+        if layout == "continuous":
+            handle.write("subject,trial,start_s,end_s,condition,stress\n")
+            handle.writelines(
+                f"{s},{t},{(t - 1) * trial_s:g},{t * trial_s:g},{c},{b}\n" for s, t, c, b in rows
+            )
+        else:
+            handle.write("subject,trial,condition,stress\n")
+            handle.writelines(f"{s},{t},{c},{b}\n" for s, t, c, b in rows)
     if layout == "npz":
         pattern = "S{subject}/S{subject}_trial{trial}.npz"
+    elif layout == "continuous":
+        pattern = "S{subject}/S{subject}.npz"
     else:
         pattern = {
             key: f"S{{subject}}/S{{subject}}_trial{{trial}}_{key}.csv"

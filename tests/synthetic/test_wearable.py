@@ -68,7 +68,7 @@ def test_same_seed_same_files(tmp_path):
     np.testing.assert_array_equal(_trial(a.parent, 2, 3)["BVP"], _trial(b.parent, 2, 3)["BVP"])
     with pytest.raises(ValueError, match="n_subjects must be an int >= 1. Received: n_subjects=0"):
         write_synthetic_wearable_study(tmp_path / "c", n_subjects=0)
-    with pytest.raises(ValueError, match="layout must be 'npz' or 'csv'"):
+    with pytest.raises(ValueError, match="layout must be one of 'npz', 'csv', 'continuous'"):
         write_synthetic_wearable_study(tmp_path / "c", layout="edf")
     with pytest.raises(ValueError, match="representation must be 'raw', 'features' or"):
         write_synthetic_wearable_study(tmp_path / "c", representation="both")

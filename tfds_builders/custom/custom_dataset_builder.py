@@ -119,6 +119,26 @@ def read_trial_signals(path, spec, trial=None):
     )
 
 
+def _segment(signals, spec, row, where, name):
+    """The ``[start_s, end_s)`` seconds of a trial's signals (labels-CSV columns), every type
+    cut at its own rate so the types stay aligned in time."""
+    start_s, end_s = row["start_s"], row["end_s"]
+    length_s = min(len(x) / spec.sfreq[kind] for kind, x in signals.items())
+    # One sample of the slowest type is rounding, not a mistake.
+    if end_s > length_s + 1.0 / min(spec.sfreq.values()):
+        raise CorpusFormatError(
+            spec.labels_file,
+            f"{where}: the segment ends after its recording",
+            field="end_s",
+            expected=f"at most {length_s:.3f} s (the length of {name})",
+            found=f"{end_s:g}",
+        )
+    return {
+        kind: x[int(round(start_s * spec.sfreq[kind])) : int(round(end_s * spec.sfreq[kind]))]
+        for kind, x in signals.items()
+    }
+
+
 def _name(path):
     return " + ".join(p.name for p in path) if isinstance(path, tuple) else path.name
 
@@ -127,7 +147,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     """The user's own recordings, described by ``amigos_emo_dataset.json`` (see README.md)."""
 
     pkg_dir_path = epath.Path(__file__).parent
-    VERSION = tfds.core.Version("1.2.0")
+    VERSION = tfds.core.Version("1.3.0")
     RELEASE_NOTES = {
         "1.0.0": "Initial release: EDF, CSV and NPZ recordings, windowed.",
         "1.1.0": "Native per-channel rates, one file per modality, bvp/acc types, time-aligned windows, "
@@ -135,6 +155,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "1.2.0": '"representation": "raw+features": the signal windows and their feature vector together; '
         "SCRs below 0.01 uS are not counted, a flat EDA trace has features (no SCRs), missed and "
         "extra beats are corrected (Kubios) before heart rate and HRV.",
+        "1.3.0": "Continuous recordings: a file pattern without {trial} is one file per subject (and "
+        "session), and the labels CSV's start_s/end_s cut each trial out of it; per-trial files "
+        "may be cropped the same way.",
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
     # Any signal set: one branch per signal feature (models/signal_fusion), and one for the
@@ -235,19 +258,26 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         spec = self.spec
         recordings_found = custom_spec.find_recordings(spec)
         labels = custom_spec.load_labels(spec)
-        unlabelled = [ids for ids in recordings_found if ids not in labels]
+
+        def recording_of(ids):
+            # A continuous recording holds every trial of its subject and session.
+            return (*ids[:2], None) if spec.continuous else ids
+
+        labelled = {recording_of(ids) for ids in labels}
+        unlabelled = [ids for ids in recordings_found if ids not in labelled]
         if unlabelled:
-            subject, session, trial = unlabelled[0]
             raise CorpusFormatError(
                 spec.labels_file,
                 f"no label row for {len(unlabelled)} recording(s)",
-                field="subject/session/trial",
-                expected="one row per recording",
-                found=f"none for subject {subject}, session {session}, trial {trial} "
+                field="subject/session" if spec.continuous else "subject/session/trial",
+                expected="at least one row (trial) per recording"
+                if spec.continuous
+                else "one row per recording",
+                found=f"none for {custom_spec.describe_ids(unlabelled[0])} "
                 f"({_name(recordings_found[unlabelled[0]])})"
                 + (f" and {len(unlabelled) - 1} more" if len(unlabelled) > 1 else ""),
             )
-        orphans = sorted(ids for ids in labels if ids not in recordings_found)
+        orphans = sorted(ids for ids in labels if recording_of(ids) not in recordings_found)
         if orphans:
             logger.warning(
                 "%s: %d label row(s) have no recording and are ignored, e.g. (subject, session, trial) %s",
@@ -256,11 +286,13 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                 orphans[:5],
             )
         by_subject = defaultdict(list)
-        for ids, path in recordings_found.items():
-            by_subject[ids[0]].append((ids, path, labels[ids]))
+        for ids, row in sorted(labels.items()):
+            if recording_of(ids) in recordings_found:
+                by_subject[ids[0]].append((ids, recordings_found[recording_of(ids)], row))
         logger.info(
-            "custom dataset %r: %d recordings of %d subjects",
+            "custom dataset %r: %d trials in %d recordings of %d subjects",
             spec.name,
+            sum(len(items) for items in by_subject.values()),
             len(recordings_found),
             len(by_subject),
         )
@@ -275,19 +307,27 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         spec = self.spec
         skips = SkipCounter(f"custom dataset {spec.name!r}")
         dropped_windows = 0
+        read = (None, None)  # the last recording read: a continuous one serves several trials
         for (subject, session, trial), path, row in items:
             name = _name(path)
             if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in row.values()):
                 skips.skip("an empty label", name)
                 continue
             where = f"subject {subject}, session {session}, trial {trial}"
-            try:
-                signals = read_trial_signals(path, spec, trial=where)
-            except NonFiniteError as error:
-                if not spec.skip_nonfinite_trials:
-                    raise
-                skips.skip("NaN/inf samples", error)
+            if read[0] != path:
+                recording = f"subject {subject}, session {session}" if spec.continuous else where
+                try:
+                    read = (path, read_trial_signals(path, spec, trial=recording))
+                except NonFiniteError as error:
+                    if not spec.skip_nonfinite_trials:
+                        raise
+                    read = (path, error)
+            if isinstance(read[1], NonFiniteError):
+                skips.skip("NaN/inf samples", read[1])
                 continue
+            signals = read[1]
+            if "start_s" in row:
+                signals = _segment(signals, spec, row, where, name)
             windows, starts_s = recordings.cut_windows(
                 signals, spec.sfreq, spec.window_s, spec.step_s, path=name
             )

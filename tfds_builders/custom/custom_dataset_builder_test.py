@@ -643,3 +643,122 @@ def test_eeg_features_need_a_rate_above_100_hz(tmp_path):
         CorpusFormatError, match=r"representation: EEG features .* cannot be computed.*eeg at 64 Hz"
     ):
         custom_spec.load_spec(folder)
+
+
+def _continuous_and_per_trial(tmp_path, **kwargs):
+    """The same synthetic study written as one file per subject and as one file per trial."""
+    from amigos_emo.synthetic import write_synthetic_wearable_study
+
+    folders = {}
+    for layout in ("continuous", "npz"):
+        folders[layout] = tmp_path / layout
+        write_synthetic_wearable_study(
+            folders[layout], n_subjects=2, seed=4, trial_s=20.0, layout=layout, **kwargs
+        )
+    return folders
+
+
+def test_continuous_recordings_cut_by_the_labels_csv_equal_one_file_per_trial(tmp_path):
+    folders = _continuous_and_per_trial(tmp_path, step_s=5.0, representation="raw+features")
+    assert sorted(p.name for p in (folders["continuous"] / "S01").iterdir()) == ["S01.npz"]
+    labels = pd.read_csv(folders["continuous"] / "labels.csv")
+    assert list(labels.columns) == ["subject", "trial", "start_s", "end_s", "condition", "stress"]
+    spec = custom_spec.load_spec(folders["continuous"])
+    assert spec.continuous and list(custom_spec.find_recordings(spec)) == [
+        (1, 1, None),
+        (2, 1, None),
+    ]
+    built = {
+        layout: build(Builder, tmp_path / f"data_{layout}", config=CustomConfig.from_json(folder))
+        for layout, folder in folders.items()
+    }
+    for split in ("subject_01", "subject_02"):
+        continuous = _examples(built["continuous"], split)
+        per_trial = _examples(built["npz"], split)
+        assert len(continuous) == len(per_trial) == 3 * 3  # 3 trials of (20 - 10) / 5 + 1
+        for a, b in zip(continuous, per_trial, strict=True):
+            for key in ("trial_id", "window_index", "label", "stress", "bvp", "gsr", "acc"):
+                np.testing.assert_array_equal(a[key], b[key])
+            # Beats and SCRs are found in the trial's segment, as in the trial's own file.
+            np.testing.assert_allclose(a["features"], b["features"], rtol=1e-6)
+    # Trial 2 of subject 1 is seconds 20-40 of its file: window 1 starts 25 s in.
+    example = next(
+        e
+        for e in _examples(built["continuous"], "subject_01")
+        if (e["trial_id"], e["window_index"]) == (2, 1)
+    )
+    with np.load(folders["continuous"] / "S01" / "S01.npz") as archive:
+        np.testing.assert_array_equal(example["bvp"][:, 0], archive["BVP"][25 * 64 : 35 * 64, 0])
+        np.testing.assert_array_equal(example["gsr"][:, 0], archive["EDA"][25 * 4 : 35 * 4, 0])
+
+
+def test_segment_errors_and_cropped_trials(tmp_path, caplog):
+    folders = _continuous_and_per_trial(tmp_path, representation="raw")
+    folder = folders["continuous"]
+    labels = pd.read_csv(folder / "labels.csv")
+
+    labels.drop(columns=["end_s"]).to_csv(folder / "labels.csv", index=False)
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"missing column\(s\) end_s.*no \{trial\}, so each recording is continuous",
+    ):
+        custom_spec.load_labels(custom_spec.load_spec(folder))
+
+    bad = labels.copy()
+    bad.loc[1, "end_s"] = 10.0  # before its start (20 s)
+    bad.to_csv(folder / "labels.csv", index=False)
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"row 3: the segment is empty.*0 <= start_s < end_s.*start_s=20, end_s=10",
+    ):
+        custom_spec.load_labels(custom_spec.load_spec(folder))
+
+    bad = labels.copy()
+    bad.loc[2, "end_s"] = 75.0  # the file holds 60 s
+    bad.to_csv(folder / "labels.csv", index=False)
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"labels\.csv: end_s: subject 1, session 1, trial 3: the segment ends after its recording"
+        r".*at most 60\.000 s \(the length of S01\.npz\).*Found 75",
+    ):
+        build(Builder, tmp_path / "data_long", config=CustomConfig.from_json(folder))
+
+    bad = labels.copy()
+    bad.loc[1, "start_s"] = 15.0  # overlaps trial 1 (0-20 s): allowed, but said
+    bad.to_csv(folder / "labels.csv", index=False)
+    with caplog.at_level("WARNING"):
+        custom_spec.load_labels(custom_spec.load_spec(folder))
+    assert "1 pair(s) of segments overlap" in caplog.text and "trials 1 and 2" in caplog.text
+
+    labels[labels.subject == 1].to_csv(folder / "labels.csv", index=False)
+    with pytest.raises(
+        CorpusFormatError,
+        match=r"no label row for 1 recording\(s\).*none for subject 2, session 1 \(S02\.npz\)",
+    ):
+        build(Builder, tmp_path / "data_unlabelled", config=CustomConfig.from_json(folder))
+
+    # Per-trial files: start_s/end_s crop each trial (here its last 10 s, one window).
+    folder = folders["npz"]
+    cropped = pd.read_csv(folder / "labels.csv")
+    cropped.insert(2, "start_s", 10.0)
+    cropped.insert(3, "end_s", 20.0)
+    cropped.to_csv(folder / "labels.csv", index=False)
+    builder = build(Builder, tmp_path / "data_cropped", config=CustomConfig.from_json(folder))
+    example = _examples(builder, "subject_02")[0]
+    assert builder.info.splits["subject_02"].num_examples == 3
+    with np.load(folder / "S02" / f"S02_trial{example['trial_id']}.npz") as archive:
+        np.testing.assert_array_equal(example["bvp"][:, 0], archive["BVP"][640:1280, 0])
+
+
+def test_patterns_of_one_trial_agree_on_the_trial_field(tmp_path):
+    folder = _copy("csv", tmp_path)
+    path = _edit_json(
+        folder, file_pattern={"A": "sub{subject}/t{trial}_a.csv", "B": "sub{subject}/b.csv"}
+    )
+    with pytest.raises(
+        CorpusFormatError, match=r"file_pattern: either every pattern has \{trial\} or none"
+    ):
+        custom_spec.load_spec(path)
+    path = _edit_json(folder, file_pattern="trial{trial}.csv")
+    with pytest.raises(CorpusFormatError, match=r"file_pattern: must name the subject field"):
+        custom_spec.load_spec(path)

@@ -17,6 +17,7 @@ import os
 import pathlib
 import re
 
+from amigos_emo._logging import logger
 from amigos_emo.io.errors import CorpusFormatError
 
 CONFIG_FILE_NAME = "amigos_emo_dataset.json"
@@ -60,6 +61,9 @@ PHYSIOLOGY_TYPES = ("ecg", "bvp", "ppg", "gsr", "resp")
 FEATURE_MIN_WINDOW_S = 5.0
 FORMATS = {".edf": "edf", ".csv": "csv", ".npz": "npz"}
 ID_FIELDS = ("subject", "session", "trial")
+# Labels-CSV columns that cut a segment out of a recording (seconds from its first sample): a
+# continuous recording (a file pattern without ``{trial}``) holds one trial per row.
+SEGMENT_FIELDS = ("start_s", "end_s")
 RESERVED_FEATURES = frozenset(
     {"subject_id", "session_id", "trial_id", "window_index", "label", *SIGNAL_TYPES}
 )
@@ -109,9 +113,11 @@ class DatasetSpec:
             default the JSON's folder).
         name: dataset (config) name.
         description: free text.
-        file_pattern: recording path relative to ``root`` with ``{subject}``, ``{trial}`` and
-            optionally ``{session}`` fields (digits), e.g. ``"sub-{subject}/trial_{trial}.edf"``;
+        file_pattern: recording path relative to ``root`` with ``{subject}`` and optionally
+            ``{trial}`` and ``{session}`` fields (digits), e.g. ``"sub-{subject}/trial_{trial}.edf"``;
             with several files per trial (one per modality) the first of ``file_patterns``.
+            Without ``{trial}`` a file is a continuous recording of a subject (and session) and
+            the labels CSV cuts its trials out with ``start_s``/``end_s`` (:attr:`continuous`).
         file_format: ``"edf"``, ``"csv"`` or ``"npz"`` (of the first pattern).
         file_patterns: ``{key: pattern}``, one per file of a trial (``{"main": file_pattern}``
             for a single file).
@@ -216,6 +222,12 @@ class DatasetSpec:
     def has_session(self) -> bool:
         return "{session}" in self.file_pattern
 
+    @property
+    def continuous(self) -> bool:
+        """A file is one continuous recording per subject (and session), not one per trial:
+        the labels CSV's ``start_s``/``end_s`` say where each trial lies in it."""
+        return "{trial}" not in self.file_pattern
+
 
 def _error(path, problem, field, expected=None, found=None, hint=None):
     return CorpusFormatError(path, problem, field=field, expected=expected, found=found, hint=hint)
@@ -249,12 +261,13 @@ def _inside(path, resolved, folder, key, allow):
 
 
 def _check_pattern(pattern, path, field):
-    if not isinstance(pattern, str) or "{subject}" not in pattern or "{trial}" not in pattern:
+    if not isinstance(pattern, str) or "{subject}" not in pattern:
         raise _error(
             path,
-            "must name the subject and trial fields",
+            "must name the subject field",
             field,
-            expected="a path with {subject} and {trial} (and optionally {session})",
+            expected="a path with {subject}, and {trial} and {session} where the file names carry them "
+            "(without {trial}, one continuous file per subject cut by start_s/end_s in the labels CSV)",
             found=repr(pattern),
         )
     fields = re.findall(r"\{([^{}]*)\}", pattern)
@@ -339,14 +352,14 @@ def load_spec(path):
             key: _check_pattern(value, path, f"file_pattern.{key}")
             for key, value in raw_pattern.items()
         }
-        sessions = {"{session}" in p for p in patterns.values()}
-        if len(sessions) != 1:
-            raise _error(
-                path,
-                "either every pattern has {session} or none",
-                "file_pattern",
-                found=repr(raw_pattern),
-            )
+        for field_name in ("session", "trial"):
+            if len({"{" + field_name + "}" in p for p in patterns.values()}) != 1:
+                raise _error(
+                    path,
+                    f"either every pattern has {{{field_name}}} or none",
+                    "file_pattern",
+                    found=repr(raw_pattern),
+                )
     else:
         patterns = {"main": _check_pattern(raw_pattern, path, "file_pattern")}
     formats = {}
@@ -517,12 +530,12 @@ def load_spec(path):
     columns = []
     for column, info in labels.items():
         field = f"labels.{column}"
-        if column in RESERVED_FEATURES or column in ID_FIELDS:
+        if column in RESERVED_FEATURES or column in ID_FIELDS or column in SEGMENT_FIELDS:
             raise _error(
                 path,
                 "label column name clashes with a reserved feature name",
                 field,
-                expected=f"a name other than {sorted(RESERVED_FEATURES | set(ID_FIELDS))}",
+                expected=f"a name other than {sorted(RESERVED_FEATURES | set(ID_FIELDS) | set(SEGMENT_FIELDS))}",
                 found=repr(column),
             )
         if not isinstance(info, dict) or info.get("type") not in ("categorical", "continuous"):
@@ -752,14 +765,15 @@ def _find_one(spec, pattern, field):
         ids = (
             int(match.group("subject")),
             int(match.group("session")) if spec.has_session else 1,
-            int(match.group("trial")),
+            None if spec.continuous else int(match.group("trial")),
         )
         if ids in found:
+            what = "subject/session" if spec.continuous else "subject/session/trial"
             raise _error(
                 path,
-                "two recordings for the same subject/session/trial",
+                f"two recordings for the same {what}",
                 field,
-                expected="one file per (subject, session, trial)",
+                expected=f"one file per ({what.replace('/', ', ')})",
                 found=f"{found[ids]} and {path}",
             )
         found[ids] = path
@@ -779,8 +793,9 @@ def find_recordings(spec):
 
     Returns:
         dict ``(subject, session, trial) -> path`` in numeric order (session 1 when the pattern
-        has no ``{session}``); with several patterns (one file per modality) the values are
-        tuples of paths, one per pattern in the JSON's order.
+        has no ``{session}``; trial ``None`` when it has no ``{trial}``: a continuous recording);
+        with several patterns (one file per modality) the values are tuples of paths, one per
+        pattern in the JSON's order.
 
     Raises:
         CorpusFormatError: no file matches, two files give the same ids (``s1`` and ``s01``), a
@@ -797,15 +812,21 @@ def find_recordings(spec):
     for key, found in per_key.items():
         lacking = [ids for ids in every if ids not in found]
         if lacking:
-            subject, session, trial = lacking[0]
+            what = "recording(s)" if spec.continuous else "trial(s)"
             raise _error(
                 spec.root,
-                f"{len(lacking)} trial(s) lack their {key} file",
+                f"{len(lacking)} {what} lack their {key} file",
                 f"file_pattern.{key}",
-                expected=f"a file like {patterns[key]!r} for every trial",
-                found=f"none for subject {subject}, session {session}, trial {trial}",
+                expected=f"a file like {patterns[key]!r} for every {what[:-3]}",
+                found=f"none for {describe_ids(lacking[0])}",
             )
     return {ids: tuple(per_key[key][ids] for key in patterns) for ids in every}
+
+
+def describe_ids(ids):
+    """``"subject 3, session 1, trial 2"`` (no trial for a continuous recording's ids)."""
+    subject, session, trial = ids
+    return f"subject {subject}, session {session}" + ("" if trial is None else f", trial {trial}")
 
 
 def load_labels(spec):
@@ -814,10 +835,14 @@ def load_labels(spec):
     Returns:
         dict ``(subject, session, trial) -> {column: value}`` with categorical values as class
         indices (int, or ``None`` when empty) and continuous values as floats (NaN when empty).
+        When the CSV has ``start_s`` and ``end_s`` columns (required for continuous recordings,
+        :attr:`DatasetSpec.continuous`), each row's dict also holds them: the trial is that
+        segment of its recording, in seconds from the recording's first sample.
 
     Raises:
-        CorpusFormatError: missing file or columns, non-integer ids, duplicate rows, or a
-            categorical value that is not one of the declared classes.
+        CorpusFormatError: missing file or columns, non-integer ids, duplicate rows, a
+            categorical value that is not one of the declared classes, or a segment that is
+            not ``0 <= start_s < end_s``.
     """
     import pandas as pd
 
@@ -838,6 +863,9 @@ def load_labels(spec):
         + (["session"] if spec.has_session else [])
         + [c.name for c in spec.label_columns]
     )
+    segments = any(c in table.columns for c in SEGMENT_FIELDS) or spec.continuous
+    if segments:
+        needed += list(SEGMENT_FIELDS)
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise _error(
@@ -846,6 +874,12 @@ def load_labels(spec):
             None,
             expected=f"columns {', '.join(needed)}",
             found=f"columns {', '.join(table.columns)}",
+            hint=(
+                f"The file pattern {spec.file_pattern!r} has no {{trial}}, so each recording is "
+                "continuous and each row cuts one trial out of it with start_s and end_s (seconds)."
+                if spec.continuous and any(c in missing for c in SEGMENT_FIELDS)
+                else None
+            ),
         )
     rows = {}
     for line, record in enumerate(table.to_dict(orient="records"), start=2):
@@ -903,5 +937,64 @@ def load_labels(spec):
                         field=f"{column.name} (row {line})",
                         names=(column.name,),
                     )
+        if segments:
+            values.update(_segment(record, line, path))
         rows[ids] = values
+    if spec.continuous:
+        _warn_overlaps(rows, path)
     return rows
+
+
+def _segment(record, line, path):
+    """``{"start_s": float, "end_s": float}`` of one labels-CSV row, checked."""
+    bounds = {}
+    for field in SEGMENT_FIELDS:
+        text = str(record[field]).strip()
+        try:
+            bounds[field] = float(text)
+        except ValueError:
+            raise _error(
+                path,
+                f"row {line}: not a number",
+                field,
+                expected="seconds from the recording's first sample",
+                found=repr(text),
+            ) from None
+        if not math.isfinite(bounds[field]):
+            raise _error(path, f"row {line}: not a finite number", field, found=repr(text))
+    if not 0 <= bounds["start_s"] < bounds["end_s"]:
+        raise _error(
+            path,
+            f"row {line}: the segment is empty or starts before the recording",
+            "start_s/end_s",
+            expected="0 <= start_s < end_s",
+            found=f"start_s={bounds['start_s']:g}, end_s={bounds['end_s']:g}",
+        )
+    return bounds
+
+
+def _warn_overlaps(rows, path):
+    """Log the trials whose segments overlap another of the same recording (a typo, usually)."""
+    by_recording = {}
+    for (subject, session, trial), values in rows.items():
+        by_recording.setdefault((subject, session), []).append(
+            (values["start_s"], values["end_s"], trial)
+        )
+    overlaps = []
+    for (subject, session), segments in by_recording.items():
+        segments.sort()
+        latest_end, latest = -math.inf, None  # the segment reaching furthest so far
+        for start, end, trial in segments:
+            if start < latest_end:
+                overlaps.append(
+                    f"subject {subject}, session {session}: trials {latest} and {trial}"
+                )
+            if end > latest_end:
+                latest_end, latest = end, trial
+    if overlaps:
+        logger.warning(
+            "%s: %d pair(s) of segments overlap in time (their windows share samples), e.g. %s",
+            path,
+            len(overlaps),
+            "; ".join(overlaps[:3]),
+        )
