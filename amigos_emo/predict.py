@@ -33,6 +33,10 @@ Recording formats:
   rate when ``--sfreq`` is not passed.
 - NPZ (``.npz``): ``data`` ``(n_times, n_chans)`` with ``ch_names`` and ``sfreq``, or one array per
   modality ``NAME`` with ``NAME_sfreq`` and ``NAME_ch_names`` (each at its own rate).
+- Empatica E4 CSV (``--format e4``; the default for ``.csv`` files when the model was trained on
+  E4 files): ``BVP.csv``, ``EDA.csv``, ``TEMP.csv``, ``ACC.csv`` of one session, given together;
+  channels are named after the files (``ACC_X``/``ACC_Y``/``ACC_Z``), ACC comes back in g, and
+  the files are aligned on the start times in their first rows.
 """
 
 from __future__ import annotations
@@ -425,6 +429,13 @@ def build_parser():
         "across them",
     )
     parser.add_argument(
+        "--format",
+        default=None,
+        choices=["edf", "csv", "npz", *recordings.NAMED_FORMATS],
+        help="the recording's format (default: from the extension; 'e4' for Empatica E4 CSV "
+        "files, the default when the model was trained on them)",
+    )
+    parser.add_argument(
         "--channels", nargs="+", default=None, help="channel names, one per column of the recording"
     )
     parser.add_argument(
@@ -459,8 +470,18 @@ def main(argv=None):
                 "given. Give files that name their channels and rates (CSV header and time column, "
                 "NPZ ch_names/sfreq, EDF header)."
             )
+        trained_on = (spec.extra or {}).get("file_format")  # "e4": E4 CSV files
+
+        def format_of(path):
+            # A .csv of a study recorded in E4 files is one too, unless --format says otherwise.
+            if args.format or not str(path).lower().endswith(".csv"):
+                return args.format
+            return trained_on
+
         recording = recordings.merge(
-            recordings.read_recording(path, channels=args.channels, sfreq=args.sfreq)
+            recordings.read_recording(
+                path, channels=args.channels, sfreq=args.sfreq, file_format=format_of(path)
+            )
             for path in args.recording
         )
         predictions = predict_recording(

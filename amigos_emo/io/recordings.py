@@ -26,6 +26,15 @@ Formats:
   array per modality ``NAME`` (``(n_times,)`` or ``(n_times, n_chans)``) with optional
   ``NAME_sfreq`` and ``NAME_ch_names`` beside it (a global ``sfreq`` is the fallback rate; a 1-D
   array without names is the channel ``NAME``).
+- Empatica E4 CSV (format ``"e4"``, never guessed from the extension), one file per sensor as
+  the E4 exports them (``BVP.csv``, ``EDA.csv``, ``TEMP.csv``, ``ACC.csv``, ...): no header; row 1
+  is the session's start as a UNIX time (one value per column), row 2 the sampling rate in Hz,
+  then one row per sample. The channels are named after the file (``BVP``; ``ACC_X``,
+  ``ACC_Y``, ``ACC_Z`` for the three accelerometer axes) and ``ACC``, stored in 1/64 g, is
+  returned in g. ``IBI.csv`` and ``tags.csv`` are not sample streams and are refused.
+
+When a trial's files state their start times (E4), :func:`merge` drops each stream's leading
+samples up to the latest start, so every stream starts at the same instant.
 """
 
 from __future__ import annotations
@@ -43,6 +52,11 @@ from amigos_emo.io.errors import CorpusFormatError
 from amigos_emo.io.integrity import finite_float32
 
 FORMATS = {".edf": "edf", ".bdf": "edf", ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".npz": "npz"}
+# Formats named explicitly only (their files share an extension with another format).
+NAMED_FORMATS = ("e4",)
+# Empatica E4: accelerometer counts per g, and the axis names of ACC.csv's three columns.
+E4_ACC_COUNTS_PER_G = 64.0
+E4_ACC_AXES = ("X", "Y", "Z")
 TIME_COLUMNS = ("time", "time_s", "times", "timestamp", "t")
 # EDF physical dimensions MNE converts to volts (returned here in microvolts).
 VOLTAGE_UNITS = frozenset({"v", "mv", "uv", "µv", "μv", "nv"})
@@ -59,12 +73,15 @@ class Stream:
         ch_names: one name per column.
         sfreq: sampling rate in Hz, or ``None`` when the file does not state it.
         path: the file it came from.
+        start_time: the first sample's time (UNIX seconds) when the file states it (E4), else
+            ``None``; :func:`merge` aligns the streams of a trial on it.
     """
 
     data: np.ndarray
     ch_names: list
     sfreq: float | None
     path: str
+    start_time: float | None = None
 
 
 @dataclasses.dataclass
@@ -100,13 +117,28 @@ class Recording:
 
 
 def merge(recordings):
-    """One :class:`Recording` from several files of one trial (one per modality)."""
+    """One :class:`Recording` from several files of one trial (one per modality).
+
+    When every stream states its start time (E4 files), each stream's samples before the latest
+    start are dropped, so the streams start at the same instant (time 0 of the trial).
+    """
     recordings = list(recordings)
     if len(recordings) == 1:
         return recordings[0]
-    return Recording(
-        [s for r in recordings for s in r.streams], " + ".join(r.path for r in recordings)
-    )
+    streams = [s for r in recordings for s in r.streams]
+    starts = [s.start_time for s in streams]
+    if len(streams) > 1 and None not in starts and max(starts) > min(starts):
+        latest = max(starts)
+        for stream in streams:
+            skip = int(round((latest - stream.start_time) * stream.sfreq))
+            stream.data = stream.data[skip:]
+            stream.start_time += skip / stream.sfreq
+        logger.info(
+            "%s: the files start up to %.3f s apart; each is cut to start at the latest start",
+            " + ".join(r.path for r in recordings),
+            latest - min(starts),
+        )
+    return Recording(streams, " + ".join(r.path for r in recordings))
 
 
 # --- Readers ----------------------------------------------------------------------------------
@@ -220,6 +252,59 @@ def _read_csv(path, separator=None, header=None, column_names=None, time_column=
     return [Stream(data, names, sfreq, os.fspath(path))]
 
 
+def _read_e4(path):
+    """One Empatica E4 CSV (module docstring): start time row, rate row, then samples."""
+    path = os.fspath(path)
+    stem = pathlib.Path(path).stem
+    expected = "row 1: start time (UNIX s), row 2: sampling rate (Hz), then one row per sample"
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        head = [handle.readline().strip() for _ in range(2)]
+    if stem.upper() in ("IBI", "TAGS") or any(not _is_number(f) for f in head[0].split(",") if f):
+        raise CorpusFormatError(
+            path,
+            "is not an E4 sample stream",
+            field="format",
+            expected=f"an E4 sensor file (BVP, EDA, TEMP, ACC, HR): {expected}",
+            found=f"first row {head[0]!r}"
+            + (
+                " (inter-beat intervals or event tags, not samples at a fixed rate)"
+                if stem.upper() in ("IBI", "TAGS")
+                else ""
+            ),
+        )
+    try:
+        table = np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64)
+    except ValueError as error:
+        raise CorpusFormatError(
+            path,
+            "could not be read as an E4 CSV (truncated or corrupt?)",
+            expected=expected,
+            found=str(error),
+        ) from error
+    if table.shape[0] < 2:
+        raise CorpusFormatError(
+            path, "has no sampling-rate row", expected=expected, found=f"{table.shape[0]} row(s)"
+        )
+    starts, rates, data = table[0], table[1], table[2:]
+    if not np.all(np.isfinite(rates)) or np.any(rates <= 0) or np.ptp(rates) > 0:
+        raise CorpusFormatError(
+            path,
+            "row 2 must be one positive sampling rate (the same in every column)",
+            field="sampling rate",
+            expected=expected,
+            found=", ".join(f"{r:g}" for r in rates),
+        )
+    if data.shape[1] == 1:
+        names = [stem]
+    elif data.shape[1] == len(E4_ACC_AXES) and stem.upper() == "ACC":
+        names = [f"{stem}_{axis}" for axis in E4_ACC_AXES]
+    else:
+        names = [f"{stem}_{i}" for i in range(1, data.shape[1] + 1)]
+    if stem.upper() == "ACC":
+        data = data / E4_ACC_COUNTS_PER_G  # stored in 1/64 g
+    return [Stream(data, names, float(rates[0]), path, start_time=float(starts[0]))]
+
+
 def _read_npz(path, data_key="data", channels_key="ch_names", sfreq_key="sfreq"):
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -325,7 +410,8 @@ def read_recording(path, channels=None, sfreq=None, *, file_format=None, csv=Non
 
     Args:
         path: the file.
-        file_format: ``"edf"``, ``"csv"`` or ``"npz"`` (default: from the extension).
+        file_format: ``"edf"``, ``"csv"``, ``"npz"`` or ``"e4"`` (Empatica E4 CSV; default:
+            from the extension, which never gives ``"e4"``).
         channels: names for the columns of a single-stream file, replacing (EDF) or supplying
             (CSV without a name row, NPZ) the file's own.
         sfreq: the rate in Hz when the file does not state it; when it does, they must agree
@@ -354,11 +440,14 @@ def read_recording(path, channels=None, sfreq=None, *, file_format=None, csv=Non
         streams = _read_csv(path, **options)
     elif file_format == "npz":
         streams = _read_npz(path, **(npz or {}))
+    elif file_format == "e4":
+        streams = _read_e4(path)
     else:
         raise CorpusFormatError(
             path,
-            f"unknown format {suffix!r}",
-            expected=f"one of {', '.join(sorted(FORMATS))} (EDF/BDF via MNE, CSV, NPZ)",
+            f"unknown format {file_format or suffix!r}",
+            expected=f"one of {', '.join(sorted(FORMATS))} (EDF/BDF via MNE, CSV, NPZ), or the "
+            f"format {', '.join(NAMED_FORMATS)} (Empatica E4 CSV) named explicitly",
         )
     if channels is not None:
         channels = [str(c) for c in channels]

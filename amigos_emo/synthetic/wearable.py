@@ -7,10 +7,11 @@ export, ready for ``python -m amigos_emo.train --dataset custom --manual-dir FOL
   64 Hz, ``EDA`` 4 Hz in microsiemens, ``TEMP`` 4 Hz in degrees Celsius, ``ACC`` 32 Hz x 3 axes
   in g), each with its ``<name>_sfreq`` and ``<name>_ch_names`` (``layout="npz"``); or one CSV per
   modality per trial with a ``time`` column (``layout="csv"``, as E4 exports are per modality);
-  or one NPZ per subject with the trials one after another (``layout="continuous"``);
+  or one NPZ per subject with the trials one after another (``layout="continuous"``), or the
+  same as an E4 session export, one E4-format CSV per sensor per subject (``layout="e4"``);
 - ``labels.csv`` with ``subject, trial, condition, stress`` (``baseline`` / ``stress`` /
   ``amusement``; ``stress`` is ``yes`` for the stress condition, else ``no``), and ``start_s``,
-  ``end_s`` (each trial's seconds in its subject's file) for ``layout="continuous"``;
+  ``end_s`` (each trial's seconds in its subject's file) for ``"continuous"`` and ``"e4"``;
 - ``amigos_emo_dataset.json`` describing it (per-channel native rates, 3-class ``condition`` as
   the label, ``"representation": "raw+features"`` unless asked otherwise: the signals and their
   per-window features), ``amigos_emo_dataset_features.json`` (the same study with
@@ -45,7 +46,11 @@ CONDITIONS = ("baseline", "stress", "amusement")
 # Native rates of the Empatica E4.
 BVP_HZ, EDA_HZ, TEMP_HZ, ACC_HZ = 64.0, 4.0, 4.0, 32.0
 README_NAME = "SYNTHETIC_README.txt"
-LAYOUTS = ("npz", "csv", "continuous")
+LAYOUTS = ("npz", "csv", "continuous", "e4")
+# Layouts with one file (or one file per sensor) per subject, trials cut out by start_s/end_s.
+CONTINUOUS_LAYOUTS = ("continuous", "e4")
+# UNIX time of the first subject's E4 session start (2017-07-14); later subjects a day apart.
+E4_SESSION_START = 1500000000.0
 # Each modality's array: its rate and channel names.
 _RATES = {"BVP": BVP_HZ, "EDA": EDA_HZ, "TEMP": TEMP_HZ, "ACC": ACC_HZ}
 _NAMES = {"BVP": ["BVP"], "EDA": ["EDA"], "TEMP": ["TEMP"], "ACC": ["ACC_X", "ACC_Y", "ACC_Z"]}
@@ -159,6 +164,21 @@ def _save_npz(path, signals):
     np.savez(path, **arrays)
 
 
+def _save_e4(folder, signals, start_time):
+    """An Empatica E4 session export: one headerless CSV per sensor, row 1 the start time (UNIX
+    s), row 2 the rate, then the samples; ACC as integer counts of 1/64 g."""
+    for key, values in signals.items():
+        if key == "ACC":
+            values, fmt = np.round(values * 64.0), "%d"
+        else:
+            fmt = "%.6f"
+        width = values.shape[1]
+        with open(folder / f"{key}.csv", "w") as handle:
+            handle.write(",".join([f"{start_time:.6f}"] * width) + "\n")
+            handle.write(",".join([f"{_RATES[key]:.6f}"] * width) + "\n")
+            np.savetxt(handle, values, delimiter=",", fmt=fmt)
+
+
 def write_synthetic_wearable_study(
     folder,
     n_subjects=15,
@@ -182,7 +202,9 @@ def write_synthetic_wearable_study(
         layout: ``"npz"`` (one file per trial, an array per modality), ``"csv"`` (one file per
             modality per trial, each with a ``time`` column) or ``"continuous"`` (one NPZ per
             subject, ``S01/S01.npz``, the trials one after another, and ``start_s``/``end_s``
-            in ``labels.csv`` saying where each lies: a whole session as a wearable exports it).
+            in ``labels.csv`` saying where each lies: a whole session as a wearable exports it),
+            or ``"e4"`` (the same, as an Empatica E4 exports a session: ``S01/BVP.csv``,
+            ``EDA.csv``, ``TEMP.csv``, ``ACC.csv`` in the E4's own CSV format, ACC in 1/64 g).
         window_s, step_s: the windowing written into the JSON.
         representation: the main JSON's ``"representation"``: ``"raw+features"`` (the signals and
             their per-window features, what the package recommends for wearables), ``"raw"`` or
@@ -254,7 +276,7 @@ def write_synthetic_wearable_study(
             trial_dir.mkdir(exist_ok=True)
             if layout == "npz":
                 _save_npz(trial_dir / f"S{subject:02d}_trial{trial}.npz", signals)
-            elif layout == "continuous":
+            elif layout in CONTINUOUS_LAYOUTS:
                 for key, values in signals.items():
                     session.setdefault(key, []).append(values)
             else:
@@ -272,9 +294,12 @@ def write_synthetic_wearable_study(
             rows.append((subject, trial, condition, "yes" if condition == "stress" else "no"))
         if session:
             joined = {key: np.concatenate(parts) for key, parts in session.items()}
-            _save_npz(folder / f"S{subject:02d}" / f"S{subject:02d}.npz", joined)
+            if layout == "e4":
+                _save_e4(folder / f"S{subject:02d}", joined, E4_SESSION_START + subject * 86400.0)
+            else:
+                _save_npz(folder / f"S{subject:02d}" / f"S{subject:02d}.npz", joined)
     with open(folder / "labels.csv", "w") as handle:
-        if layout == "continuous":
+        if layout in CONTINUOUS_LAYOUTS:
             handle.write("subject,trial,start_s,end_s,condition,stress\n")
             handle.writelines(
                 f"{s},{t},{(t - 1) * trial_s:g},{t * trial_s:g},{c},{b}\n" for s, t, c, b in rows
@@ -286,6 +311,8 @@ def write_synthetic_wearable_study(
         pattern = "S{subject}/S{subject}_trial{trial}.npz"
     elif layout == "continuous":
         pattern = "S{subject}/S{subject}.npz"
+    elif layout == "e4":
+        pattern = {key: f"S{{subject}}/{key}.csv" for key in ("BVP", "EDA", "TEMP", "ACC")}
     else:
         pattern = {
             key: f"S{{subject}}/S{{subject}}_trial{{trial}}_{key}.csv"
@@ -296,6 +323,7 @@ def write_synthetic_wearable_study(
         "description": "SYNTHETIC Empatica-E4-like stress study (amigos_emo.synthetic.wearable): BVP 64 Hz, "
         "EDA 4 Hz, TEMP 4 Hz, ACC 32 Hz; baseline / stress / amusement.",
         "file_pattern": pattern,
+        **({"format": "e4"} if layout == "e4" else {}),
         "channels": [
             {"name": "BVP", "type": "bvp", "sfreq": BVP_HZ},
             {"name": "EDA", "type": "gsr", "sfreq": EDA_HZ},

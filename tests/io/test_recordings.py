@@ -208,3 +208,44 @@ def test_truncated_edf_is_an_error(tmp_path):
     truncated.write_bytes(path.read_bytes()[:-3000])
     with pytest.raises(CorpusFormatError, match=r"cut\.edf: could not be read as EDF \(truncated"):
         recordings.read_recording(truncated)
+
+
+def _e4_file(path, start, rate, rows, fmt="%.6f"):
+    rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+    with open(path, "w") as handle:
+        handle.write(",".join([f"{start:.6f}"] * rows.shape[1]) + "\n")
+        handle.write(",".join([f"{rate:.6f}"] * rows.shape[1]) + "\n")
+        np.savetxt(handle, rows, delimiter=",", fmt=fmt)
+    return path
+
+
+def test_e4_csv_files_are_named_scaled_and_aligned_on_their_start_times(tmp_path):
+    rng = np.random.default_rng(0)
+    counts = rng.integers(-64, 64, (64, 3))
+    acc = _e4_file(tmp_path / "ACC.csv", 1000.0, 32.0, counts, fmt="%d")
+    bvp_values = rng.normal(size=128)
+    # The BVP file starts half a second later than ACC: ACC loses its first 16 samples.
+    bvp = _e4_file(tmp_path / "BVP.csv", 1000.5, 64.0, bvp_values)
+    recording = recordings.merge(recordings.read_recording(p, file_format="e4") for p in (acc, bvp))
+    assert recording.ch_names == ["ACC_X", "ACC_Y", "ACC_Z", "BVP"]
+    acc_stream, bvp_stream = recording.streams
+    assert (acc_stream.sfreq, bvp_stream.sfreq) == (32.0, 64.0)
+    np.testing.assert_allclose(acc_stream.data, counts[16:] / 64.0)  # 1/64 g -> g
+    np.testing.assert_allclose(bvp_stream.data[:, 0], bvp_values, atol=1e-6)
+    assert acc_stream.start_time == bvp_stream.start_time == 1000.5
+
+    # The extension alone never means E4: a headerless CSV without names is an error there.
+    with pytest.raises(CorpusFormatError, match=r"does not name its 1 channel"):
+        recordings.read_recording(bvp)
+    ibi = tmp_path / "IBI.csv"
+    ibi.write_text("1000.000000, IBI\n1.5,0.8\n")
+    with pytest.raises(
+        CorpusFormatError, match=r"IBI\.csv: format: is not an E4 sample stream.*inter-beat"
+    ):
+        recordings.read_recording(ibi, file_format="e4")
+    bad = tmp_path / "EDA.csv"
+    bad.write_text("1000.0\n0\n0.1\n")
+    with pytest.raises(
+        CorpusFormatError, match=r"EDA\.csv: sampling rate: row 2 must be one positive"
+    ):
+        recordings.read_recording(bad, file_format="e4")

@@ -207,6 +207,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             for kind in spec.types
         }
         extra = {"json": spec.path.name}
+        if spec.file_format in recordings.NAMED_FORMATS:
+            # predict reads new files of this study the same way (the extension cannot say "e4").
+            extra["file_format"] = spec.file_format
         if spec.writes_features:
             extra["features"] = {
                 "input": "features",

@@ -762,3 +762,39 @@ def test_patterns_of_one_trial_agree_on_the_trial_field(tmp_path):
     path = _edit_json(folder, file_pattern="trial{trial}.csv")
     with pytest.raises(CorpusFormatError, match=r"file_pattern: must name the subject field"):
         custom_spec.load_spec(path)
+
+
+def test_e4_session_exports_equal_the_continuous_npz_study(tmp_path):
+    from amigos_emo.synthetic import write_synthetic_wearable_study
+
+    folders = {}
+    for layout in ("e4", "continuous"):
+        folders[layout] = tmp_path / layout
+        write_synthetic_wearable_study(
+            folders[layout], n_subjects=1, seed=5, trial_s=20.0, layout=layout, representation="raw"
+        )
+    assert sorted(p.name for p in (folders["e4"] / "S01").iterdir()) == [
+        "ACC.csv",
+        "BVP.csv",
+        "EDA.csv",
+        "TEMP.csv",
+    ]
+    e4, npz = (
+        _examples(
+            build(Builder, tmp_path / f"data_{k}", config=CustomConfig.from_json(folders[k])),
+            "subject_01",
+        )
+        for k in ("e4", "continuous")
+    )
+    assert len(e4) == len(npz) == 3 * 2
+    for a, b in zip(e4, npz, strict=True):
+        assert (a["trial_id"], a["window_index"], a["label"]) == (
+            b["trial_id"],
+            b["window_index"],
+            b["label"],
+        )
+        for kind in ("bvp", "gsr", "temperature"):  # written with 6 decimals
+            np.testing.assert_allclose(a[kind], b[kind], atol=1e-5)
+        np.testing.assert_allclose(
+            a["acc"], b["acc"], atol=0.5 / 64 + 1e-6
+        )  # integer 1/64 g counts

@@ -19,6 +19,7 @@ import re
 
 from amigos_emo._logging import logger
 from amigos_emo.io.errors import CorpusFormatError
+from amigos_emo.io.recordings import NAMED_FORMATS  # "e4": only a JSON "format" key selects it
 
 CONFIG_FILE_NAME = "amigos_emo_dataset.json"
 # Signal types a recording may declare; each becomes a feature of that name.
@@ -366,12 +367,13 @@ def load_spec(path):
     for key, pattern in patterns.items():
         suffix = pathlib.PurePosixPath(pattern).suffix.lower()
         file_format = raw.get("format", FORMATS.get(suffix))
-        if file_format not in FORMATS.values():
+        if file_format not in (*FORMATS.values(), *NAMED_FORMATS):
             raise _error(
                 path,
                 "unknown recording format",
                 "format",
-                expected="'edf', 'csv' or 'npz' (or a pattern ending in .edf/.csv/.npz)",
+                expected="'edf', 'csv', 'npz' (or a pattern ending in .edf/.csv/.npz) or 'e4' "
+                "(Empatica E4 CSV files)",
                 found=repr(file_format if "format" in raw else suffix),
             )
         formats[key] = file_format
