@@ -259,7 +259,7 @@ def _feature_settings(spec):
     return settings
 
 
-def prepare_inputs(model, spec, recording, step_s=None):
+def prepare_inputs(model, spec, recording, step_s=None, segment=None):
     """Model inputs from a recording, windowed like the builder (module docstring).
 
     Args:
@@ -267,15 +267,20 @@ def prepare_inputs(model, spec, recording, step_s=None):
         spec: its :class:`~amigos_emo.preprocessing_spec.PreprocessingSpec`.
         recording: a :class:`amigos_emo.io.recordings.Recording`.
         step_s: hop between windows in seconds (default: the spec's step).
+        segment: ``(start_s, end_s)`` to predict only those seconds of the recording (``end_s``
+            ``None``: to its end), cut as the custom builder cuts a trial out of a continuous
+            recording (:func:`amigos_emo.io.recordings.cut_segment`); default: all of it.
 
     Returns:
         ``(inputs, starts_s, valid)``: input name -> float32 ``(n_windows, *input_shape)`` for the
-        windows that can be predicted, every window's start in seconds, and a bool mask of the
-        windows in ``inputs`` (features that are not finite leave a window out).
+        windows that can be predicted, every window's start in seconds from the recording's
+        start, and a bool mask of the windows in ``inputs`` (features that are not finite leave
+        a window out).
 
     Raises:
-        ValueError: missing channels, NaN/inf samples, a recording shorter than one window, an
-            input shape that differs from the model's, an unsupported representation.
+        ValueError: missing channels, NaN/inf samples, a recording shorter than one window, a
+            segment outside the recording, an input shape that differs from the model's, an
+            unsupported representation.
     """
     from amigos_emo.signal.physio import window_features
 
@@ -295,9 +300,24 @@ def prepare_inputs(model, spec, recording, step_s=None):
     data = recordings.signals_at(
         recording, wanted, rates, loose=True, field="channels", trial="recording"
     )
+    offset_s = 0.0
+    if segment is not None:
+        offset_s, end_s = float(segment[0]), segment[1]
+        length_s = recordings.duration_s(data, rates)
+        if not 0 <= offset_s < (length_s if end_s is None else min(float(end_s), length_s)):
+            raise ValueError(
+                f"{recording.path} is {length_s:.2f} s long; --start-s {offset_s:g} --end-s "
+                f"{'(the end)' if end_s is None else f'{float(end_s):g}'} is not a stretch of it."
+            )
+        if end_s is not None and float(end_s) > length_s + 1.0 / min(rates.values()):
+            raise ValueError(
+                f"{recording.path} is {length_s:.2f} s long; --end-s {float(end_s):g} is after its end."
+            )
+        data = recordings.cut_segment(data, rates, offset_s, end_s)
     windows, starts_s = recordings.cut_windows(
         data, rates, spec.window_s, step_s, baseline=spec.baseline, path=recording.path
     )
+    starts_s = starts_s + offset_s
     if not len(starts_s):
         duration = min(len(x) / rates[name] for name, x in data.items())
         baseline_s = float(spec.baseline["seconds"]) if spec.baseline else 0.0
@@ -323,7 +343,7 @@ def prepare_inputs(model, spec, recording, step_s=None):
     if spec.representation == "raw":
         return inputs, starts_s, np.ones(len(starts_s), bool)
     names = list(settings.get("names") or [])
-    values = window_features(data, rates, starts_s, spec.window_s, wanted)
+    values = window_features(data, rates, starts_s - offset_s, spec.window_s, wanted)
     if names and values.shape[1] != len(names):
         raise ValueError(
             f"Computed {values.shape[1]} features but preprocessing.json names {len(names)}."
@@ -349,7 +369,7 @@ def prepare_inputs(model, spec, recording, step_s=None):
     return inputs, starts_s, valid
 
 
-def predict_recording(model, recording, spec=None, step_s=None, batch_size=256):
+def predict_recording(model, recording, spec=None, step_s=None, batch_size=256, segment=None):
     """Per-window predictions of ``model`` on ``recording``.
 
     Args:
@@ -358,6 +378,7 @@ def predict_recording(model, recording, spec=None, step_s=None, batch_size=256):
         spec: the model's preprocessing spec (default: its ``preprocessing.json``).
         step_s: hop between windows in seconds (default: the spec's step).
         batch_size: windows per forward pass.
+        segment: ``(start_s, end_s)``: only those seconds (:func:`prepare_inputs`).
 
     Returns:
         dict with ``start_s`` (float64 ``(n_windows,)``) and one float32 array per head
@@ -369,7 +390,7 @@ def predict_recording(model, recording, spec=None, step_s=None, batch_size=256):
         spec = read_model_spec(model.path)
     if not isinstance(recording, recordings.Recording):
         recording = recordings.read_recording(recording)
-    inputs, starts_s, valid = prepare_inputs(model, spec, recording, step_s=step_s)
+    inputs, starts_s, valid = prepare_inputs(model, spec, recording, step_s=step_s, segment=segment)
     if spec.input_normalisation == "subject" and valid.any():
         from amigos_emo.training.pipeline import standardise_recording
 
@@ -447,6 +468,19 @@ def build_parser():
         default=None,
         help="hop between windows in seconds (default: the training step)",
     )
+    parser.add_argument(
+        "--start-s",
+        type=float,
+        default=None,
+        help="predict from this second of the recording on (a trial of a continuous recording: "
+        "its start_s in the labels CSV); windows are cut as the builder cuts that trial",
+    )
+    parser.add_argument(
+        "--end-s",
+        type=float,
+        default=None,
+        help="predict up to this second (default: the end of the recording)",
+    )
     parser.add_argument("--batch-size", type=int, default=256, help="windows per forward pass")
     parser.add_argument("--csv", default=None, help="also write the table to this CSV file")
     parser.add_argument(
@@ -484,8 +518,16 @@ def main(argv=None):
             )
             for path in args.recording
         )
+        segment = None
+        if args.start_s is not None or args.end_s is not None:
+            segment = (args.start_s or 0.0, args.end_s)
         predictions = predict_recording(
-            model, recording, spec=spec, step_s=args.step_s, batch_size=args.batch_size
+            model,
+            recording,
+            spec=spec,
+            step_s=args.step_s,
+            batch_size=args.batch_size,
+            segment=segment,
         )
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

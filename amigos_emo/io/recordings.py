@@ -632,6 +632,29 @@ def signals_at(
 # --- Windows ----------------------------------------------------------------------------------
 
 
+def duration_s(signals, sfreq):
+    """Seconds every type covers: the shortest ``len / sfreq`` of ``signals`` (type -> array)."""
+    return min(len(x) / sfreq[kind] for kind, x in signals.items())
+
+
+def cut_segment(signals, sfreq, start_s, end_s=None):
+    """The ``[start_s, end_s)`` seconds of every type, each cut at its own rate (sample
+    ``round(start_s * sfreq)`` up to ``round(end_s * sfreq)``), so the types stay aligned.
+
+    The builder cuts a continuous recording's trials with this and ``predict --start-s
+    --end-s`` cuts a recording the same way, after :func:`signals_at`. ``end_s=None``: to the end.
+    Callers check ``end_s`` against :func:`duration_s` (their messages name their files).
+    """
+    return {
+        kind: x[
+            int(round(start_s * sfreq[kind])) : None
+            if end_s is None
+            else int(round(end_s * sfreq[kind]))
+        ]
+        for kind, x in signals.items()
+    }
+
+
 def window_samples(window_s, sfreq):
     """Samples in a window of ``window_s`` seconds at ``sfreq`` Hz: ``round(window_s * sfreq)``."""
     return int(round(window_s * sfreq))

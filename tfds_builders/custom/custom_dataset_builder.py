@@ -123,7 +123,7 @@ def _segment(signals, spec, row, where, name):
     """The ``[start_s, end_s)`` seconds of a trial's signals (labels-CSV columns), every type
     cut at its own rate so the types stay aligned in time."""
     start_s, end_s = row["start_s"], row["end_s"]
-    length_s = min(len(x) / spec.sfreq[kind] for kind, x in signals.items())
+    length_s = recordings.duration_s(signals, spec.sfreq)
     # One sample of the slowest type is rounding, not a mistake.
     if end_s > length_s + 1.0 / min(spec.sfreq.values()):
         raise CorpusFormatError(
@@ -133,10 +133,7 @@ def _segment(signals, spec, row, where, name):
             expected=f"at most {length_s:.3f} s (the length of {name})",
             found=f"{end_s:g}",
         )
-    return {
-        kind: x[int(round(start_s * spec.sfreq[kind])) : int(round(end_s * spec.sfreq[kind]))]
-        for kind, x in signals.items()
-    }
+    return recordings.cut_segment(signals, spec.sfreq, start_s, end_s)
 
 
 def _name(path):

@@ -691,6 +691,31 @@ def test_continuous_recordings_cut_by_the_labels_csv_equal_one_file_per_trial(tm
         np.testing.assert_array_equal(example["bvp"][:, 0], archive["BVP"][25 * 64 : 35 * 64, 0])
         np.testing.assert_array_equal(example["gsr"][:, 0], archive["EDA"][25 * 4 : 35 * 4, 0])
 
+    # predict --start-s 20 --end-s 40 on the whole file gives the builder's inputs of trial 2.
+    from amigos_emo.io import recordings
+    from amigos_emo.predict import TrainedModel, prepare_inputs
+
+    builder = built["continuous"]
+    shapes = {
+        k: tuple(builder.info.features[k].shape)
+        for k in ("bvp", "gsr", "temperature", "acc", "features")
+    }
+    model = TrainedModel(path="m.keras", name="m", input_shapes=shapes, output_names=("label",))
+    recording = recordings.read_recording(folders["continuous"] / "S01" / "S01.npz")
+    spec = builder.preprocessing_spec()
+    inputs, starts_s, valid = prepare_inputs(model, spec, recording, segment=(20.0, 40.0))
+    trial = [e for e in _examples(builder, "subject_01") if e["trial_id"] == 2]
+    np.testing.assert_allclose(starts_s, [20.0, 25.0, 30.0])  # seconds in the file
+    assert valid.all() and len(trial) == 3
+    for key in shapes:
+        np.testing.assert_array_equal(inputs[key], np.stack([e[key] for e in trial]))
+    with pytest.raises(ValueError, match=r"S01\.npz is 60\.00 s long; --end-s 75 is after its end"):
+        prepare_inputs(model, spec, recording, segment=(20.0, 75.0))
+    with pytest.raises(
+        ValueError, match=r"--start-s 70 --end-s \(the end\) is not a stretch of it"
+    ):
+        prepare_inputs(model, spec, recording, segment=(70.0, None))
+
 
 def test_segment_errors_and_cropped_trials(tmp_path, caplog):
     folders = _continuous_and_per_trial(tmp_path, representation="raw")
