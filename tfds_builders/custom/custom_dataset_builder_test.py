@@ -823,3 +823,32 @@ def test_e4_session_exports_equal_the_continuous_npz_study(tmp_path):
         np.testing.assert_allclose(
             a["acc"], b["acc"], atol=0.5 / 64 + 1e-6
         )  # integer 1/64 g counts
+
+
+def _runs_by_loop(track, sfreq, ignore):
+    runs, start = [], 0
+    for i in range(1, len(track) + 1):
+        if i == len(track) or track[i] != track[start]:
+            if track[start] not in ignore:
+                runs.append((start / sfreq, i / sfreq, track[start]))
+            start = i
+    return runs
+
+
+def test_segments_from_a_label_track_match_a_loop():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        track = np.repeat(rng.integers(0, 4, 12), rng.integers(1, 50, 12))
+        got = custom_spec.segments_from_label_track(track, 700.0, ignore=(0,))
+        assert got == _runs_by_loop(list(track), 700.0, {0})
+    names = np.array(["rest", "rest", "task", "task", "task", "rest"])
+    assert custom_spec.segments_from_label_track(names, 2) == [
+        (0.0, 1.0, "rest"),
+        (1.0, 2.5, "task"),
+        (2.5, 3.0, "rest"),
+    ]
+    assert custom_spec.segments_from_label_track([], 4.0) == []
+    with pytest.raises(ValueError, match=r"track must be 1-D"):
+        custom_spec.segments_from_label_track(np.zeros((2, 2)), 4.0)
+    with pytest.raises(ValueError, match=r"sfreq must be a positive number"):
+        custom_spec.segments_from_label_track([1, 2], 0)

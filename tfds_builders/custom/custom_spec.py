@@ -947,6 +947,46 @@ def load_labels(spec):
     return rows
 
 
+def segments_from_label_track(track, sfreq, ignore=()):
+    """The runs of a per-sample label track as labels-CSV segments (section 8a of the README).
+
+    Many studies store the condition as a label per sample (a marker channel, a label array at
+    the recorder's rate) rather than as start and end times. This turns such a track into one
+    row per run of equal values, ready to be written beside ``subject`` and ``trial``.
+
+    Args:
+        track: 1-D array of labels, one per sample (numbers or strings).
+        sfreq: the track's sampling rate in Hz.
+        ignore: values that mark no condition (e.g. ``0`` for "not defined"); their runs are
+            left out.
+
+    Returns:
+        list of ``(start_s, end_s, value)`` in time order, ``end_s`` exclusive: sample ``i``
+        covers ``[i / sfreq, (i + 1) / sfreq)``.
+
+    Raises:
+        ValueError: ``track`` is not 1-D or ``sfreq`` is not positive.
+    """
+    import numpy as np
+
+    track = np.asarray(track)
+    if track.ndim != 1:
+        raise ValueError(f"track must be 1-D (one label per sample). Received: shape {track.shape}")
+    if not (isinstance(sfreq, (int, float)) and math.isfinite(sfreq) and sfreq > 0):
+        raise ValueError(f"sfreq must be a positive number of Hz. Received: sfreq={sfreq!r}")
+    if not len(track):
+        return []
+    edges = np.flatnonzero(track[1:] != track[:-1]) + 1
+    starts = np.concatenate([[0], edges])
+    ends = np.concatenate([edges, [len(track)]])
+    ignored = set(ignore)
+    return [
+        (float(start / sfreq), float(end / sfreq), track[start].item())
+        for start, end in zip(starts, ends, strict=True)
+        if track[start].item() not in ignored
+    ]
+
+
 def _segment(record, line, path):
     """``{"start_s": float, "end_s": float}`` of one labels-CSV row, checked."""
     bounds = {}
