@@ -1,4 +1,4 @@
-"""Bring your own data: per-subject, per-trial EDF/CSV/NPZ recordings plus a labels CSV.
+"""Bring your own data: per-subject EDF/CSV/NPZ/E4 recordings (per trial or per session) plus a labels CSV.
 
 The recordings are described by a small ``amigos_emo_dataset.json`` (schema and a full example
 in ``README.md`` beside this file). TFDS computes a builder's features in ``__init__``, before
@@ -154,7 +154,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "extra beats are corrected (Kubios) before heart rate and HRV.",
         "1.3.0": "Continuous recordings: a file pattern without {trial} is one file per subject (and "
         "session), and the labels CSV's start_s/end_s cut each trial out of it; per-trial files "
-        "may be cropped the same way.",
+        'may be cropped the same way. "format": "e4" reads Empatica E4 CSV exports.',
     }
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL_DOWNLOAD_INSTRUCTIONS
     # Any signal set: one branch per signal feature (models/signal_fusion), and one for the
