@@ -8,7 +8,7 @@ of a recording is read from the ``preprocessing.json`` beside it
 rate, layout), the window and step, the baseline handling and the representation. There are no
 corpus defaults: a model without ``preprocessing.json`` is an error that says so.
 
-The recording (EDF, CSV or NPZ; :mod:`amigos_emo.io.recordings`, the reader the ``custom`` builder
+The recording (EDF, CSV, NPZ or Empatica E4 CSV; :mod:`amigos_emo.io.recordings`, the reader the ``custom`` builder
 uses too) is matched to the model's signals by channel name (case, spaces and ``EEG``/``ECG``
 prefixes ignored), each type is resampled to the model's rate, checked for NaN/inf, and cut into
 windows exactly like the builder cut the training data. For ``"representation": "features"`` and
@@ -432,7 +432,7 @@ def prediction_table(predictions, heads):
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m amigos_emo.predict",
-        description="Per-window predictions of a trained model on an EDF, CSV or NPZ recording.",
+        description="Per-window predictions of a trained model on an EDF, CSV, NPZ or E4 recording.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("Recording formats:")[1] if __doc__ else None,
     )
