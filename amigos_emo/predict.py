@@ -302,18 +302,20 @@ def prepare_inputs(model, spec, recording, step_s=None, segment=None):
     )
     offset_s = 0.0
     if segment is not None:
-        offset_s, end_s = float(segment[0]), segment[1]
+        offset_s = float(segment[0])
         length_s = recordings.duration_s(data, rates)
-        if not 0 <= offset_s < (length_s if end_s is None else min(float(end_s), length_s)):
+        end_s = length_s if segment[1] is None else float(segment[1])
+        # One sample of the slowest type is rounding, as in the builder.
+        if end_s > length_s + 1.0 / min(rates.values()):
+            raise ValueError(
+                f"{recording.path} is {length_s:.2f} s long; --end-s {end_s:g} is after its end."
+            )
+        if not 0 <= offset_s < min(end_s, length_s):
             raise ValueError(
                 f"{recording.path} is {length_s:.2f} s long; --start-s {offset_s:g} --end-s "
-                f"{'(the end)' if end_s is None else f'{float(end_s):g}'} is not a stretch of it."
+                f"{'(the end)' if segment[1] is None else f'{end_s:g}'} is not a stretch of it."
             )
-        if end_s is not None and float(end_s) > length_s + 1.0 / min(rates.values()):
-            raise ValueError(
-                f"{recording.path} is {length_s:.2f} s long; --end-s {float(end_s):g} is after its end."
-            )
-        data = recordings.cut_segment(data, rates, offset_s, end_s)
+        data = recordings.cut_segment(data, rates, offset_s, segment[1])
     windows, starts_s = recordings.cut_windows(
         data, rates, spec.window_s, step_s, baseline=spec.baseline, path=recording.path
     )
