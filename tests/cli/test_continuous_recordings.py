@@ -67,3 +67,10 @@ def test_readme_e4_commands_train_and_predict(tmp_path, monkeypatch, caplog):
     np.testing.assert_allclose(table["start_s"], np.arange(0.0, 60.0, 10.0))
     probabilities = np.stack([table[f"label_{i}"] for i in range(3)], axis=1)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+
+    # One trial of the session (trial 2: seconds 20-40), as the labels CSV cuts it.
+    argv = [*prediction[3:], "--start-s", "20", "--end-s", "40", "--csv", "trial2.csv"]
+    assert predict.main(argv) == 0
+    trial = np.genfromtxt("trial2.csv", delimiter=",", names=True)
+    np.testing.assert_allclose(trial["start_s"], [20.0, 30.0])
+    np.testing.assert_allclose(trial["label_0"], table["label_0"][2:4], rtol=1e-4, atol=1e-5)
